@@ -1,0 +1,1 @@
+//! (router: filter_trie)
