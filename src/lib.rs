@@ -1,5 +1,29 @@
 //! shardmq: a thread-per-core MQTT broker on glommio.
+//!
+//! The modules, from the wire inwards:
+//!
+//! - [`protocol`]: the MQTT codec (framing, decode, encode, validation with
+//!   the normative statement each rule comes from).
+//! - [`shard`]: one pinned glommio executor per core; listeners, the mesh of
+//!   channels between shards, connection hand-off, keep-alive wheel, start-up
+//!   and shutdown.
+//! - [`connection`]: one client connection: CONNECT handling, the packet loop,
+//!   reading through the shard's scratch buffer, writing its queue.
+//! - [`session`]: what the broker keeps per client ID: subscriptions, the
+//!   in-flight window, the bounded offline queue, inbound QoS 2 state.
+//! - [`router`]: topic matching, the subscription trie, the cross-shard
+//!   interest table, retained messages, and the path of a message.
+//! - [`auth`]: the authenticator interface and the built-in one.
+//! - [`metrics`]: per-shard counters.
+//! - [`config`]: the typed configuration.
+//!
+//! `docs/architecture.md` walks the path of a connection and of a message.
 
+pub mod auth;
+pub mod config;
+pub mod connection;
+pub mod metrics;
 pub mod protocol;
 pub mod router;
+pub mod session;
 pub mod shard;

@@ -1,4 +1,78 @@
-//! Shards: one pinned glommio executor per core.
+//! Shards: one pinned glommio executor per core, each owning the connections
+//! and sessions whose client ID hashes to it, its part of the routing tables
+//! and its own counters. Shards share nothing mutable per message; they talk
+//! over the mesh.
 
+pub mod control;
 mod hash;
+mod interest;
+pub mod listener;
+pub mod mesh;
+pub mod messages;
+mod notify;
+mod runtime;
+mod state;
+mod wheel;
+
 pub use hash::{owner_shard, stable_hash};
+pub use runtime::run;
+pub use state::Shard;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Waker;
+
+/// The little state all shards share: touched per connection (never per
+/// message) and at shutdown.
+#[derive(Default)]
+pub struct Global {
+    /// Connected clients over all shards, for `limits.max_connections`.
+    pub connections: AtomicUsize,
+    stopping: AtomicBool,
+    wakers: Mutex<Vec<Waker>>,
+}
+
+impl Global {
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Tell every shard to stop (called from the signal thread).
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        for w in self.wakers.lock().unwrap().drain(..) {
+            w.wake();
+        }
+    }
+
+    /// Resolve once `stop` has been called.
+    pub async fn stopped(self: Arc<Self>) {
+        std::future::poll_fn(|cx| {
+            if self.stopping() {
+                return std::task::Poll::Ready(());
+            }
+            self.wakers.lock().unwrap().push(cx.waker().clone());
+            // Re-check: stop() may have drained the list before our push.
+            if self.stopping() {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// Count one more connection unless `max` (0 = unlimited) is reached.
+    pub fn try_add_connection(&self, max: usize) -> bool {
+        let n = self.connections.fetch_add(1, Ordering::AcqRel);
+        if max != 0 && n >= max {
+            self.connections.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    pub fn remove_connection(&self) {
+        self.connections.fetch_sub(1, Ordering::AcqRel);
+    }
+}

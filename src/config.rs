@@ -1,0 +1,222 @@
+//! One typed configuration: TOML file, then command-line overrides,
+//! validated once at start.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+/// The whole broker configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// MQTT over TCP listener.
+    pub listen: SocketAddr,
+    /// Number of shards; 0 = one per CPU available to the process.
+    pub shards: usize,
+    /// `RUST_LOG`-style filter; the `RUST_LOG` environment variable wins.
+    pub log: String,
+    pub limits: Limits,
+    pub auth: AuthConfig,
+    pub tuning: Tuning,
+}
+
+/// Protocol and resource limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Seconds a new socket has to deliver a complete CONNECT.
+    pub connect_timeout: f64,
+    /// Largest packet accepted, in bytes; larger closes the connection.
+    pub max_packet_size: usize,
+    /// QoS 1/2 messages in flight to one client at a time.
+    pub max_inflight: u16,
+    /// Messages queued per session (offline, or beyond the in-flight window).
+    pub max_queued_messages: usize,
+    /// Queue QoS 0 messages for offline persistent sessions too.
+    pub queue_qos0: bool,
+    /// What a full session queue does with one more message.
+    pub queue_overflow: QueueOverflow,
+    /// Connections over all shards; 0 = unlimited. Beyond it: CONNACK 3.
+    pub max_connections: usize,
+    /// Filters per session; 0 = unlimited. Beyond it: SUBACK 0x80.
+    pub max_subscriptions_per_session: usize,
+    /// Bytes waiting to be written to one client; QoS 0 is dropped beyond it.
+    pub max_outbound_bytes: usize,
+}
+
+/// Overflow policy of a session queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueOverflow {
+    /// Refuse the new message (counted as dropped).
+    DropNew,
+    /// Drop the oldest queued message to make room (counted as dropped).
+    DropOldest,
+}
+
+/// Authentication settings for the built-in authenticator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Accept clients that send no user name.
+    pub allow_anonymous: bool,
+    /// User name → password.
+    pub users: BTreeMap<String, String>,
+}
+
+/// Runtime knobs; the defaults follow the measurements in docs/architecture.md.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Tuning {
+    /// io_uring ring depth per executor (deep rings keep idle polls cheap).
+    pub ring_depth: usize,
+    /// glommio io_memory per executor, bytes.
+    pub io_memory: usize,
+    /// Listen backlog.
+    pub backlog: i32,
+    /// Capacity, in batches, of each shard-to-shard data channel.
+    pub mesh_data_capacity: usize,
+    /// Capacity of each shard-to-shard control channel.
+    pub mesh_control_capacity: usize,
+    /// Messages waiting for one peer shard before publishers are paused.
+    pub mesh_outbox_limit: usize,
+    /// Kernel send buffer per client socket, bytes (0 = kernel default).
+    pub socket_send_buffer: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:1883".parse().unwrap(),
+            shards: 0,
+            log: "info".into(),
+            limits: Limits::default(),
+            auth: AuthConfig::default(),
+            tuning: Tuning::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connect_timeout: 10.0,
+            max_packet_size: 1 << 20,
+            max_inflight: 20,
+            max_queued_messages: 1000,
+            queue_qos0: false,
+            queue_overflow: QueueOverflow::DropNew,
+            max_connections: 0,
+            max_subscriptions_per_session: 0,
+            max_outbound_bytes: 1 << 20,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig { allow_anonymous: true, users: BTreeMap::new() }
+    }
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            ring_depth: 4096,
+            io_memory: 64 << 10,
+            backlog: 4096,
+            mesh_data_capacity: 256,
+            mesh_control_capacity: 1024,
+            mesh_outbox_limit: 65536,
+            socket_send_buffer: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Read a TOML file.
+    pub fn from_file(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", path.display()))
+    }
+
+    /// Check every value; the broker refuses to start on the first bad one.
+    pub fn validate(&self) -> Result<(), String> {
+        let l = &self.limits;
+        if !(l.connect_timeout > 0.0 && l.connect_timeout.is_finite()) {
+            return Err("limits.connect_timeout must be a positive number of seconds".into());
+        }
+        // 2 bytes of fixed header is the smallest packet; 268,435,460 the largest MQTT allows.
+        if l.max_packet_size < 2 || l.max_packet_size > 268_435_460 {
+            return Err("limits.max_packet_size must be between 2 and 268435460".into());
+        }
+        if l.max_inflight == 0 {
+            return Err("limits.max_inflight must be at least 1".into());
+        }
+        if self.tuning.ring_depth < 8 || !self.tuning.ring_depth.is_power_of_two() {
+            return Err("tuning.ring_depth must be a power of two, at least 8".into());
+        }
+        if self.tuning.mesh_data_capacity == 0 || self.tuning.mesh_control_capacity == 0 {
+            return Err("tuning.mesh_*_capacity must be at least 1".into());
+        }
+        if self.shards > 1024 {
+            return Err("shards must be at most 1024".into());
+        }
+        Ok(())
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.limits.connect_timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:1883");
+        assert_eq!(c.limits.max_queued_messages, 1000);
+        assert!(!c.limits.queue_qos0);
+    }
+
+    #[test]
+    fn parses_every_section() {
+        let c: Config = toml::from_str(
+            r#"
+            listen = "127.0.0.1:0"
+            shards = 2
+            [limits]
+            connect_timeout = 0.5
+            queue_overflow = "drop_oldest"
+            [auth]
+            allow_anonymous = false
+            [auth.users]
+            alice = "secret"
+            "#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.shards, 2);
+        assert_eq!(c.limits.queue_overflow, QueueOverflow::DropOldest);
+        assert_eq!(c.auth.users["alice"], "secret");
+        assert_eq!(c.connect_timeout(), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_bad_values() {
+        assert!(toml::from_str::<Config>("listne = \"x\"").is_err());
+        let mut c = Config::default();
+        c.limits.connect_timeout = 0.0;
+        assert!(c.validate().is_err());
+        c = Config::default();
+        c.tuning.ring_depth = 1000;
+        assert!(c.validate().is_err());
+    }
+}

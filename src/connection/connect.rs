@@ -1,0 +1,250 @@
+//! From an accepted socket to a connected client: read the CONNECT under the
+//! connect timeout, hand the socket to the owner shard if needed, then on the
+//! owner check identity and credentials, resolve takeover, attach or create
+//! the session and answer CONNACK (§3.1, §3.2).
+
+use super::handle::{CloseReason, ConnHandle};
+use super::io::poll_append;
+use crate::auth::{AuthDecision, AuthRequest};
+use crate::metrics::ShardMetrics;
+use crate::protocol::{
+    decode_packet, encode, parse_frame_header, ConnAck, Connect, ConnectReturnCode, DecodeError, MqttStr, Packet,
+    ProtocolVersion, Will,
+};
+use crate::router::route;
+use crate::session::{Session, SessionKey};
+use crate::shard::messages::{Control, HandOff};
+use crate::shard::{owner_shard, Shard};
+use bytes::Bytes;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::TcpStream;
+use std::future::poll_fn;
+use std::net::Shutdown;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tracing::debug;
+
+/// Why the first packet did not give us a CONNECT.
+#[derive(Debug)]
+pub enum FirstPacketError {
+    Closed,
+    /// [MQTT-3.1.0-1] the first packet must be CONNECT.
+    NotConnect,
+    Decode(DecodeError),
+}
+
+impl From<DecodeError> for FirstPacketError {
+    fn from(e: DecodeError) -> Self {
+        FirstPacketError::Decode(e)
+    }
+}
+
+/// A client that passed CONNECT.
+pub struct Admitted {
+    pub key: SessionKey,
+    pub handle: Rc<ConnHandle>,
+    pub client_id: MqttStr,
+    pub will: Option<Will>,
+    pub version: ProtocolVersion,
+}
+
+/// Read bytes until one whole CONNECT is there. Returns it and whatever the
+/// client pipelined behind it.
+pub async fn read_connect(stream: &mut TcpStream, max: usize) -> Result<(Connect, Vec<u8>), FirstPacketError> {
+    let mut buf = Vec::new();
+    loop {
+        if buf.first().is_some_and(|&b| b >> 4 != 1) {
+            return Err(FirstPacketError::NotConnect);
+        }
+        if let Some(h) = parse_frame_header(&buf, max)? {
+            let end = h.total_len();
+            if buf.len() >= end {
+                let frame = Bytes::copy_from_slice(&buf[..end]);
+                return match decode_packet(frame, &h, ProtocolVersion::V3_1_1)? {
+                    Packet::Connect(c) => Ok((*c, buf[end..].to_vec())),
+                    _ => Err(FirstPacketError::NotConnect),
+                };
+            }
+        }
+        let n = poll_fn(|cx| poll_append(cx, stream, &mut buf)).await.map_err(|_| FirstPacketError::Closed)?;
+        if n == 0 {
+            return Err(FirstPacketError::Closed);
+        }
+    }
+}
+
+/// Count and log a failed first packet; answer CONNACK 1 where the spec asks.
+pub async fn reject_first_packet(shard: &Shard, stream: TcpStream, err: FirstPacketError) {
+    let m = &shard.metrics;
+    match err {
+        FirstPacketError::Closed => debug!(shard = shard.id, "socket closed before CONNECT"),
+        FirstPacketError::NotConnect => {
+            ShardMetrics::inc(&m.protocol_errors);
+            debug!(shard = shard.id, "[MQTT-3.1.0-1] first packet is not CONNECT: closing");
+        }
+        FirstPacketError::Decode(DecodeError::UnsupportedProtocolLevel(level)) => {
+            ShardMetrics::inc(&m.refused_protocol_version);
+            debug!(shard = shard.id, level, "[MQTT-3.1.2-2] unsupported protocol level: CONNACK 1");
+            refuse(stream, ConnectReturnCode::UnacceptableProtocolVersion, ProtocolVersion::V3_1_1).await;
+        }
+        FirstPacketError::Decode(e) => {
+            count_decode_error(m, &e);
+            debug!(shard = shard.id, error = %e, "malformed CONNECT: closing");
+        }
+    }
+}
+
+pub fn count_decode_error(m: &ShardMetrics, e: &DecodeError) {
+    match e {
+        DecodeError::PacketTooLarge { .. } => ShardMetrics::inc(&m.oversize_packets),
+        _ => ShardMetrics::inc(&m.malformed_packets),
+    }
+}
+
+/// Move a connection to the shard that owns its client ID. The socket goes
+/// as a `dup`ed fd (glommio streams are tied to their executor's ring); the
+/// owner rebuilds the stream on its own ring.
+pub fn hand_off(shard: &Shard, stream: TcpStream, owner: usize, connect: Connect, rest: Vec<u8>, accepted_at: Instant) {
+    let fd = unsafe { libc::dup(stream.as_raw_fd()) };
+    drop(stream);
+    if fd < 0 {
+        debug!(shard = shard.id, "dup failed during hand-off: closing");
+        return;
+    }
+    let msg = Control::HandOff(Box::new(HandOff { fd, connect, rest, accepted_at }));
+    if shard.mesh.send_control(owner, msg) {
+        ShardMetrics::inc(&shard.metrics.handoffs);
+    } else {
+        ShardMetrics::inc(&shard.metrics.control_dropped);
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// The owner shard for a CONNECT (an empty client ID is assigned here).
+pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
+    if connect.client_id.is_empty() {
+        shard.id
+    } else {
+        owner_shard(connect.client_id.as_bytes(), shard.count)
+    }
+}
+
+/// Decide a CONNECT on the owner shard. On success the CONNACK (and any
+/// resent in-flight messages) are already queued on the handle.
+pub fn admit(shard: &Shard, mut c: Connect) -> Result<Admitted, ConnectReturnCode> {
+    check_identifier(shard, &mut c)?;
+    authenticate(shard, &c)?;
+    if shard.global.stopping() || !shard.global.try_add_connection(shard.cfg.limits.max_connections) {
+        return Err(ConnectReturnCode::ServerUnavailable);
+    }
+    let (key, present) = attach_session(shard, &c.client_id, c.clean_session);
+    let handle = Rc::new(ConnHandle::new(shard.next_conn_id(), c.protocol, c.keep_alive, shard.now_ms()));
+    let ack = Packet::ConnAck(ConnAck { session_present: present, code: ConnectReturnCode::Accepted });
+    handle.write(|o| encode(&ack, c.protocol, o));
+    {
+        let mut sessions = shard.sessions.borrow_mut();
+        let s = sessions.get_mut(key).expect("session just attached");
+        s.conn = Some(handle.clone());
+        if present {
+            let Session { conn, outbound, .. } = s;
+            conn.as_ref().unwrap().write(|o| outbound.resend(c.protocol, o));
+            s.pump(&shard.cfg.limits, &shard.metrics);
+        }
+    }
+    shard.wheel.borrow_mut().add(&handle);
+    ShardMetrics::inc(&shard.metrics.connections_total);
+    ShardMetrics::inc(&shard.metrics.connections_current);
+    debug!(shard = shard.id, client_id = %c.client_id, present, "connected");
+    Ok(Admitted { key, handle, client_id: c.client_id, will: c.will, version: c.protocol })
+}
+
+fn check_identifier(shard: &Shard, c: &mut Connect) -> Result<(), ConnectReturnCode> {
+    let refuse = |why: &str| {
+        ShardMetrics::inc(&shard.metrics.refused_identifier);
+        debug!(shard = shard.id, client_id = %c.client_id, "{why}: CONNACK 2");
+        Err(ConnectReturnCode::IdentifierRejected)
+    };
+    if c.protocol == ProtocolVersion::V3_1 && !(1..=23).contains(&c.client_id.len()) {
+        return refuse("MQTT 3.1 client IDs are 1 to 23 characters");
+    }
+    if c.client_id.is_empty() {
+        if !c.clean_session {
+            return refuse("[MQTT-3.1.3-8] empty client ID with clean session 0");
+        }
+        c.client_id = shard.assign_client_id(); // [MQTT-3.1.3-6]
+    }
+    Ok(())
+}
+
+fn authenticate(shard: &Shard, c: &Connect) -> Result<(), ConnectReturnCode> {
+    let req = AuthRequest {
+        client_id: &c.client_id,
+        username: c.username.as_deref(),
+        password: c.password.as_deref(),
+    };
+    let m = &shard.metrics;
+    match shard.auth.authenticate(&req) {
+        AuthDecision::Allow => Ok(()),
+        AuthDecision::BadCredentials => {
+            ShardMetrics::inc(&m.refused_bad_credentials);
+            debug!(shard = shard.id, client_id = %c.client_id, "bad user name or password: CONNACK 4");
+            Err(ConnectReturnCode::BadUserNameOrPassword)
+        }
+        AuthDecision::NotAuthorized => {
+            ShardMetrics::inc(&m.refused_not_authorized);
+            debug!(shard = shard.id, client_id = %c.client_id, "not authorized: CONNACK 5");
+            Err(ConnectReturnCode::NotAuthorized)
+        }
+    }
+}
+
+/// Take over any live connection of this client ID [MQTT-3.1.4-2], then
+/// resume its session (clean session 0 and one stored) or start a new one.
+/// Returns the session and the session-present flag.
+fn attach_session(shard: &Shard, client_id: &MqttStr, clean: bool) -> (SessionKey, bool) {
+    let existing = shard.sessions.borrow().find(client_id);
+    if let Some(key) = existing {
+        let (old, persistent) = {
+            let mut sessions = shard.sessions.borrow_mut();
+            let s = sessions.get_mut(key).expect("indexed session exists");
+            (s.conn.take(), s.persistent)
+        };
+        if let Some(old) = old {
+            old.kick(CloseReason::TakenOver);
+            ShardMetrics::inc(&shard.metrics.takeovers);
+            debug!(shard = shard.id, client_id = %client_id, "taking over the previous connection");
+        }
+        if !clean && persistent {
+            return (key, true);
+        }
+        end_session(shard, key);
+    }
+    let key = shard.sessions.borrow_mut().insert(Session::new(client_id.clone(), !clean));
+    ShardMetrics::inc(&shard.metrics.sessions);
+    (key, false)
+}
+
+/// Forget a session: its subscriptions leave the routing tables.
+pub fn end_session(shard: &Shard, key: SessionKey) {
+    route::unsubscribe_all(shard, key);
+    if shard.sessions.borrow_mut().remove(key).is_some() {
+        ShardMetrics::dec(&shard.metrics.sessions);
+    }
+}
+
+/// Answer a refused CONNECT and close without losing the answer: write it,
+/// shut down our side, and drain what the client sent until it closes (a
+/// close with unread input would send RST and could discard the CONNACK).
+pub async fn refuse(mut stream: TcpStream, code: ConnectReturnCode, version: ProtocolVersion) {
+    let mut out = Vec::new();
+    encode(&Packet::ConnAck(ConnAck { session_present: false, code }), version, &mut out);
+    let bounded = glommio::timer::timeout(Duration::from_secs(1), async {
+        stream.write_all(&out).await?;
+        stream.shutdown(Shutdown::Write).await?;
+        let mut sink = [0u8; 256];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok(())
+    });
+    let _ = bounded.await;
+}

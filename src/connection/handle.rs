@@ -1,0 +1,117 @@
+//! The part of a connection that the rest of the shard may touch: its write
+//! buffer, a way to wake its task, a way to ask it to close, and the
+//! keep-alive clock. The connection task owns the socket itself.
+
+use crate::protocol::ProtocolVersion;
+use std::cell::{Cell, RefCell};
+use std::task::Waker;
+
+/// Why a connection ends. Decides whether its will is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client sent DISCONNECT: the will is discarded [MQTT-3.1.2-10].
+    ClientDisconnect,
+    /// The peer closed the socket or it failed.
+    SocketClosed,
+    /// No packet within 1.5 × keep-alive [MQTT-3.1.2-24].
+    KeepAliveTimeout,
+    /// Malformed packet or protocol violation.
+    ProtocolError,
+    /// A new connection with the same client ID took over [MQTT-3.1.4-2].
+    TakenOver,
+    /// The broker is shutting down.
+    Shutdown,
+}
+
+impl CloseReason {
+    /// Wills are published for every end that is not the client's own choice,
+    /// except broker shutdown.
+    pub fn publishes_will(self) -> bool {
+        !matches!(self, CloseReason::ClientDisconnect | CloseReason::Shutdown)
+    }
+}
+
+/// Shared between a connection task and the session/shard that feed it.
+#[derive(Debug)]
+pub struct ConnHandle {
+    pub id: u64,
+    pub version: ProtocolVersion,
+    out: RefCell<Vec<u8>>,
+    waker: RefCell<Option<Waker>>,
+    close: Cell<Option<CloseReason>>,
+    /// Shard clock (ms, wrapping) at the last packet received.
+    pub last_seen_ms: Cell<u32>,
+    /// 1.5 × keep-alive in ms; 0 disables the check.
+    pub expiry_ms: u32,
+}
+
+impl ConnHandle {
+    pub fn new(id: u64, version: ProtocolVersion, keep_alive_secs: u16, now_ms: u32) -> ConnHandle {
+        ConnHandle {
+            id,
+            version,
+            out: RefCell::new(Vec::new()),
+            waker: RefCell::new(None),
+            close: Cell::new(None),
+            last_seen_ms: Cell::new(now_ms),
+            expiry_ms: keep_alive_secs as u32 * 1500,
+        }
+    }
+
+    /// Append packets to the write buffer and wake the task if it was idle.
+    pub fn write<R>(&self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut out = self.out.borrow_mut();
+        let was_empty = out.is_empty();
+        let r = f(&mut out);
+        if was_empty && !out.is_empty() {
+            drop(out);
+            self.wake();
+        }
+        r
+    }
+
+    pub fn pending_bytes(&self) -> usize {
+        self.out.borrow().len()
+    }
+
+    /// Take everything queued for writing, leaving `spare` (an empty buffer
+    /// with capacity, or a fresh one) in its place.
+    pub fn take_out(&self, spare: Vec<u8>) -> Vec<u8> {
+        std::mem::replace(&mut *self.out.borrow_mut(), spare)
+    }
+
+    /// Ask the task to close; the first reason wins.
+    pub fn kick(&self, reason: CloseReason) {
+        if self.close.get().is_none() {
+            self.close.set(Some(reason));
+            self.wake();
+        }
+    }
+
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close.get()
+    }
+
+    pub fn set_waker(&self, w: &Waker) {
+        let mut slot = self.waker.borrow_mut();
+        if !slot.as_ref().is_some_and(|old| old.will_wake(w)) {
+            *slot = Some(w.clone());
+        }
+    }
+
+    pub fn wake(&self) {
+        if let Some(w) = self.waker.borrow().as_ref() {
+            w.wake_by_ref();
+        }
+    }
+
+    /// Drop the stored waker (the task is ending) so no cycle keeps it alive.
+    pub fn clear_waker(&self) {
+        self.waker.borrow_mut().take();
+    }
+
+    /// Has the keep-alive expired at shard time `now_ms`?
+    pub fn expired(&self, now_ms: u32) -> bool {
+        self.expiry_ms != 0 && now_ms.wrapping_sub(self.last_seen_ms.get()) >= self.expiry_ms
+    }
+}

@@ -1,0 +1,195 @@
+//! One client connection: a single task per connection that reads packets
+//! from the socket (through the shard's scratch buffer), handles them, and
+//! writes whatever the session or other connections queued on its handle.
+//!
+//! Life of a connection: [`serve_accepted`] reads the CONNECT under the
+//! connect timeout on the accepting shard and either continues locally or
+//! hands the socket to the owner shard ([`serve_handoff`]); [`serve_connected`]
+//! admits the client (`connect.rs`), runs the packet loop (`packets.rs`) and
+//! cleans up (will, session) when it ends.
+
+mod connect;
+mod handle;
+mod io;
+mod packets;
+
+pub use handle::{CloseReason, ConnHandle};
+
+use crate::metrics::ShardMetrics;
+use crate::protocol::{Connect, DecodeError, MqttStr, ProtocolVersion, Will};
+use crate::router::route;
+use crate::session::{Message, SessionKey};
+use crate::shard::messages::HandOff;
+use crate::shard::Shard;
+use connect::Admitted;
+use glommio::net::TcpStream;
+use io::{Flow, ReadError, Reader, Writer};
+use packets::PendingSuback;
+use std::future::poll_fn;
+use std::os::fd::FromRawFd;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tracing::debug;
+
+/// Reads per poll before the task yields to others on the shard.
+const READ_BUDGET: usize = 32;
+
+/// Entry point for a socket accepted by this shard.
+pub async fn serve_accepted(shard: Rc<Shard>, mut stream: TcpStream, accepted_at: Instant) {
+    let max = shard.cfg.limits.max_packet_size;
+    let first = glommio::timer::timeout(shard.cfg.connect_timeout(), async {
+        Ok(connect::read_connect(&mut stream, max).await)
+    })
+    .await;
+    let (c, rest) = match first {
+        Err(_) => {
+            ShardMetrics::inc(&shard.metrics.connect_timeouts);
+            debug!(shard = shard.id, "no complete CONNECT within the connect timeout: closing");
+            return;
+        }
+        Ok(Err(e)) => return connect::reject_first_packet(&shard, stream, e).await,
+        Ok(Ok(first)) => first,
+    };
+    let owner = connect::owner_of(&shard, &c);
+    if owner == shard.id {
+        serve_connected(shard, stream, c, rest, accepted_at).await;
+    } else {
+        connect::hand_off(&shard, stream, owner, c, rest, accepted_at);
+    }
+}
+
+/// Entry point for a socket handed over by another shard.
+pub async fn serve_handoff(shard: Rc<Shard>, h: HandOff) {
+    // The fd is ours now: the sender dup'ed it and dropped its own stream.
+    let stream = unsafe { TcpStream::from_raw_fd(h.fd) };
+    serve_connected(shard, stream, h.connect, h.rest, h.accepted_at).await;
+}
+
+async fn serve_connected(shard: Rc<Shard>, stream: TcpStream, c: Connect, rest: Vec<u8>, _accepted_at: Instant) {
+    let version = c.protocol;
+    match connect::admit(&shard, c) {
+        Err(code) => connect::refuse(stream, code, version).await,
+        Ok(admitted) => {
+            let mut conn = Connection::new(shard, stream, admitted, rest);
+            let reason = poll_fn(|cx| conn.poll_run(cx)).await;
+            conn.st.finish(reason);
+        }
+    }
+}
+
+/// State the packet handlers work on (everything but the socket).
+pub(crate) struct Conn {
+    shard: Rc<Shard>,
+    handle: Rc<ConnHandle>,
+    key: SessionKey,
+    client_id: MqttStr,
+    version: ProtocolVersion,
+    will: Option<Will>,
+    /// A SUBACK waiting for peers to apply the interest change.
+    blocked: Option<PendingSuback>,
+    /// Set by a handler that ends the connection.
+    close: Option<CloseReason>,
+}
+
+struct Connection {
+    st: Conn,
+    stream: TcpStream,
+    reader: Reader,
+    writer: Writer,
+}
+
+impl Connection {
+    fn new(shard: Rc<Shard>, stream: TcpStream, a: Admitted, rest: Vec<u8>) -> Connection {
+        let st = Conn {
+            shard,
+            handle: a.handle,
+            key: a.key,
+            client_id: a.client_id,
+            version: a.version,
+            will: a.will,
+            blocked: None,
+            close: None,
+        };
+        Connection { st, stream, reader: Reader::with_pending(rest), writer: Writer::default() }
+    }
+
+    /// Drive the connection until it must close; returns why.
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<CloseReason> {
+        let Connection { st, stream, reader, writer } = self;
+        st.handle.set_waker(cx.waker());
+        let limits = &st.shard.cfg.limits;
+        let (max_packet, max_out) = (limits.max_packet_size, limits.max_outbound_bytes);
+        for _ in 0..READ_BUDGET {
+            if let Some(r) = st.close.or(st.handle.close_reason()) {
+                return Poll::Ready(r);
+            }
+            if let Poll::Ready(Err(e)) = writer.poll_flush(cx, stream, &st.handle) {
+                debug!(client_id = %st.client_id, error = %e, "write failed");
+                return Poll::Ready(CloseReason::SocketClosed);
+            }
+            if st.blocked.is_some() && !st.try_unblock(cx) {
+                return Poll::Pending;
+            }
+            if reader.has_pending() {
+                match reader.drain_pending(max_packet, &mut |h, f| st.on_frame(h, f)) {
+                    Err(e) => return Poll::Ready(st.malformed(e)),
+                    Ok(Flow::Continue) => {}
+                    Ok(_) => continue,
+                }
+            }
+            // Back-pressure: a client that does not read its socket, or a
+            // full outbox to another shard, stops us reading from this one.
+            if st.handle.pending_bytes() >= max_out || st.shard.mesh.congested(cx.waker()) {
+                return Poll::Pending;
+            }
+            match reader.poll_read(cx, stream, max_packet, &mut |h, f| st.on_frame(h, f)) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok((false, _))) => return Poll::Ready(CloseReason::SocketClosed),
+                Poll::Ready(Ok((true, _))) => st.handle.last_seen_ms.set(st.shard.now_ms()),
+                Poll::Ready(Err(ReadError::Io(_))) => return Poll::Ready(CloseReason::SocketClosed),
+                Poll::Ready(Err(ReadError::Decode(e))) => return Poll::Ready(st.malformed(e)),
+            }
+        }
+        // Budget spent: let the other connections of this shard run.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl Conn {
+    /// A packet failed to decode: count, log, close.
+    fn malformed(&mut self, e: DecodeError) -> CloseReason {
+        connect::count_decode_error(&self.shard.metrics, &e);
+        debug!(client_id = %self.client_id, error = %e, "malformed packet: closing");
+        CloseReason::ProtocolError
+    }
+
+    /// The connection is over: detach from the session (ending it if it was
+    /// clean), publish the will when the end calls for it.
+    fn finish(&mut self, reason: CloseReason) {
+        let shard = &*self.shard;
+        self.handle.clear_waker();
+        self.handle.kick(reason);
+        let ended = {
+            let mut sessions = shard.sessions.borrow_mut();
+            match sessions.get_mut(self.key) {
+                Some(s) if s.conn.as_ref().is_some_and(|c| Rc::ptr_eq(c, &self.handle)) => {
+                    s.conn = None;
+                    !s.persistent
+                }
+                _ => false, // taken over: the session already belongs to the new connection
+            }
+        };
+        if ended {
+            connect::end_session(shard, self.key);
+        }
+        if let Some(w) = self.will.take().filter(|_| reason.publishes_will()) {
+            ShardMetrics::inc(&shard.metrics.wills_published);
+            route::publish(shard, Message { topic: w.topic, payload: w.payload, qos: w.qos, retain: w.retain });
+        }
+        shard.global.remove_connection();
+        ShardMetrics::dec(&shard.metrics.connections_current);
+        debug!(shard = shard.id, client_id = %self.client_id, ?reason, "connection closed");
+    }
+}

@@ -1,0 +1,109 @@
+//! Per-shard counters. Plain `Cell`s: a shard is one thread, so counting
+//! costs an add, never an atomic shared between cores. A scrape asks every
+//! shard for a snapshot and sums them.
+
+use std::cell::Cell;
+
+macro_rules! counters {
+    ($(#[$doc:meta] $name:ident,)*) => {
+        /// Counters of one shard.
+        #[derive(Default, Debug)]
+        pub struct ShardMetrics { $(#[$doc] pub $name: Cell<u64>,)* }
+
+        /// A plain copy of one shard's counters, sendable across threads.
+        #[derive(Default, Debug, Clone, PartialEq, Eq)]
+        pub struct MetricsSnapshot { $(#[$doc] pub $name: u64,)* }
+
+        impl ShardMetrics {
+            pub fn snapshot(&self) -> MetricsSnapshot {
+                MetricsSnapshot { $($name: self.$name.get(),)* }
+            }
+        }
+
+        impl MetricsSnapshot {
+            /// Add another shard's numbers into this one.
+            pub fn merge(&mut self, o: &MetricsSnapshot) { $(self.$name += o.$name;)* }
+            /// (name, value) pairs, for rendering.
+            pub fn pairs(&self) -> Vec<(&'static str, u64)> { vec![$((stringify!($name), self.$name),)*] }
+        }
+    };
+}
+
+counters! {
+    /// Sockets accepted.
+    accepted,
+    /// Connections that completed CONNECT with CONNACK 0.
+    connections_total,
+    /// Connections currently open and connected (a gauge).
+    connections_current,
+    /// Connections handed to their owner shard after CONNECT.
+    handoffs,
+    /// Sockets closed for sending no complete CONNECT in time.
+    connect_timeouts,
+    /// First packet was not CONNECT, or a second CONNECT arrived.
+    protocol_errors,
+    /// Packets that failed to decode.
+    malformed_packets,
+    /// Packets over the maximum packet size.
+    oversize_packets,
+    /// CONNACK 1 (unacceptable protocol version).
+    refused_protocol_version,
+    /// CONNACK 2 (identifier rejected).
+    refused_identifier,
+    /// CONNACK 3 (server unavailable).
+    refused_server_unavailable,
+    /// CONNACK 4 (bad user name or password).
+    refused_bad_credentials,
+    /// CONNACK 5 (not authorized).
+    refused_not_authorized,
+    /// Connections closed by keep-alive expiry.
+    keepalive_timeouts,
+    /// Connections closed because a new one took their client ID.
+    takeovers,
+    /// Will messages published.
+    wills_published,
+    /// PUBLISH packets received from clients.
+    messages_in,
+    /// Payload bytes received in PUBLISH packets.
+    bytes_in,
+    /// PUBLISH packets written to clients.
+    messages_out,
+    /// Payload bytes written in PUBLISH packets.
+    bytes_out,
+    /// Publishes that matched no subscriber anywhere.
+    dropped_no_subscriber,
+    /// QoS 0 dropped because the client's write buffer was full.
+    dropped_slow_subscriber,
+    /// Dropped because a session queue was full.
+    dropped_queue_full,
+    /// QoS 0 not queued for an offline session.
+    dropped_offline_qos0,
+    /// Messages sent to other shards.
+    cross_shard_out,
+    /// Messages received from other shards.
+    cross_shard_in,
+    /// Control messages dropped because a peer's control outbox was full.
+    control_dropped,
+    /// Retained messages stored on this shard (a gauge).
+    retained_messages,
+    /// Subscriptions held by this shard's sessions (a gauge).
+    subscriptions,
+    /// Sessions on this shard (a gauge).
+    sessions,
+}
+
+impl ShardMetrics {
+    /// Add one to a counter.
+    #[inline]
+    pub fn inc(c: &Cell<u64>) {
+        c.set(c.get() + 1);
+    }
+    #[inline]
+    pub fn add(c: &Cell<u64>, n: u64) {
+        c.set(c.get() + n);
+    }
+    #[inline]
+    pub fn dec(c: &Cell<u64>) {
+        c.set(c.get().saturating_sub(1));
+    }
+}

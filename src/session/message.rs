@@ -1,0 +1,16 @@
+//! The unit of delivery inside the broker.
+
+use crate::protocol::{MqttStr, QoS};
+use bytes::Bytes;
+
+/// One application message as it travels between shards and sits in queues.
+/// Cloning it clones two reference counts; the payload is never copied.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub topic: MqttStr,
+    pub payload: Bytes,
+    /// QoS it was published with (deliveries use min(this, granted)).
+    pub qos: QoS,
+    /// Set only on retained messages sent because of a new subscription.
+    pub retain: bool,
+}

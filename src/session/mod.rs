@@ -1,0 +1,89 @@
+//! Session state: what the broker remembers about one client ID —
+//! subscriptions, the in-flight window, the offline queue, inbound QoS 2
+//! state — and the shard-local registry that finds sessions by client ID.
+
+mod message;
+mod outbound;
+mod registry;
+
+pub use message::Message;
+pub use outbound::{Enqueued, InflightState, Outbound};
+pub use registry::{SessionKey, Sessions};
+
+use crate::config::Limits;
+use crate::connection::ConnHandle;
+use crate::metrics::ShardMetrics;
+use crate::protocol::{self, MqttStr, QoS};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+/// One client's session. Lives on the client ID's owner shard only.
+#[derive(Debug)]
+pub struct Session {
+    pub client_id: MqttStr,
+    /// Clean session 0: survives the connection.
+    pub persistent: bool,
+    /// Filter → granted QoS.
+    pub subscriptions: HashMap<MqttStr, QoS>,
+    /// The live connection, if any.
+    pub conn: Option<Rc<ConnHandle>>,
+    pub outbound: Outbound,
+    /// QoS 2 packet ids received (PUBREC sent) and not yet released by
+    /// PUBREL: a PUBLISH re-sent with one of these is not forwarded again.
+    pub incoming_qos2: HashSet<u16>,
+}
+
+impl Session {
+    pub fn new(client_id: MqttStr, persistent: bool) -> Session {
+        Session {
+            client_id,
+            persistent,
+            subscriptions: HashMap::new(),
+            conn: None,
+            outbound: Outbound::default(),
+            incoming_qos2: HashSet::new(),
+        }
+    }
+
+    /// Hand one message to this session at delivery QoS `qos`: straight to
+    /// the wire when possible, else into the bounded queue, else dropped and
+    /// counted by reason.
+    pub fn deliver(&mut self, msg: &Message, qos: QoS, limits: &Limits, m: &ShardMetrics) {
+        let msg = Message { qos, ..msg.clone() };
+        match (&self.conn, qos) {
+            (Some(c), QoS::AtMostOnce) => {
+                if c.pending_bytes() >= limits.max_outbound_bytes {
+                    ShardMetrics::inc(&m.dropped_slow_subscriber);
+                    return;
+                }
+                c.write(|o| protocol::encode_publish(o, &msg.topic, &msg.payload, qos, msg.retain, false, 0));
+                count_out(m, &msg);
+            }
+            (Some(c), _) if self.outbound.can_send(limits.max_inflight) => {
+                count_out(m, &msg);
+                c.write(|o| self.outbound.send(msg, o));
+            }
+            (None, QoS::AtMostOnce) if !(self.persistent && limits.queue_qos0) => {
+                ShardMetrics::inc(&m.dropped_offline_qos0);
+            }
+            _ => {
+                if self.outbound.enqueue(msg, limits.max_queued_messages, limits.queue_overflow) != Enqueued::Queued {
+                    ShardMetrics::inc(&m.dropped_queue_full);
+                }
+            }
+        }
+    }
+
+    /// Fill the in-flight window from the queue (after an ack or a resume).
+    pub fn pump(&mut self, limits: &Limits, m: &ShardMetrics) {
+        if let Some(c) = &self.conn {
+            let n = c.write(|o| self.outbound.pump(limits.max_inflight, o));
+            ShardMetrics::add(&m.messages_out, n as u64);
+        }
+    }
+}
+
+fn count_out(m: &ShardMetrics, msg: &Message) {
+    ShardMetrics::inc(&m.messages_out);
+    ShardMetrics::add(&m.bytes_out, msg.payload.len() as u64);
+}

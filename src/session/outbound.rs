@@ -1,0 +1,172 @@
+//! Messages owed to one client: the in-flight window of QoS 1/2 deliveries
+//! waiting for acknowledgement, and the bounded queue behind it.
+//!
+//! Everything here writes finished packets into a byte buffer supplied by the
+//! caller (the connection's write buffer), so it is testable without sockets.
+
+use super::message::Message;
+use crate::config::QueueOverflow;
+use crate::protocol::{self, Packet, ProtocolVersion, QoS};
+use std::collections::VecDeque;
+
+/// Where an outgoing QoS 1/2 delivery is in its handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InflightState {
+    /// QoS 1 PUBLISH sent, waiting for PUBACK.
+    AwaitPubAck,
+    /// QoS 2 PUBLISH sent, waiting for PUBREC.
+    AwaitPubRec,
+    /// PUBREL sent, waiting for PUBCOMP (the payload is no longer needed).
+    AwaitPubComp,
+}
+
+#[derive(Debug)]
+struct Inflight {
+    packet_id: u16,
+    state: InflightState,
+    msg: Option<Message>,
+}
+
+/// What happened to a message offered to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    Queued,
+    /// The queue was full and the new message was refused.
+    DroppedNew,
+    /// The queue was full and its oldest message made room.
+    DroppedOldest,
+}
+
+/// The in-flight window and the queue of one session.
+#[derive(Debug, Default)]
+pub struct Outbound {
+    next_id: u16,
+    inflight: VecDeque<Inflight>,
+    queue: VecDeque<Message>,
+}
+
+impl Outbound {
+    pub fn inflight_len(&self) -> usize {
+        self.inflight.len()
+    }
+
+    pub fn queued_len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// True when a new QoS 1/2 delivery may go straight to the wire.
+    pub fn can_send(&self, window: u16) -> bool {
+        self.queue.is_empty() && self.inflight.len() < window as usize
+    }
+
+    /// Queue a message (already at its delivery QoS) behind the window.
+    pub fn enqueue(&mut self, msg: Message, max: usize, policy: QueueOverflow) -> Enqueued {
+        if self.queue.len() < max {
+            self.queue.push_back(msg);
+            return Enqueued::Queued;
+        }
+        match policy {
+            QueueOverflow::DropNew => Enqueued::DroppedNew,
+            QueueOverflow::DropOldest => {
+                if self.queue.pop_front().is_none() {
+                    return Enqueued::DroppedNew; // max == 0: nothing can be queued
+                }
+                self.queue.push_back(msg);
+                Enqueued::DroppedOldest
+            }
+        }
+    }
+
+    /// Put a QoS 1/2 message (at its delivery QoS) on the wire and track it.
+    pub fn send(&mut self, msg: Message, out: &mut Vec<u8>) {
+        let id = self.alloc_id();
+        protocol::encode_publish(out, &msg.topic, &msg.payload, msg.qos, msg.retain, false, id);
+        let state = match msg.qos {
+            QoS::ExactlyOnce => InflightState::AwaitPubRec,
+            _ => InflightState::AwaitPubAck,
+        };
+        self.inflight.push_back(Inflight { packet_id: id, state, msg: Some(msg) });
+    }
+
+    /// Move queued messages onto the wire while the window has room.
+    /// Returns the number of PUBLISH packets written.
+    pub fn pump(&mut self, window: u16, out: &mut Vec<u8>) -> usize {
+        let mut n = 0;
+        while self.inflight.len() < window as usize {
+            let Some(msg) = self.queue.pop_front() else { break };
+            if msg.qos == QoS::AtMostOnce {
+                protocol::encode_publish(out, &msg.topic, &msg.payload, QoS::AtMostOnce, msg.retain, false, 0);
+            } else {
+                self.send(msg, out);
+            }
+            n += 1;
+        }
+        n
+    }
+
+    /// PUBACK from the client: true if it matched a QoS 1 delivery.
+    pub fn on_puback(&mut self, id: u16) -> bool {
+        self.remove_in_state(id, InflightState::AwaitPubAck)
+    }
+
+    /// PUBREC from the client: answer PUBREL either way (the client may be
+    /// repeating itself after a reconnect), move a matching delivery on.
+    pub fn on_pubrec(&mut self, id: u16, version: ProtocolVersion, out: &mut Vec<u8>) -> bool {
+        protocol::encode(&Packet::PubRel(id), version, out);
+        match self.inflight.iter_mut().find(|f| f.packet_id == id) {
+            Some(f) if f.state == InflightState::AwaitPubRec => {
+                f.state = InflightState::AwaitPubComp;
+                f.msg = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// PUBCOMP from the client.
+    pub fn on_pubcomp(&mut self, id: u16) -> bool {
+        self.remove_in_state(id, InflightState::AwaitPubComp)
+    }
+
+    /// After a session resumes: every unacknowledged PUBLISH again with DUP
+    /// set [MQTT-4.4.0-1], every pending PUBREL again, in the original order.
+    pub fn resend(&mut self, version: ProtocolVersion, out: &mut Vec<u8>) -> usize {
+        for f in &self.inflight {
+            match (&f.msg, f.state) {
+                (Some(m), InflightState::AwaitPubAck | InflightState::AwaitPubRec) => {
+                    protocol::encode_publish(out, &m.topic, &m.payload, m.qos, m.retain, true, f.packet_id)
+                }
+                _ => protocol::encode(&Packet::PubRel(f.packet_id), version, out),
+            }
+        }
+        self.inflight.len()
+    }
+
+    fn remove_in_state(&mut self, id: u16, state: InflightState) -> bool {
+        match self.inflight.iter().position(|f| f.packet_id == id && f.state == state) {
+            Some(pos) => {
+                self.inflight.remove(pos);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Next packet id not in flight; ids are 1..=65535 [MQTT-2.3.1-1].
+    fn alloc_id(&mut self) -> u16 {
+        loop {
+            self.next_id = self.next_id.wrapping_add(1);
+            if self.next_id == 0 {
+                continue;
+            }
+            let id = self.next_id;
+            if !self.inflight.iter().any(|f| f.packet_id == id) {
+                return id;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "outbound_tests.rs"]
+mod tests;

@@ -1,0 +1,111 @@
+//! Shard-local session registry: a slab of sessions plus a client-ID index.
+//! Keys carry a generation so a stale key (a retained-message reply that
+//! arrives after its session ended) never reaches a newer session in the
+//! same slot.
+
+use super::Session;
+use crate::protocol::MqttStr;
+use std::collections::HashMap;
+
+/// Handle to a session on this shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    pub index: u32,
+    pub generation: u32,
+}
+
+struct Slot {
+    generation: u32,
+    session: Option<Session>,
+}
+
+/// All sessions of one shard.
+#[derive(Default)]
+pub struct Sessions {
+    by_id: HashMap<MqttStr, u32>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+}
+
+impl Sessions {
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn find(&self, client_id: &str) -> Option<SessionKey> {
+        let index = *self.by_id.get(client_id)?;
+        Some(SessionKey { index, generation: self.slots[index as usize].generation })
+    }
+
+    /// Add a session; the client ID must not be registered already.
+    pub fn insert(&mut self, session: Session) -> SessionKey {
+        let client_id = session.client_id.clone();
+        let index = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize].session = Some(session);
+                i
+            }
+            None => {
+                self.slots.push(Slot { generation: 0, session: Some(session) });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let prev = self.by_id.insert(client_id, index);
+        debug_assert!(prev.is_none(), "client ID registered twice");
+        SessionKey { index, generation: self.slots[index as usize].generation }
+    }
+
+    pub fn get(&self, key: SessionKey) -> Option<&Session> {
+        let slot = self.slots.get(key.index as usize)?;
+        (slot.generation == key.generation).then_some(slot.session.as_ref()?)
+    }
+
+    pub fn get_mut(&mut self, key: SessionKey) -> Option<&mut Session> {
+        let slot = self.slots.get_mut(key.index as usize)?;
+        if slot.generation != key.generation {
+            return None;
+        }
+        slot.session.as_mut()
+    }
+
+    /// Session by slot index alone (the subscription trie stores indexes;
+    /// its entries are removed before a slot is reused).
+    pub fn by_index_mut(&mut self, index: u32) -> Option<&mut Session> {
+        self.slots.get_mut(index as usize)?.session.as_mut()
+    }
+
+    pub fn remove(&mut self, key: SessionKey) -> Option<Session> {
+        let slot = self.slots.get_mut(key.index as usize)?;
+        if slot.generation != key.generation {
+            return None;
+        }
+        let session = slot.session.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.by_id.remove(session.client_id.as_str());
+        self.free.push(key.index);
+        Some(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_keys_miss_after_reuse() {
+        let mut s = Sessions::default();
+        let a = s.insert(Session::new("a".into(), true));
+        assert_eq!(s.find("a"), Some(a));
+        assert!(s.remove(a).is_some());
+        assert!(s.find("a").is_none());
+        let b = s.insert(Session::new("b".into(), false));
+        assert_eq!(a.index, b.index, "slot reused");
+        assert!(s.get(a).is_none(), "old generation must not see the new session");
+        assert_eq!(s.get(b).unwrap().client_id.as_str(), "b");
+        assert_eq!(s.len(), 1);
+    }
+}

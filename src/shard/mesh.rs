@@ -1,0 +1,161 @@
+//! The mesh: one bounded glommio `shared_channel` per ordered pair of shards
+//! for published messages (in batches) and one for control messages.
+//!
+//! Nothing on a shard ever awaits a full channel while handling a message:
+//! handlers push into a local per-peer outbox and a dedicated sender task per
+//! peer and channel does the awaiting (glommio#555 is the deadlock this
+//! avoids). The data outbox is bounded by `mesh_outbox_limit`; past it the
+//! shard stops reading from its clients until the outbox drains (TCP pushes
+//! back on publishers). The control outbox is bounded too; overflow is
+//! dropped and counted (it carries rare messages: hand-offs, interest
+//! changes, retained traffic).
+
+use super::messages::{Batch, Control};
+use super::notify::{Notify, WaitList};
+use crate::session::Message;
+use glommio::channels::shared_channel::{self, ConnectedSender, SharedReceiver, SharedSender};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::task::Waker;
+
+/// Messages per batch sent over a data channel.
+pub const BATCH: usize = 256;
+/// Control messages one peer's outbox holds at most.
+const CONTROL_OUTBOX_LIMIT: usize = 1 << 16;
+
+/// The channel ends of one shard, built on the main thread and moved to the
+/// shard's executor (they are `Send`; connecting happens there).
+pub struct MeshEnds {
+    pub data_tx: Vec<Option<SharedSender<Batch>>>,
+    pub data_rx: Vec<Option<SharedReceiver<Batch>>>,
+    pub ctrl_tx: Vec<Option<SharedSender<Control>>>,
+    pub ctrl_rx: Vec<Option<SharedReceiver<Control>>>,
+}
+
+/// Build every channel of an `n`-shard mesh; element `i` belongs to shard `i`.
+pub fn build(n: usize, data_cap: usize, ctrl_cap: usize) -> Vec<MeshEnds> {
+    fn none<T>(n: usize) -> Vec<Option<T>> {
+        (0..n).map(|_| None).collect()
+    }
+    let mut ends: Vec<MeshEnds> =
+        (0..n).map(|_| MeshEnds { data_tx: none(n), data_rx: none(n), ctrl_tx: none(n), ctrl_rx: none(n) }).collect();
+    for from in 0..n {
+        for to in (0..n).filter(|&to| to != from) {
+            let (tx, rx) = shared_channel::new_bounded(data_cap);
+            ends[from].data_tx[to] = Some(tx);
+            ends[to].data_rx[from] = Some(rx);
+            let (tx, rx) = shared_channel::new_bounded(ctrl_cap);
+            ends[from].ctrl_tx[to] = Some(tx);
+            ends[to].ctrl_rx[from] = Some(rx);
+        }
+    }
+    ends
+}
+
+/// Outgoing side of the mesh on one shard.
+pub struct Mesh {
+    peers: Vec<Option<PeerOut>>,
+    limit: usize,
+    /// Connections paused because an outbox is over its limit.
+    paused: WaitList,
+    congested: Cell<usize>,
+}
+
+#[derive(Default)]
+struct PeerOut {
+    data: RefCell<VecDeque<Batch>>,
+    data_len: Cell<usize>,
+    data_ready: Notify,
+    ctrl: RefCell<VecDeque<Control>>,
+    ctrl_ready: Notify,
+}
+
+impl Mesh {
+    pub fn new(me: usize, n: usize, limit: usize) -> Mesh {
+        let peers = (0..n).map(|p| (p != me).then(PeerOut::default)).collect();
+        Mesh { peers, limit: limit.max(BATCH), paused: WaitList::default(), congested: Cell::new(0) }
+    }
+
+    fn peer(&self, p: usize) -> &PeerOut {
+        self.peers[p].as_ref().expect("no mesh channel to self")
+    }
+
+    /// Queue a published message for shard `p`.
+    pub fn send_data(&self, p: usize, msg: Message) {
+        let peer = self.peer(p);
+        let mut q = peer.data.borrow_mut();
+        match q.back_mut() {
+            Some(b) if b.len() < BATCH => b.push(msg),
+            _ => q.push_back(vec![msg]),
+        }
+        let len = peer.data_len.get() + 1;
+        peer.data_len.set(len);
+        if len == self.limit {
+            self.congested.set(self.congested.get() + 1);
+        }
+        if len == 1 {
+            peer.data_ready.notify();
+        }
+    }
+
+    /// Queue a control message for shard `p`; false if the outbox is full.
+    pub fn send_control(&self, p: usize, msg: Control) -> bool {
+        let peer = self.peer(p);
+        let mut q = peer.ctrl.borrow_mut();
+        if q.len() >= CONTROL_OUTBOX_LIMIT {
+            return false;
+        }
+        q.push_back(msg);
+        if q.len() == 1 {
+            peer.ctrl_ready.notify();
+        }
+        true
+    }
+
+    /// True while any data outbox is over its limit; registers `w` to be
+    /// woken when that clears.
+    pub fn congested(&self, w: &Waker) -> bool {
+        if self.congested.get() == 0 {
+            return false;
+        }
+        self.paused.register(w);
+        true
+    }
+
+    /// Sender task for the data channel to shard `p`.
+    pub async fn run_data_sender(&self, p: usize, tx: ConnectedSender<Batch>) {
+        let peer = self.peer(p);
+        loop {
+            peer.data_ready.wait().await;
+            loop {
+                let Some(batch) = peer.data.borrow_mut().pop_front() else { break };
+                let n = batch.len();
+                if tx.send(batch).await.is_err() {
+                    return; // peer gone: shutting down
+                }
+                let before = peer.data_len.get();
+                peer.data_len.set(before - n);
+                if before >= self.limit && before - n < self.limit {
+                    self.congested.set(self.congested.get() - 1);
+                    if self.congested.get() == 0 {
+                        self.paused.wake_all();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sender task for the control channel to shard `p`.
+    pub async fn run_control_sender(&self, p: usize, tx: ConnectedSender<Control>) {
+        let peer = self.peer(p);
+        loop {
+            peer.ctrl_ready.wait().await;
+            loop {
+                let Some(msg) = peer.ctrl.borrow_mut().pop_front() else { break };
+                if tx.send(msg).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}

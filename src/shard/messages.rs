@@ -1,0 +1,37 @@
+//! What shards say to each other.
+
+use crate::protocol::{Connect, MqttStr, QoS};
+use crate::session::{Message, SessionKey};
+use std::os::fd::RawFd;
+use std::time::Instant;
+
+/// Published messages bound for one shard, in publish order.
+pub type Batch = Vec<Message>;
+
+/// A socket whose CONNECT named a client ID owned by another shard.
+#[derive(Debug)]
+pub struct HandOff {
+    /// A `dup` of the accepted socket; the receiver owns it.
+    pub fd: RawFd,
+    pub connect: Connect,
+    /// Bytes read past the CONNECT (clients may pipeline).
+    pub rest: Vec<u8>,
+    pub accepted_at: Instant,
+}
+
+/// Control traffic between shards: rare, latency-sensitive, kept apart from
+/// the bulk data channel.
+#[derive(Debug)]
+pub enum Control {
+    HandOff(Box<HandOff>),
+    /// The sender gained its first (`add`) or lost its last subscriber on `filter`.
+    Interest { filter: MqttStr, add: bool, seq: u64 },
+    /// The receiver has applied the sender's interest changes up to `seq`.
+    InterestAck { seq: u64 },
+    /// Store (or, with an empty payload, delete) a retained message on its
+    /// owner shard.
+    RetainSet(Message),
+    /// Send back the retained messages matching `filter`.
+    RetainQuery { filter: MqttStr, target: SessionKey, granted: QoS },
+    RetainReply { target: SessionKey, granted: QoS, msgs: Vec<Message> },
+}

@@ -1,0 +1,239 @@
+//! Starting the shards, checking that every one of them really started,
+//! and stopping them on SIGINT/SIGTERM.
+
+use super::mesh::{self, MeshEnds};
+use super::messages::{Batch, Control};
+use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender};
+use super::state::Shard;
+use super::{control, listener, Global};
+use crate::auth::{Authenticator, StaticAuthenticator};
+use crate::config::Config;
+use crate::connection;
+use glommio::net::TcpListener;
+use glommio::{LocalExecutorBuilder, Placement};
+use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::{debug, info, warn};
+
+/// Everything a shard needs, moved to its executor thread.
+struct ShardInit {
+    id: usize,
+    count: usize,
+    cfg: Arc<Config>,
+    auth: Arc<dyn Authenticator>,
+    global: Arc<Global>,
+    ends: MeshEnds,
+    listener: RawFd,
+    ready: ReadyGuard,
+}
+
+/// Reports a shard's start-up. If the executor dies before the shard said it
+/// is ready (memlock, CPU placement …), dropping the guard reports that.
+struct ReadyGuard {
+    tx: mpsc::Sender<Result<usize, String>>,
+    shard: usize,
+    sent: bool,
+}
+
+impl ReadyGuard {
+    fn ready(&mut self) {
+        self.sent = true;
+        let _ = self.tx.send(Ok(self.shard));
+    }
+}
+
+impl Drop for ReadyGuard {
+    fn drop(&mut self) {
+        if !self.sent {
+            let _ = self.tx.send(Err(format!("shard {} stopped before it was ready", self.shard)));
+        }
+    }
+}
+
+/// Run the broker until SIGINT/SIGTERM. Errors name the cause and the fix.
+pub fn run(cfg: Config) -> Result<(), String> {
+    let cpus = allowed_cpus();
+    let n = if cfg.shards == 0 { cpus.len().max(1) } else { cfg.shards };
+    let (listeners, addr) = listener::bind_all(cfg.listen, n, cfg.tuning.backlog)?;
+    let cfg = Arc::new(cfg);
+    let auth: Arc<dyn Authenticator> = Arc::new(StaticAuthenticator::new(&cfg.auth));
+    let global = Arc::new(Global::default());
+    let (tx, rx) = mpsc::channel();
+    let ends = mesh::build(n, cfg.tuning.mesh_data_capacity, cfg.tuning.mesh_control_capacity);
+    let mut handles = Vec::with_capacity(n);
+    for (id, (ends, sock)) in ends.into_iter().zip(listeners).enumerate() {
+        let init = ShardInit {
+            id,
+            count: n,
+            cfg: cfg.clone(),
+            auth: auth.clone(),
+            global: global.clone(),
+            ends,
+            listener: sock.into_raw_fd(),
+            ready: ReadyGuard { tx: tx.clone(), shard: id, sent: false },
+        };
+        let h = LocalExecutorBuilder::new(Placement::Fixed(cpus[id % cpus.len()]))
+            .name(&format!("shard-{id}"))
+            .io_memory(cfg.tuning.io_memory)
+            .ring_depth(cfg.tuning.ring_depth)
+            .spawn(move || shard_main(init))
+            .map_err(|e| format!("shard {id}: cannot start its executor thread: {e}"))?;
+        handles.push(Some(h));
+    }
+    drop(tx);
+    wait_ready(n, &rx, &mut handles)?;
+    println!("shardmq listening on {addr}");
+    info!(%addr, shards = n, "shardmq ready");
+    wait_for_signal()?;
+    info!("shutting down");
+    global.stop();
+    for h in handles.into_iter().flatten() {
+        let _ = h.join();
+    }
+    Ok(())
+}
+
+/// Wait until every shard reported ready; on a failure, join the failed
+/// executor for its real error and say how to fix the usual causes.
+fn wait_ready(
+    n: usize,
+    rx: &mpsc::Receiver<Result<usize, String>>,
+    handles: &mut [Option<glommio::ExecutorJoinHandle<()>>],
+) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for _ in 0..n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Ok(id)) => debug!(shard = id, "ready"),
+            Ok(Err(msg)) => {
+                let id: usize = msg.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+                let cause = handles[id].take().map(|h| h.join()).and_then(|r| r.err()).map(|e| e.to_string());
+                return Err(explain_start_failure(&msg, cause));
+            }
+            Err(_) => return Err("shards did not start within 30 s".into()),
+        }
+    }
+    Ok(())
+}
+
+fn explain_start_failure(msg: &str, cause: Option<String>) -> String {
+    let cause = cause.unwrap_or_else(|| "unknown cause".into());
+    let hint = if cause.contains("memlock") || cause.contains("MemLock") || cause.contains("os error 12") {
+        "io_uring needs locked memory: raise the limit (`ulimit -l unlimited`, or LimitMEMLOCK=infinity \
+         in the systemd unit), or lower tuning.ring_depth / tuning.io_memory in the config"
+    } else if cause.contains("CPU") || cause.contains("cpu") {
+        "the CPU it was pinned to is not available: lower --shards"
+    } else {
+        "see the cause above"
+    };
+    format!("{msg}: {cause}\nfix: {hint}")
+}
+
+/// The CPUs this process may run on (taskset/cgroups respected).
+fn allowed_cpus() -> Vec<usize> {
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
+    let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| ok && unsafe { libc::CPU_ISSET(c, &set) }).collect();
+    if cpus.is_empty() {
+        vec![0]
+    } else {
+        cpus
+    }
+}
+
+fn wait_for_signal() -> Result<(), String> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let sig = signals.forever().next();
+    debug!(?sig, "signal");
+    Ok(())
+}
+
+/// The body of one shard's executor.
+async fn shard_main(mut init: ShardInit) {
+    let shard = Rc::new(Shard::new(init.id, init.count, init.cfg.clone(), init.auth.clone(), init.global.clone()));
+    connect_mesh(&shard, &mut init.ends).await;
+    // The fd came from socket2 on the main thread; this executor owns it now.
+    let listener = unsafe { TcpListener::from_raw_fd(init.listener) };
+    glommio::spawn_local(accept_loop(shard.clone(), listener)).detach();
+    glommio::spawn_local(tick_loop(shard.clone())).detach();
+    init.ready.ready();
+    init.global.clone().stopped().await;
+    debug!(shard = shard.id, "stopped");
+}
+
+/// Connect every channel end concurrently (a sender's connect waits for its
+/// receiver's), then start the sender and receiver tasks.
+async fn connect_mesh(shard: &Rc<Shard>, ends: &mut MeshEnds) {
+    let mut tasks = Vec::new();
+    for p in shard.peers() {
+        let (dtx, drx) = (ends.data_tx[p].take().unwrap(), ends.data_rx[p].take().unwrap());
+        let (ctx, crx) = (ends.ctrl_tx[p].take().unwrap(), ends.ctrl_rx[p].take().unwrap());
+        let s = shard.clone();
+        tasks.push(glommio::spawn_local(async move {
+            let (dtx, drx) = (dtx.connect().await, drx.connect().await);
+            let (ctx, crx) = (ctx.connect().await, crx.connect().await);
+            spawn_peer_tasks(s, p, dtx, drx, ctx, crx);
+        }));
+    }
+    for t in tasks {
+        t.await;
+    }
+}
+
+fn spawn_peer_tasks(
+    shard: Rc<Shard>,
+    p: usize,
+    dtx: ConnectedSender<Batch>,
+    drx: ConnectedReceiver<Batch>,
+    ctx: ConnectedSender<Control>,
+    crx: ConnectedReceiver<Control>,
+) {
+    let s = shard.clone();
+    glommio::spawn_local(async move { s.mesh.run_data_sender(p, dtx).await }).detach();
+    let s = shard.clone();
+    glommio::spawn_local(async move { s.mesh.run_control_sender(p, ctx).await }).detach();
+    let s = shard.clone();
+    glommio::spawn_local(async move {
+        while let Some(batch) = drx.recv().await {
+            control::handle_batch(&s, batch);
+        }
+    })
+    .detach();
+    glommio::spawn_local(async move {
+        while let Some(msg) = crx.recv().await {
+            control::handle(&shard, p, msg);
+        }
+    })
+    .detach();
+}
+
+async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok(stream) => {
+                shard.metrics.accepted.set(shard.metrics.accepted.get() + 1);
+                glommio::spawn_local(connection::serve_accepted(shard.clone(), stream, Instant::now())).detach();
+            }
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                warn!(shard = shard.id, error = %e, "accept failed");
+                glommio::timer::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Once a second: keep-alive expiry, and a nudge to SUBACKs waiting on peers.
+async fn tick_loop(shard: Rc<Shard>) {
+    loop {
+        glommio::timer::sleep(Duration::from_millis(250)).await;
+        let kicked = shard.wheel.borrow_mut().advance(shard.elapsed_ms());
+        shard.metrics.keepalive_timeouts.set(shard.metrics.keepalive_timeouts.get() + kicked as u64);
+        shard.interest.wake_all();
+    }
+}

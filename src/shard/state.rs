@@ -1,0 +1,85 @@
+//! Everything one shard owns. A shard is one thread: plain `RefCell`s, and
+//! no borrow is ever held across an `.await`.
+
+use super::interest::InterestSync;
+use super::mesh::Mesh;
+use super::wheel::Wheel;
+use super::{owner_shard, Global};
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::metrics::ShardMetrics;
+use crate::protocol::MqttStr;
+use crate::router::Router;
+use crate::session::Sessions;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct Shard {
+    pub id: usize,
+    pub count: usize,
+    pub cfg: Arc<Config>,
+    pub auth: Arc<dyn Authenticator>,
+    pub global: Arc<Global>,
+    pub sessions: RefCell<Sessions>,
+    pub router: RefCell<Router>,
+    pub mesh: Mesh,
+    pub interest: InterestSync,
+    pub wheel: RefCell<Wheel>,
+    pub metrics: ShardMetrics,
+    epoch: Instant,
+    next_conn_id: Cell<u64>,
+}
+
+impl Shard {
+    pub fn new(id: usize, count: usize, cfg: Arc<Config>, auth: Arc<dyn Authenticator>, global: Arc<Global>) -> Shard {
+        let limit = cfg.tuning.mesh_outbox_limit;
+        Shard {
+            id,
+            count,
+            cfg,
+            auth,
+            global,
+            sessions: RefCell::default(),
+            router: RefCell::default(),
+            mesh: Mesh::new(id, count, limit),
+            interest: InterestSync::new(id, count),
+            wheel: RefCell::default(),
+            metrics: ShardMetrics::default(),
+            epoch: Instant::now(),
+            next_conn_id: Cell::new(0),
+        }
+    }
+
+    /// Milliseconds since the shard started (wrapping u32, for keep-alive).
+    pub fn now_ms(&self) -> u32 {
+        self.elapsed_ms() as u32
+    }
+
+    pub fn elapsed_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    pub fn next_conn_id(&self) -> u64 {
+        let id = self.next_conn_id.get() + 1;
+        self.next_conn_id.set(id);
+        id
+    }
+
+    /// Peers of this shard.
+    pub fn peers(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.count).filter(move |&p| p != self.id)
+    }
+
+    /// A fresh client ID that this shard owns, for clients that sent an
+    /// empty one [MQTT-3.1.3-6]. Unique: shard, connection counter, start time.
+    pub fn assign_client_id(&self) -> MqttStr {
+        let stamp = self.epoch.elapsed().as_nanos() as u64 ^ std::process::id() as u64;
+        loop {
+            let id = format!("auto-{:x}-{}-{}", stamp, self.id, self.next_conn_id());
+            if owner_shard(id.as_bytes(), self.count) == self.id {
+                return id.into();
+            }
+        }
+    }
+}
