@@ -12,9 +12,11 @@ pub mod retained;
 pub mod route;
 pub mod topic;
 
+pub use filter_trie::{FilterTrie, InsertOutcome, RemoveOutcome};
+pub use retained::{RetainedMessage, RetainedStore, SetOutcome};
+pub use topic::{has_wildcard, matches};
+
 use crate::protocol::QoS;
-use filter_trie::FilterTrie;
-use retained::RetainedStore;
 
 /// The routing tables of one shard.
 pub struct Router {
