@@ -107,11 +107,7 @@ impl<K: Copy + Eq + Hash, D> FilterTrie<K, D> {
         for level in path_levels(path) {
             node = node.child_or_insert(level, &mut self.nodes);
         }
-        let slot = if ends_with_hash {
-            &mut node.hash
-        } else {
-            &mut node.exact
-        };
+        let slot = node.slot_mut(ends_with_hash);
         let first_on_filter = slot.is_empty();
         let previous = slot.insert(key, data);
         if previous.is_none() {
@@ -130,21 +126,15 @@ impl<K: Copy + Eq + Hash, D> FilterTrie<K, D> {
         let (path, ends_with_hash) = split_filter(filter);
         let mut node = &mut self.root;
         for level in path_levels(path) {
-            match node.child_mut(level) {
-                Some(child) => node = child,
-                None => {
-                    return RemoveOutcome {
-                        removed: None,
-                        filter_now_empty: false,
-                    }
-                }
-            }
+            let Some(child) = node.child_mut(level) else {
+                return RemoveOutcome {
+                    removed: None,
+                    filter_now_empty: false,
+                };
+            };
+            node = child;
         }
-        let slot = if ends_with_hash {
-            &mut node.hash
-        } else {
-            &mut node.exact
-        };
+        let slot = node.slot_mut(ends_with_hash);
         let removed = slot.remove(key);
         let filter_now_empty = removed.is_some() && slot.is_empty();
         let prune = node.is_unused();
@@ -195,12 +185,7 @@ impl<K: Copy + Eq + Hash, D> FilterTrie<K, D> {
         for level in path_levels(path) {
             node = node.child(level)?;
         }
-        if ends_with_hash {
-            &node.hash
-        } else {
-            &node.exact
-        }
-        .get(key)
+        node.slot(ends_with_hash).get(key)
     }
 
     /// Call `f` for every entry whose filter matches `topic`.
@@ -276,6 +261,23 @@ impl<K, D> Default for Node<K, D> {
 }
 
 impl<K, D> Node<K, D> {
+    /// The entries of the filter ending here, or of the one ending `/#` here.
+    fn slot(&self, ends_with_hash: bool) -> &Entries<K, D> {
+        if ends_with_hash {
+            &self.hash
+        } else {
+            &self.exact
+        }
+    }
+
+    fn slot_mut(&mut self, ends_with_hash: bool) -> &mut Entries<K, D> {
+        if ends_with_hash {
+            &mut self.hash
+        } else {
+            &mut self.exact
+        }
+    }
+
     fn child(&self, level: &str) -> Option<&Node<K, D>> {
         match level {
             "+" => self.plus.as_deref(),

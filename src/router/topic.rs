@@ -28,20 +28,47 @@ pub(crate) fn is_dollar(topic: &str) -> bool {
 /// levels including zero, so `a/#` also matches `a`. A filter whose first
 /// level is a wildcard never matches a topic starting with `$`.
 pub fn matches(filter: &str, topic: &str) -> bool {
-    let mut filter_levels = filter.split('/');
-    let mut topic_levels = topic.split('/');
-    let mut first = true;
+    let (f, t) = (filter.as_bytes(), topic.as_bytes());
+    // [MQTT-4.7.2-1]. In a valid filter a leading `+`/`#` is a whole level.
+    if t.first() == Some(&b'$') && matches!(f.first(), Some(b'+' | b'#')) {
+        return false;
+    }
+    // One pass over both byte strings, a level at a time (no `split`: this
+    // runs per subscriber on some paths, and byte loops beat the iterators
+    // for the short levels topics have). `fi`/`ti` start each iteration at
+    // the beginning of a level.
+    let (mut fi, mut ti) = (0, 0);
     loop {
-        match (filter_levels.next(), topic_levels.next()) {
-            (Some("+" | "#"), _) if first && is_dollar(topic) => return false,
-            // Matches the rest, including nothing at all (the parent level).
-            (Some("#"), _) => return true,
-            (Some("+"), Some(_)) => {}
-            (Some(f), Some(t)) if f == t => {}
-            (None, None) => return true,
-            _ => return false,
+        match f.get(fi) {
+            // A valid `#` is the whole last level: matches the rest.
+            Some(b'#') => return true,
+            Some(b'+') => {
+                fi += 1;
+                while ti < t.len() && t[ti] != b'/' {
+                    ti += 1;
+                }
+            }
+            _ => {
+                while fi < f.len() && f[fi] != b'/' {
+                    if t.get(ti) != Some(&f[fi]) {
+                        return false;
+                    }
+                    fi += 1;
+                    ti += 1;
+                }
+                if ti < t.len() && t[ti] != b'/' {
+                    return false; // the topic's level is longer
+                }
+            }
         }
-        first = false;
+        // Both are at the end of a level: at a `/` or at the end.
+        match (fi == f.len(), ti == t.len()) {
+            (true, true) => return true,
+            // The topic ended one level early: `x/#` matches its parent `x`.
+            (false, true) => return &f[fi..] == b"/#",
+            (true, false) => return false,
+            (false, false) => (fi, ti) = (fi + 1, ti + 1),
+        }
     }
 }
 
@@ -176,6 +203,63 @@ mod tests {
         for &(_, topic, _) in CASES {
             assert!(matches(topic, topic), "{topic:?}");
             assert!(!matches(topic, &format!("{topic}/x")), "{topic:?}");
+        }
+    }
+
+    /// The rules written level by level, as the spec states them: a second
+    /// opinion for the byte-level implementation.
+    fn matches_by_levels(filter: &str, topic: &str) -> bool {
+        let mut filter_levels = filter.split('/');
+        let mut topic_levels = topic.split('/');
+        let mut first = true;
+        loop {
+            match (filter_levels.next(), topic_levels.next()) {
+                (Some("+" | "#"), _) if first && is_dollar(topic) => return false,
+                (Some("#"), _) => return true,
+                (Some("+"), Some(_)) => {}
+                (Some(f), Some(t)) if f == t => {}
+                (None, None) => return true,
+                _ => return false,
+            }
+            first = false;
+        }
+    }
+
+    #[test]
+    fn agrees_with_level_by_level_reference() {
+        const LEVELS: &[&str] = &["a", "b", "", "$", "ab", "ba"];
+        let mut x: u64 = 1;
+        let mut next = |n: usize| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as usize % n
+        };
+        for _ in 0..50_000 {
+            let topic: Vec<&str> = (0..1 + next(4))
+                .map(|_| LEVELS[next(LEVELS.len())])
+                .collect();
+            let mut filter: Vec<&str> = (0..1 + next(4))
+                .map(|_| {
+                    if next(3) == 0 {
+                        "+"
+                    } else {
+                        LEVELS[next(LEVELS.len())]
+                    }
+                })
+                .collect();
+            if next(4) == 0 {
+                *filter.last_mut().unwrap() = "#";
+            }
+            let (filter, topic) = (filter.join("/"), topic.join("/"));
+            assert_eq!(
+                matches(&filter, &topic),
+                matches_by_levels(&filter, &topic),
+                "{filter:?} {topic:?}"
+            );
+        }
+        for &(filter, topic, _) in CASES {
+            assert_eq!(matches(filter, topic), matches_by_levels(filter, topic));
         }
     }
 

@@ -10,8 +10,14 @@
 //!   topics they retain on). A fixed, public hash lets a client precompute
 //!   thousands of colliding levels under one node and turn every lookup there
 //!   into a linear probe (hash flooding). They therefore use std's SipHash
-//!   with a per-map random key; its extra cost per level is measured by
-//!   `benches/topic_match.rs`. Nothing depends on the order of these maps.
+//!   with a per-map random key. Nothing depends on the order of these maps.
+//!
+//! Cost, measured with `benches/topic_match.rs` against this file's
+//! `IntHasher` in their place: matching a topic against 100k filters is
+//! bound by cache misses and shows no difference beyond noise (~220-280 ns
+//! either way); a retained `device/+/status` query over 50k topics, which
+//! hashes one level per child, is ~40-60% slower (19 ms vs 12 ms) but runs
+//! once per SUBSCRIBE, not per PUBLISH.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
