@@ -54,7 +54,7 @@ pub struct Admitted {
 pub async fn read_connect(stream: &mut TcpStream, max: usize) -> Result<(Connect, Vec<u8>), FirstPacketError> {
     let mut buf = Vec::new();
     loop {
-        if buf.first().is_some_and(|&b| b >> 4 != 1) {
+        if buf.first().is_some_and(|&b| (b >> 4) != 1u8) {
             return Err(FirstPacketError::NotConnect);
         }
         if let Some(h) = parse_frame_header(&buf, max)? {

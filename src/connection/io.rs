@@ -169,11 +169,6 @@ impl Writer {
             self.pos += n;
         }
     }
-
-    /// Nothing taken from the handle is left unwritten.
-    pub fn is_idle(&self) -> bool {
-        self.pos == self.buf.len()
-    }
 }
 
 /// Read once into the scratch buffer and append what came to `buf`

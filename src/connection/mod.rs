@@ -147,7 +147,10 @@ impl Connection {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok((false, _))) => return Poll::Ready(CloseReason::SocketClosed),
                 Poll::Ready(Ok((true, _))) => st.handle.last_seen_ms.set(st.shard.now_ms()),
-                Poll::Ready(Err(ReadError::Io(_))) => return Poll::Ready(CloseReason::SocketClosed),
+                Poll::Ready(Err(ReadError::Io(e))) => {
+                    debug!(client_id = %st.client_id, error = %e, "read failed");
+                    return Poll::Ready(CloseReason::SocketClosed);
+                }
                 Poll::Ready(Err(ReadError::Decode(e))) => return Poll::Ready(st.malformed(e)),
             }
         }

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 
 /// Bind `n` listeners on `addr`; returns them and the address bound.
 pub fn bind_all(addr: SocketAddr, n: usize, backlog: i32) -> Result<(Vec<Socket>, SocketAddr), String> {
+    probe(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let mut socks = Vec::with_capacity(n);
     let mut bound = addr;
     for _ in 0..n {
@@ -18,6 +19,18 @@ pub fn bind_all(addr: SocketAddr, n: usize, backlog: i32) -> Result<(Vec<Socket>
         socks.push(s);
     }
     Ok((socks, bound))
+}
+
+/// SO_REUSEPORT would let us join another process's listener on the same
+/// port (same user) and silently share its traffic. A plain bind first
+/// refuses with "address in use" when anything already listens there.
+fn probe(addr: SocketAddr) -> std::io::Result<()> {
+    if addr.port() == 0 {
+        return Ok(());
+    }
+    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    s.set_reuse_address(true)?;
+    s.bind(&addr.into())
 }
 
 fn bind_one(addr: SocketAddr, backlog: i32) -> std::io::Result<Socket> {

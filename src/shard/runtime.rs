@@ -167,21 +167,19 @@ async fn shard_main(mut init: ShardInit) {
 }
 
 /// Connect every channel end concurrently (a sender's connect waits for its
-/// receiver's), then start the sender and receiver tasks.
+/// receiver's, so connecting them one after another deadlocks two shards),
+/// then start the sender and receiver tasks.
 async fn connect_mesh(shard: &Rc<Shard>, ends: &mut MeshEnds) {
-    let mut tasks = Vec::new();
+    let mut pending = Vec::new();
     for p in shard.peers() {
-        let (dtx, drx) = (ends.data_tx[p].take().unwrap(), ends.data_rx[p].take().unwrap());
-        let (ctx, crx) = (ends.ctrl_tx[p].take().unwrap(), ends.ctrl_rx[p].take().unwrap());
-        let s = shard.clone();
-        tasks.push(glommio::spawn_local(async move {
-            let (dtx, drx) = (dtx.connect().await, drx.connect().await);
-            let (ctx, crx) = (ctx.connect().await, crx.connect().await);
-            spawn_peer_tasks(s, p, dtx, drx, ctx, crx);
-        }));
+        let dtx = glommio::spawn_local(ends.data_tx[p].take().unwrap().connect());
+        let drx = glommio::spawn_local(ends.data_rx[p].take().unwrap().connect());
+        let ctx = glommio::spawn_local(ends.ctrl_tx[p].take().unwrap().connect());
+        let crx = glommio::spawn_local(ends.ctrl_rx[p].take().unwrap().connect());
+        pending.push((p, dtx, drx, ctx, crx));
     }
-    for t in tasks {
-        t.await;
+    for (p, dtx, drx, ctx, crx) in pending {
+        spawn_peer_tasks(shard.clone(), p, dtx.await, drx.await, ctx.await, crx.await);
     }
 }
 
