@@ -5,70 +5,144 @@
 //! [`parse_frame_header`] whether a whole packet is there, copies exactly that
 //! packet into one `Bytes` and hands it to [`decode_packet`]; topic and payload
 //! of a PUBLISH are slices of that one allocation.
+//!
+//! Layout: `frame` (fixed header), `codec_util` (varint, strings, zero-copy
+//! reader), `topic` (name/filter rules), `v3` (3.1 and 3.1.1 bodies). A `v5`
+//! module goes beside `v3`; only the dispatch below needs to learn about it.
 
+mod codec_util;
 mod error;
+mod frame;
 mod packet;
+pub mod topic;
+mod v3;
 
+#[cfg(test)]
+mod tests;
+
+pub use codec_util::MAX_REMAINING_LEN;
 pub use error::DecodeError;
+pub use frame::FrameHeader;
 pub use packet::*;
 
-use bytes::{BufMut, Bytes, BytesMut};
-
-/// Fixed header of one packet: first byte and the remaining length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameHeader {
-    pub first_byte: u8,
-    /// Bytes taken by the fixed header (1 + 1..=4).
-    pub header_len: usize,
-    pub remaining_len: usize,
-}
-
-impl FrameHeader {
-    pub fn total_len(&self) -> usize {
-        self.header_len + self.remaining_len
-    }
-    pub fn packet_type(&self) -> u8 {
-        self.first_byte >> 4
-    }
-}
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use codec_util::{packet_type::CONNECT, Reader};
 
 /// Look at the start of `buf`. `Ok(None)`: the fixed header is not complete
-/// yet. Errors: remaining length longer than 4 bytes [MQTT-1.5.5-1]... or the
-/// whole packet larger than `max_packet_size`. Does not need the body.
-pub fn parse_frame_header(_buf: &[u8], _max_packet_size: usize) -> Result<Option<FrameHeader>, DecodeError> {
-    todo!("codec")
+/// yet. Errors: a first byte no packet may start with (reserved type, wrong
+/// flags, PUBLISH QoS 3 or DUP at QoS 0) as soon as that byte is there; a
+/// remaining length longer than 4 bytes (§2.2.3); the whole packet larger
+/// than `max_packet_size`, as soon as the length is known. Does not need the
+/// body.
+pub fn parse_frame_header(
+    buf: &[u8],
+    max_packet_size: usize,
+) -> Result<Option<FrameHeader>, DecodeError> {
+    frame::parse_frame_header(buf, max_packet_size)
 }
 
 /// Decode exactly one packet; `frame.len() == header.total_len()`.
 /// CONNECT reads its own protocol level; other packets use `version`.
-pub fn decode_packet(_frame: Bytes, _header: &FrameHeader, _version: ProtocolVersion) -> Result<Packet, DecodeError> {
-    todo!("codec")
+/// Strings and payloads of the result are slices of `frame`.
+pub fn decode_packet(
+    mut frame: Bytes,
+    header: &FrameHeader,
+    version: ProtocolVersion,
+) -> Result<Packet, DecodeError> {
+    if frame.len() != header.total_len() {
+        return Err(DecodeError::FrameLengthMismatch {
+            expected: header.total_len(),
+            actual: frame.len(),
+        });
+    }
+    // The header is a plain struct the caller could have built by hand, so
+    // the first byte is checked again; it costs one match.
+    frame::check_first_byte(header.first_byte)?;
+    frame.advance(header.header_len);
+    if header.packet_type() == CONNECT {
+        let mut r = Reader::new(frame, CONNECT);
+        return match read_protocol(&mut r)? {
+            v @ (ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1) => v3::connect::decode_body(v, r),
+            ProtocolVersion::V5 => Err(DecodeError::UnsupportedProtocolLevel(5)),
+        };
+    }
+    match version {
+        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 => {
+            v3::decode::decode_body(header.first_byte, frame)
+        }
+        ProtocolVersion::V5 => Err(DecodeError::UnsupportedProtocolLevel(5)),
+    }
 }
 
-/// Stream helper for clients: split one complete packet off `buf` and decode it.
-pub fn decode_from(_buf: &mut BytesMut, _version: ProtocolVersion, _max_packet_size: usize) -> Result<Option<Packet>, DecodeError> {
-    todo!("codec")
+/// Protocol name and level of a CONNECT (§3.1.2.1, §3.1.2.2), which pick
+/// the codec for everything after them.
+fn read_protocol(r: &mut Reader) -> Result<ProtocolVersion, DecodeError> {
+    // Compared as bytes: any name other than these two is refused anyway.
+    let name = r.binary()?;
+    let level = r.u8()?;
+    match (&name[..], level) {
+        (b"MQTT", 4) => Ok(ProtocolVersion::V3_1_1),
+        (b"MQTT", 5) => Ok(ProtocolVersion::V5),
+        (b"MQIsdp", 3) => Ok(ProtocolVersion::V3_1),
+        (b"MQTT" | b"MQIsdp", other) => Err(DecodeError::UnsupportedProtocolLevel(other)),
+        _ => Err(DecodeError::InvalidProtocolName),
+    }
 }
 
-/// Encode any packet.
-pub fn encode<B: BufMut>(_packet: &Packet, _version: ProtocolVersion, _out: &mut B) {
-    todo!("codec")
+/// Stream helper for clients: split one complete packet off `buf` and decode
+/// it. The packet's slices share `buf`'s allocation.
+pub fn decode_from(
+    buf: &mut BytesMut,
+    version: ProtocolVersion,
+    max_packet_size: usize,
+) -> Result<Option<Packet>, DecodeError> {
+    let Some(header) = parse_frame_header(buf, max_packet_size)? else {
+        return Ok(None);
+    };
+    if buf.len() < header.total_len() {
+        return Ok(None);
+    }
+    let frame = buf.split_to(header.total_len()).freeze();
+    decode_packet(frame, &header, version).map(Some)
+}
+
+/// Encode any packet. CONNECT is written with its own `protocol`; `version`
+/// applies to the others. MQTT 5 is not negotiated yet, so `V5` writes the
+/// 3.1.1 format, which is also what a server answers an unsupported level
+/// with (CONNACK 0x01, [MQTT-3.1.2-2]).
+pub fn encode<B: BufMut>(packet: &Packet, version: ProtocolVersion, out: &mut B) {
+    match version {
+        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
+            v3::encode::encode(packet, out)
+        }
+    }
+}
+
+/// Bytes [`encode`] writes for `packet`, fixed header included.
+pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> usize {
+    match version {
+        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
+            v3::encode::encoded_len(packet)
+        }
+    }
 }
 
 /// Fast path for deliveries: encode a PUBLISH without building a `Publish`.
+/// `packet_id` is only written for QoS > 0; `dup` is ignored at QoS 0
+/// [MQTT-3.3.1-2]. The topic must be at most 65535 bytes.
 pub fn encode_publish<B: BufMut>(
-    _out: &mut B,
-    _topic: &str,
-    _payload: &[u8],
-    _qos: QoS,
-    _retain: bool,
-    _dup: bool,
-    _packet_id: u16,
+    out: &mut B,
+    topic: &str,
+    payload: &[u8],
+    qos: QoS,
+    retain: bool,
+    dup: bool,
+    packet_id: u16,
 ) {
-    todo!("codec")
+    v3::encode::encode_publish(out, topic, payload, qos, retain, dup, packet_id)
 }
 
 /// Size on the wire of a PUBLISH with this topic and payload.
-pub fn publish_len(_topic_len: usize, _payload_len: usize, _qos: QoS) -> usize {
-    todo!("codec")
+pub fn publish_len(topic_len: usize, payload_len: usize, qos: QoS) -> usize {
+    v3::encode::publish_len(topic_len, payload_len, qos)
 }

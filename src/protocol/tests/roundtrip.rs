@@ -1,0 +1,226 @@
+//! Encode then decode every packet type in both 3.x versions, plus the
+//! zero-copy and fast-path guarantees.
+
+use super::*;
+use ProtocolVersion::*;
+
+fn s(v: &'static str) -> MqttStr {
+    MqttStr::from_static(v)
+}
+
+fn samples(protocol: ProtocolVersion) -> Vec<Packet> {
+    let full_connect = Connect {
+        protocol,
+        clean_session: false,
+        keep_alive: 0xFFFF,
+        client_id: s("client-ü"),
+        will: Some(Will {
+            topic: s("will/t"),
+            payload: Bytes::from_static(&[0, 1, 2]),
+            qos: QoS::ExactlyOnce,
+            retain: false,
+        }),
+        username: Some(s("user")),
+        password: Some(Bytes::from_static(&[0xFF, 0xFE])),
+    };
+    let bare_connect = Connect {
+        will: None,
+        username: Some(s("")),
+        password: None,
+        ..full_connect.clone()
+    };
+    let publish = |qos, dup, retain, packet_id, len| {
+        Packet::Publish(Publish {
+            dup,
+            qos,
+            retain,
+            topic: s("a/b/c"),
+            packet_id,
+            payload: Bytes::from(vec![7u8; len]),
+        })
+    };
+    vec![
+        Packet::Connect(Box::new(full_connect)),
+        Packet::Connect(Box::new(bare_connect)),
+        Packet::ConnAck(ConnAck {
+            session_present: true,
+            code: ConnectReturnCode::Accepted,
+        }),
+        Packet::ConnAck(ConnAck {
+            session_present: false,
+            code: ConnectReturnCode::BadUserNameOrPassword,
+        }),
+        publish(QoS::AtMostOnce, false, true, 0, 0),
+        publish(QoS::AtLeastOnce, true, false, 1, 16),
+        publish(QoS::ExactlyOnce, false, false, 65535, 1024),
+        publish(QoS::AtLeastOnce, false, false, 3, 20_000),
+        Packet::PubAck(1),
+        Packet::PubRec(2),
+        Packet::PubRel(3),
+        Packet::PubComp(4),
+        Packet::Subscribe(Subscribe {
+            packet_id: 5,
+            filters: vec![
+                (s("#"), QoS::AtMostOnce),
+                (s("a/+/c"), QoS::AtLeastOnce),
+                (s("$SYS/#"), QoS::ExactlyOnce),
+            ],
+        }),
+        Packet::SubAck(SubAck {
+            packet_id: 5,
+            codes: vec![SubackCode::Failure, SubackCode::Granted(QoS::ExactlyOnce)],
+        }),
+        Packet::Unsubscribe(Unsubscribe {
+            packet_id: 6,
+            filters: vec![s("a/#"), s("+")],
+        }),
+        Packet::UnsubAck(6),
+        Packet::PingReq,
+        Packet::PingResp,
+        Packet::Disconnect,
+    ]
+}
+
+#[test]
+fn every_packet_type_round_trips() {
+    for version in [V3_1, V3_1_1] {
+        for packet in samples(version) {
+            let bytes = encode_vec(&packet, version);
+            assert_eq!(
+                bytes.len(),
+                encoded_len(&packet, version),
+                "{}",
+                packet.name()
+            );
+            assert_eq!(
+                decode_v(&bytes, version),
+                Ok(packet.clone()),
+                "{} {version:?}",
+                packet.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_packet_type_round_trips_through_bytes_mut() {
+    // The broker encodes into BytesMut; its BufMut must give the same bytes.
+    for packet in samples(V3_1_1) {
+        let mut out = BytesMut::new();
+        encode(&packet, V3_1_1, &mut out);
+        assert_eq!(
+            &out[..],
+            &encode_vec(&packet, V3_1_1)[..],
+            "{}",
+            packet.name()
+        );
+        assert_eq!(decode_from(&mut out, V3_1_1, usize::MAX), Ok(Some(packet)));
+    }
+}
+
+#[test]
+fn publish_across_remaining_length_sizes() {
+    // Topic "t" adds 3 bytes: these put the remaining length on each side
+    // of every varint size boundary.
+    let cases = [
+        (0, 2),
+        (124, 2),
+        (125, 3),
+        (16_380, 3),
+        (16_381, 4),
+        (2_097_148, 4),
+        (2_097_149, 5),
+    ];
+    for (payload_len, header_len) in cases {
+        let payload = vec![0x5A; payload_len];
+        let mut out = Vec::new();
+        encode_publish(&mut out, "t", &payload, QoS::AtMostOnce, false, false, 0);
+        assert_eq!(out.len(), publish_len(1, payload_len, QoS::AtMostOnce));
+        assert_eq!(
+            parse_frame_header(&out, usize::MAX)
+                .unwrap()
+                .unwrap()
+                .header_len,
+            header_len
+        );
+        match decode(&out) {
+            Ok(Packet::Publish(p)) => assert_eq!(p.payload.len(), payload_len),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn encode_publish_matches_encode() {
+    for packet in samples(V3_1_1) {
+        let Packet::Publish(p) = &packet else {
+            continue;
+        };
+        let mut fast = Vec::new();
+        encode_publish(
+            &mut fast,
+            &p.topic,
+            &p.payload,
+            p.qos,
+            p.retain,
+            p.dup,
+            p.packet_id,
+        );
+        assert_eq!(fast, encode_vec(&packet, V3_1_1));
+        assert_eq!(
+            fast.len(),
+            publish_len(p.topic.len(), p.payload.len(), p.qos)
+        );
+    }
+}
+
+#[test]
+fn publish_len_examples() {
+    // 1 header + 1 length + 2 + topic + payload (+ 2 id at QoS > 0).
+    assert_eq!(publish_len(3, 2, QoS::AtMostOnce), 9);
+    assert_eq!(publish_len(3, 2, QoS::AtLeastOnce), 11);
+    assert_eq!(publish_len(0, 125, QoS::AtMostOnce), 129);
+    assert_eq!(publish_len(0, 126, QoS::AtMostOnce), 131);
+}
+
+#[test]
+fn encode_publish_drops_dup_at_qos0() {
+    let mut out = Vec::new();
+    encode_publish(&mut out, "t", b"", QoS::AtMostOnce, false, true, 0);
+    assert_eq!(out, [0x30, 3, 0, 1, b't']);
+}
+
+#[test]
+fn decoded_publish_shares_the_frame() {
+    let bytes = Bytes::from(publish_with_topic(b"zero/copy"));
+    let header = parse_frame_header(&bytes, usize::MAX).unwrap().unwrap();
+    let range = bytes.as_ptr_range();
+    let Ok(Packet::Publish(p)) = decode_packet(bytes.clone(), &header, V3_1_1) else {
+        panic!()
+    };
+    assert!(range.contains(&p.topic.as_bytes().as_ptr()));
+    assert!(range.contains(&p.payload.as_ptr()));
+    assert_eq!(p.payload, Bytes::from_static(b"payload"));
+}
+
+#[test]
+fn decoded_connect_and_filters_share_the_frame() {
+    let payload = concat(&[&lp(b"id"), &lp(b"w/t"), &lp(b"will-body")]);
+    let bytes = Bytes::from(connect_frame(0x04, &payload));
+    let header = parse_frame_header(&bytes, usize::MAX).unwrap().unwrap();
+    let range = bytes.as_ptr_range();
+    let Ok(Packet::Connect(c)) = decode_packet(bytes.clone(), &header, V3_1_1) else {
+        panic!()
+    };
+    let will = c.will.unwrap();
+    assert!(range.contains(&will.topic.as_bytes().as_ptr()));
+    assert!(range.contains(&will.payload.as_ptr()));
+
+    let bytes = Bytes::from(frame(0x82, &concat(&[&[0, 1], &lp(b"f/#"), &[1]])));
+    let header = parse_frame_header(&bytes, usize::MAX).unwrap().unwrap();
+    let range = bytes.as_ptr_range();
+    let Ok(Packet::Subscribe(s)) = decode_packet(bytes.clone(), &header, V3_1_1) else {
+        panic!()
+    };
+    assert!(range.contains(&s.filters[0].0.as_bytes().as_ptr()));
+}
