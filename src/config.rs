@@ -117,7 +117,10 @@ impl Default for Limits {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig { allow_anonymous: true, users: BTreeMap::new() }
+        AuthConfig {
+            allow_anonymous: true,
+            users: BTreeMap::new(),
+        }
     }
 }
 

@@ -36,17 +36,26 @@ pub struct StaticAuthenticator {
 
 impl StaticAuthenticator {
     pub fn new(cfg: &AuthConfig) -> Self {
-        StaticAuthenticator { allow_anonymous: cfg.allow_anonymous, users: cfg.users.clone() }
+        StaticAuthenticator {
+            allow_anonymous: cfg.allow_anonymous,
+            users: cfg.users.clone(),
+        }
     }
 }
 
 impl Authenticator for StaticAuthenticator {
     fn authenticate(&self, req: &AuthRequest<'_>) -> AuthDecision {
         let Some(user) = req.username else {
-            return if self.allow_anonymous { AuthDecision::Allow } else { AuthDecision::NotAuthorized };
+            return if self.allow_anonymous {
+                AuthDecision::Allow
+            } else {
+                AuthDecision::NotAuthorized
+            };
         };
         match self.users.get(user) {
-            Some(pw) if constant_time_eq(pw.as_bytes(), req.password.unwrap_or(b"")) => AuthDecision::Allow,
+            Some(pw) if constant_time_eq(pw.as_bytes(), req.password.unwrap_or(b"")) => {
+                AuthDecision::Allow
+            }
             Some(_) => AuthDecision::BadCredentials,
             // An unknown name is only fine when there is no table to be unknown to.
             None if self.users.is_empty() && self.allow_anonymous => AuthDecision::Allow,
@@ -70,28 +79,50 @@ mod tests {
     fn auth(anon: bool, users: &[(&str, &str)]) -> StaticAuthenticator {
         StaticAuthenticator::new(&AuthConfig {
             allow_anonymous: anon,
-            users: users.iter().map(|(u, p)| (u.to_string(), p.to_string())).collect(),
+            users: users
+                .iter()
+                .map(|(u, p)| (u.to_string(), p.to_string()))
+                .collect(),
         })
     }
 
     fn ask(a: &StaticAuthenticator, user: Option<&str>, pw: Option<&[u8]>) -> AuthDecision {
-        a.authenticate(&AuthRequest { client_id: "c", username: user, password: pw })
+        a.authenticate(&AuthRequest {
+            client_id: "c",
+            username: user,
+            password: pw,
+        })
     }
 
     #[test]
     fn anonymous_switch() {
         assert_eq!(ask(&auth(true, &[]), None, None), AuthDecision::Allow);
-        assert_eq!(ask(&auth(false, &[]), None, None), AuthDecision::NotAuthorized);
+        assert_eq!(
+            ask(&auth(false, &[]), None, None),
+            AuthDecision::NotAuthorized
+        );
     }
 
     #[test]
     fn user_table() {
         let a = auth(true, &[("alice", "secret")]);
         assert_eq!(ask(&a, Some("alice"), Some(b"secret")), AuthDecision::Allow);
-        assert_eq!(ask(&a, Some("alice"), Some(b"nope")), AuthDecision::BadCredentials);
+        assert_eq!(
+            ask(&a, Some("alice"), Some(b"nope")),
+            AuthDecision::BadCredentials
+        );
         assert_eq!(ask(&a, Some("alice"), None), AuthDecision::BadCredentials);
-        assert_eq!(ask(&a, Some("bob"), Some(b"secret")), AuthDecision::BadCredentials);
-        assert_eq!(ask(&auth(true, &[]), Some("bob"), None), AuthDecision::Allow);
-        assert_eq!(ask(&auth(false, &[]), Some("bob"), None), AuthDecision::BadCredentials);
+        assert_eq!(
+            ask(&a, Some("bob"), Some(b"secret")),
+            AuthDecision::BadCredentials
+        );
+        assert_eq!(
+            ask(&auth(true, &[]), Some("bob"), None),
+            AuthDecision::Allow
+        );
+        assert_eq!(
+            ask(&auth(false, &[]), Some("bob"), None),
+            AuthDecision::BadCredentials
+        );
     }
 }

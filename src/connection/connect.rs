@@ -8,8 +8,8 @@ use super::io::poll_append;
 use crate::auth::{AuthDecision, AuthRequest};
 use crate::metrics::ShardMetrics;
 use crate::protocol::{
-    decode_packet, encode, parse_frame_header, ConnAck, Connect, ConnectReturnCode, DecodeError, MqttStr, Packet,
-    ProtocolVersion, Will,
+    decode_packet, encode, parse_frame_header, ConnAck, Connect, ConnectReturnCode, DecodeError,
+    MqttStr, Packet, ProtocolVersion, Will,
 };
 use crate::router::route;
 use crate::session::{Session, SessionKey};
@@ -51,7 +51,10 @@ pub struct Admitted {
 
 /// Read bytes until one whole CONNECT is there. Returns it and whatever the
 /// client pipelined behind it.
-pub async fn read_connect(stream: &mut TcpStream, max: usize) -> Result<(Connect, Vec<u8>), FirstPacketError> {
+pub async fn read_connect(
+    stream: &mut TcpStream,
+    max: usize,
+) -> Result<(Connect, Vec<u8>), FirstPacketError> {
     let mut buf = Vec::new();
     loop {
         if buf.first().is_some_and(|&b| (b >> 4) != 1u8) {
@@ -67,7 +70,9 @@ pub async fn read_connect(stream: &mut TcpStream, max: usize) -> Result<(Connect
                 };
             }
         }
-        let n = poll_fn(|cx| poll_append(cx, stream, &mut buf)).await.map_err(|_| FirstPacketError::Closed)?;
+        let n = poll_fn(|cx| poll_append(cx, stream, &mut buf))
+            .await
+            .map_err(|_| FirstPacketError::Closed)?;
         if n == 0 {
             return Err(FirstPacketError::Closed);
         }
@@ -81,12 +86,23 @@ pub async fn reject_first_packet(shard: &Shard, stream: TcpStream, err: FirstPac
         FirstPacketError::Closed => debug!(shard = shard.id, "socket closed before CONNECT"),
         FirstPacketError::NotConnect => {
             ShardMetrics::inc(&m.protocol_errors);
-            debug!(shard = shard.id, "[MQTT-3.1.0-1] first packet is not CONNECT: closing");
+            debug!(
+                shard = shard.id,
+                "[MQTT-3.1.0-1] first packet is not CONNECT: closing"
+            );
         }
         FirstPacketError::Decode(DecodeError::UnsupportedProtocolLevel(level)) => {
             ShardMetrics::inc(&m.refused_protocol_version);
-            debug!(shard = shard.id, level, "[MQTT-3.1.2-2] unsupported protocol level: CONNACK 1");
-            refuse(stream, ConnectReturnCode::UnacceptableProtocolVersion, ProtocolVersion::V3_1_1).await;
+            debug!(
+                shard = shard.id,
+                level, "[MQTT-3.1.2-2] unsupported protocol level: CONNACK 1"
+            );
+            refuse(
+                stream,
+                ConnectReturnCode::UnacceptableProtocolVersion,
+                ProtocolVersion::V3_1_1,
+            )
+            .await;
         }
         FirstPacketError::Decode(e) => {
             count_decode_error(m, &e);
@@ -105,14 +121,26 @@ pub fn count_decode_error(m: &ShardMetrics, e: &DecodeError) {
 /// Move a connection to the shard that owns its client ID. The socket goes
 /// as a `dup`ed fd (glommio streams are tied to their executor's ring); the
 /// owner rebuilds the stream on its own ring.
-pub fn hand_off(shard: &Shard, stream: TcpStream, owner: usize, connect: Connect, rest: Vec<u8>, accepted_at: Instant) {
+pub fn hand_off(
+    shard: &Shard,
+    stream: TcpStream,
+    owner: usize,
+    connect: Connect,
+    rest: Vec<u8>,
+    accepted_at: Instant,
+) {
     let fd = unsafe { libc::dup(stream.as_raw_fd()) };
     drop(stream);
     if fd < 0 {
         debug!(shard = shard.id, "dup failed during hand-off: closing");
         return;
     }
-    let msg = Control::HandOff(Box::new(HandOff { fd, connect, rest, accepted_at }));
+    let msg = Control::HandOff(Box::new(HandOff {
+        fd,
+        connect,
+        rest,
+        accepted_at,
+    }));
     if shard.mesh.send_control(owner, msg) {
         ShardMetrics::inc(&shard.metrics.handoffs);
     } else {
@@ -135,12 +163,24 @@ pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
 pub fn admit(shard: &Shard, mut c: Connect) -> Result<Admitted, ConnectReturnCode> {
     check_identifier(shard, &mut c)?;
     authenticate(shard, &c)?;
-    if shard.global.stopping() || !shard.global.try_add_connection(shard.cfg.limits.max_connections) {
+    if shard.global.stopping()
+        || !shard
+            .global
+            .try_add_connection(shard.cfg.limits.max_connections)
+    {
         return Err(ConnectReturnCode::ServerUnavailable);
     }
     let (key, present) = attach_session(shard, &c.client_id, c.clean_session);
-    let handle = Rc::new(ConnHandle::new(shard.next_conn_id(), c.protocol, c.keep_alive, shard.now_ms()));
-    let ack = Packet::ConnAck(ConnAck { session_present: present, code: ConnectReturnCode::Accepted });
+    let handle = Rc::new(ConnHandle::new(
+        shard.next_conn_id(),
+        c.protocol,
+        c.keep_alive,
+        shard.now_ms(),
+    ));
+    let ack = Packet::ConnAck(ConnAck {
+        session_present: present,
+        code: ConnectReturnCode::Accepted,
+    });
     handle.write(|o| encode(&ack, c.protocol, o));
     {
         let mut sessions = shard.sessions.borrow_mut();
@@ -148,7 +188,9 @@ pub fn admit(shard: &Shard, mut c: Connect) -> Result<Admitted, ConnectReturnCod
         s.conn = Some(handle.clone());
         if present {
             let Session { conn, outbound, .. } = s;
-            conn.as_ref().unwrap().write(|o| outbound.resend(c.protocol, o));
+            conn.as_ref()
+                .unwrap()
+                .write(|o| outbound.resend(c.protocol, o));
             s.pump(&shard.cfg.limits, &shard.metrics);
         }
     }
@@ -156,7 +198,13 @@ pub fn admit(shard: &Shard, mut c: Connect) -> Result<Admitted, ConnectReturnCod
     ShardMetrics::inc(&shard.metrics.connections_total);
     ShardMetrics::inc(&shard.metrics.connections_current);
     debug!(shard = shard.id, client_id = %c.client_id, present, "connected");
-    Ok(Admitted { key, handle, client_id: c.client_id, will: c.will, version: c.protocol })
+    Ok(Admitted {
+        key,
+        handle,
+        client_id: c.client_id,
+        will: c.will,
+        version: c.protocol,
+    })
 }
 
 fn check_identifier(shard: &Shard, c: &mut Connect) -> Result<(), ConnectReturnCode> {
@@ -220,7 +268,10 @@ fn attach_session(shard: &Shard, client_id: &MqttStr, clean: bool) -> (SessionKe
         }
         end_session(shard, key);
     }
-    let key = shard.sessions.borrow_mut().insert(Session::new(client_id.clone(), !clean));
+    let key = shard
+        .sessions
+        .borrow_mut()
+        .insert(Session::new(client_id.clone(), !clean));
     ShardMetrics::inc(&shard.metrics.sessions);
     (key, false)
 }
@@ -238,7 +289,14 @@ pub fn end_session(shard: &Shard, key: SessionKey) {
 /// close with unread input would send RST and could discard the CONNACK).
 pub async fn refuse(mut stream: TcpStream, code: ConnectReturnCode, version: ProtocolVersion) {
     let mut out = Vec::new();
-    encode(&Packet::ConnAck(ConnAck { session_present: false, code }), version, &mut out);
+    encode(
+        &Packet::ConnAck(ConnAck {
+            session_present: false,
+            code,
+        }),
+        version,
+        &mut out,
+    );
     let bounded = glommio::timer::timeout(Duration::from_secs(1), async {
         stream.write_all(&out).await?;
         stream.shutdown(Shutdown::Write).await?;

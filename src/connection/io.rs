@@ -80,16 +80,22 @@ impl Reader {
             let pre = self.pending.len();
             if pre >= SCRATCH_SIZE / 2 {
                 // A large packet in progress: accumulate it in `pending`.
-                let n = ready!(Pin::new(&mut *stream).poll_read(cx, &mut s[..])).map_err(ReadError::Io)?;
+                let n = ready!(Pin::new(&mut *stream).poll_read(cx, &mut s[..]))
+                    .map_err(ReadError::Io)?;
                 if n == 0 {
                     return Poll::Ready(Ok((false, Flow::Stop)));
                 }
                 self.pending.extend_from_slice(&s[..n]);
-                return Poll::Ready(self.drain_pending(max, on_frame).map(|f| (true, f)).map_err(ReadError::Decode));
+                return Poll::Ready(
+                    self.drain_pending(max, on_frame)
+                        .map(|f| (true, f))
+                        .map_err(ReadError::Decode),
+                );
             }
             // Put the incomplete tail in front of the new bytes.
             s[..pre].copy_from_slice(&self.pending);
-            let n = ready!(Pin::new(&mut *stream).poll_read(cx, &mut s[pre..])).map_err(ReadError::Io)?;
+            let n = ready!(Pin::new(&mut *stream).poll_read(cx, &mut s[pre..]))
+                .map_err(ReadError::Io)?;
             if n == 0 {
                 return Poll::Ready(Ok((false, Flow::Stop)));
             }
@@ -173,7 +179,11 @@ impl Writer {
 
 /// Read once into the scratch buffer and append what came to `buf`
 /// (used before CONNECT, when there is no connection state yet).
-pub fn poll_append(cx: &mut Context<'_>, stream: &mut TcpStream, buf: &mut Vec<u8>) -> Poll<io::Result<usize>> {
+pub fn poll_append(
+    cx: &mut Context<'_>,
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> Poll<io::Result<usize>> {
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
         let n = ready!(Pin::new(&mut *stream).poll_read(cx, &mut s[..]))?;

@@ -45,7 +45,10 @@ pub async fn serve_accepted(shard: Rc<Shard>, mut stream: TcpStream, accepted_at
     let (c, rest) = match first {
         Err(_) => {
             ShardMetrics::inc(&shard.metrics.connect_timeouts);
-            debug!(shard = shard.id, "no complete CONNECT within the connect timeout: closing");
+            debug!(
+                shard = shard.id,
+                "no complete CONNECT within the connect timeout: closing"
+            );
             return;
         }
         Ok(Err(e)) => return connect::reject_first_packet(&shard, stream, e).await,
@@ -66,7 +69,13 @@ pub async fn serve_handoff(shard: Rc<Shard>, h: HandOff) {
     serve_connected(shard, stream, h.connect, h.rest, h.accepted_at).await;
 }
 
-async fn serve_connected(shard: Rc<Shard>, stream: TcpStream, c: Connect, rest: Vec<u8>, _accepted_at: Instant) {
+async fn serve_connected(
+    shard: Rc<Shard>,
+    stream: TcpStream,
+    c: Connect,
+    rest: Vec<u8>,
+    _accepted_at: Instant,
+) {
     let version = c.protocol;
     match connect::admit(&shard, c) {
         Err(code) => connect::refuse(stream, code, version).await,
@@ -111,12 +120,22 @@ impl Connection {
             blocked: None,
             close: None,
         };
-        Connection { st, stream, reader: Reader::with_pending(rest), writer: Writer::default() }
+        Connection {
+            st,
+            stream,
+            reader: Reader::with_pending(rest),
+            writer: Writer::default(),
+        }
     }
 
     /// Drive the connection until it must close; returns why.
     fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<CloseReason> {
-        let Connection { st, stream, reader, writer } = self;
+        let Connection {
+            st,
+            stream,
+            reader,
+            writer,
+        } = self;
         st.handle.set_waker(cx.waker());
         let limits = &st.shard.cfg.limits;
         let (max_packet, max_out) = (limits.max_packet_size, limits.max_outbound_bytes);
@@ -189,7 +208,15 @@ impl Conn {
         }
         if let Some(w) = self.will.take().filter(|_| reason.publishes_will()) {
             ShardMetrics::inc(&shard.metrics.wills_published);
-            route::publish(shard, Message { topic: w.topic, payload: w.payload, qos: w.qos, retain: w.retain });
+            route::publish(
+                shard,
+                Message {
+                    topic: w.topic,
+                    payload: w.payload,
+                    qos: w.qos,
+                    retain: w.retain,
+                },
+            );
         }
         shard.global.remove_connection();
         ShardMetrics::dec(&shard.metrics.connections_current);

@@ -4,7 +4,10 @@ use super::handle::CloseReason;
 use super::io::Flow;
 use super::Conn;
 use crate::metrics::ShardMetrics;
-use crate::protocol::{decode_packet, encode, FrameHeader, MqttStr, Packet, Publish, QoS, SubAck, SubackCode, Subscribe};
+use crate::protocol::{
+    decode_packet, encode, FrameHeader, MqttStr, Packet, Publish, QoS, SubAck, SubackCode,
+    Subscribe,
+};
 use crate::router::route;
 use crate::session::{Message, Session};
 use bytes::Bytes;
@@ -102,7 +105,12 @@ impl Conn {
         ShardMetrics::inc(&m.messages_in);
         ShardMetrics::add(&m.bytes_in, p.payload.len() as u64);
         let id = p.packet_id;
-        let msg = Message { topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain };
+        let msg = Message {
+            topic: p.topic,
+            payload: p.payload,
+            qos: p.qos,
+            retain: p.retain,
+        };
         match p.qos {
             QoS::AtMostOnce => route::publish(&self.shard, msg),
             QoS::AtLeastOnce => {
@@ -111,7 +119,10 @@ impl Conn {
             }
             QoS::ExactlyOnce => {
                 // A PUBLISH re-sent before PUBREL is acknowledged, not forwarded again.
-                if self.with_session(|s, _| s.incoming_qos2.insert(id)).unwrap_or(false) {
+                if self
+                    .with_session(|s, _| s.incoming_qos2.insert(id))
+                    .unwrap_or(false)
+                {
                     route::publish(&self.shard, msg);
                 }
                 self.reply(&Packet::PubRec(id));
@@ -125,7 +136,11 @@ impl Conn {
         let mut granted = Vec::with_capacity(sub.filters.len());
         for (filter, qos) in sub.filters {
             let room = max == 0
-                || self.with_session(|s, _| s.subscriptions.len() < max || s.subscriptions.contains_key(&filter)).unwrap_or(false);
+                || self
+                    .with_session(|s, _| {
+                        s.subscriptions.len() < max || s.subscriptions.contains_key(&filter)
+                    })
+                    .unwrap_or(false);
             if !room {
                 debug!(client_id = %self.client_id, %filter, "subscription limit reached: SUBACK 0x80");
                 codes.push(SubackCode::Failure);
@@ -138,7 +153,10 @@ impl Conn {
         let pending = PendingSuback {
             seq: self.shard.interest.current(),
             deadline_ms: self.shard.elapsed_ms() + SUBACK_WAIT_MS,
-            ack: SubAck { packet_id: sub.packet_id, codes },
+            ack: SubAck {
+                packet_id: sub.packet_id,
+                codes,
+            },
             granted,
         };
         if self.shard.interest.done(pending.seq) {

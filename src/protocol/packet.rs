@@ -50,8 +50,17 @@ impl QoS {
 
 /// A UTF-8 string that passed MQTT's string rules ([MQTT-1.5.3-1],
 /// [MQTT-1.5.3-2]), stored as `Bytes` so clones are reference counts.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct MqttStr(Bytes);
+
+// By hand, not derived: `Borrow<str>` promises the same hash as `str`
+// (Bytes hashes like `[u8]`, with a length prefix), or maps keyed by
+// `MqttStr` would never find a `&str`.
+impl std::hash::Hash for MqttStr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
 
 impl MqttStr {
     /// Wrap bytes the caller has already validated as UTF-8.

@@ -58,7 +58,12 @@ pub fn deliver_local(shard: &Shard, msg: &Message) -> usize {
 
 /// Add or replace a subscription of a session of this shard.
 pub fn subscribe(shard: &Shard, key: SessionKey, filter: MqttStr, granted: QoS) {
-    let first = shard.router.borrow_mut().local.insert(&filter, key.index, granted).first_on_filter;
+    let first = shard
+        .router
+        .borrow_mut()
+        .local
+        .insert(&filter, key.index, granted)
+        .first_on_filter;
     if let Some(s) = shard.sessions.borrow_mut().get_mut(key) {
         if s.subscriptions.insert(filter.clone(), granted).is_none() {
             ShardMetrics::add(&shard.metrics.subscriptions, 1);
@@ -71,7 +76,12 @@ pub fn subscribe(shard: &Shard, key: SessionKey, filter: MqttStr, granted: QoS) 
 
 /// Remove a subscription; false if the session did not have it.
 pub fn unsubscribe(shard: &Shard, key: SessionKey, filter: &str) -> bool {
-    let had = shard.sessions.borrow_mut().get_mut(key).and_then(|s| s.subscriptions.remove(filter)).is_some();
+    let had = shard
+        .sessions
+        .borrow_mut()
+        .get_mut(key)
+        .and_then(|s| s.subscriptions.remove(filter))
+        .is_some();
     if had {
         ShardMetrics::dec(&shard.metrics.subscriptions);
         let out = shard.router.borrow_mut().local.remove(filter, &key.index);
@@ -99,14 +109,27 @@ fn broadcast_interest(shard: &Shard, filter: MqttStr, add: bool) {
     }
     let seq = shard.interest.next_seq();
     for p in shard.peers() {
-        send(shard, p, Control::Interest { filter: filter.clone(), add, seq });
+        send(
+            shard,
+            p,
+            Control::Interest {
+                filter: filter.clone(),
+                add,
+                seq,
+            },
+        );
     }
 }
 
 /// Store or delete (empty payload) a retained message this shard owns.
 pub fn store_retained(shard: &Shard, msg: Message) {
     let mut r = shard.router.borrow_mut();
-    r.retained.set(RetainedMessage { topic: msg.topic, payload: msg.payload, qos: msg.qos, stored_at: Instant::now() });
+    r.retained.set(RetainedMessage {
+        topic: msg.topic,
+        payload: msg.payload,
+        qos: msg.qos,
+        stored_at: Instant::now(),
+    });
     shard.metrics.retained_messages.set(r.retained.len() as u64);
 }
 
@@ -114,7 +137,12 @@ pub fn store_retained(shard: &Shard, msg: Message) {
 pub fn local_retained(shard: &Shard, filter: &str) -> Vec<Message> {
     let mut v = Vec::new();
     shard.router.borrow().retained.for_each_match(filter, |m| {
-        v.push(Message { topic: m.topic.clone(), payload: m.payload.clone(), qos: m.qos, retain: true })
+        v.push(Message {
+            topic: m.topic.clone(),
+            payload: m.payload.clone(),
+            qos: m.qos,
+            retain: true,
+        })
     });
     v
 }
@@ -122,14 +150,25 @@ pub fn local_retained(shard: &Shard, filter: &str) -> Vec<Message> {
 /// After a SUBSCRIBE: send the session every retained message matching
 /// `filter`, from whichever shards hold them.
 pub fn send_retained(shard: &Shard, key: SessionKey, filter: &MqttStr, granted: QoS) {
-    let owners: Vec<usize> =
-        if has_wildcard(filter) { (0..shard.count).collect() } else { vec![retained_owner(shard, filter)] };
+    let owners: Vec<usize> = if has_wildcard(filter) {
+        (0..shard.count).collect()
+    } else {
+        vec![retained_owner(shard, filter)]
+    };
     for owner in owners {
         if owner == shard.id {
             let msgs = local_retained(shard, filter);
             deliver_retained(shard, key, granted, &msgs);
         } else {
-            send(shard, owner, Control::RetainQuery { filter: filter.clone(), target: key, granted });
+            send(
+                shard,
+                owner,
+                Control::RetainQuery {
+                    filter: filter.clone(),
+                    target: key,
+                    granted,
+                },
+            );
         }
     }
 }
@@ -137,7 +176,9 @@ pub fn send_retained(shard: &Shard, key: SessionKey, filter: &MqttStr, granted: 
 /// Deliver retained messages to one session (if it still exists).
 pub fn deliver_retained(shard: &Shard, key: SessionKey, granted: QoS, msgs: &[Message]) {
     let mut sessions = shard.sessions.borrow_mut();
-    let Some(s) = sessions.get_mut(key) else { return };
+    let Some(s) = sessions.get_mut(key) else {
+        return;
+    };
     for m in msgs {
         s.deliver(m, m.qos.min(granted), &shard.cfg.limits, &shard.metrics);
     }

@@ -56,7 +56,9 @@ impl Session {
                     ShardMetrics::inc(&m.dropped_slow_subscriber);
                     return;
                 }
-                c.write(|o| protocol::encode_publish(o, &msg.topic, &msg.payload, qos, msg.retain, false, 0));
+                c.write(|o| {
+                    protocol::encode_publish(o, &msg.topic, &msg.payload, qos, msg.retain, false, 0)
+                });
                 count_out(m, &msg);
             }
             (Some(c), _) if self.outbound.can_send(limits.max_inflight) => {
@@ -67,7 +69,11 @@ impl Session {
                 ShardMetrics::inc(&m.dropped_offline_qos0);
             }
             _ => {
-                if self.outbound.enqueue(msg, limits.max_queued_messages, limits.queue_overflow) != Enqueued::Queued {
+                if self
+                    .outbound
+                    .enqueue(msg, limits.max_queued_messages, limits.queue_overflow)
+                    != Enqueued::Queued
+                {
                     ShardMetrics::inc(&m.dropped_queue_full);
                 }
             }

@@ -80,12 +80,24 @@ impl Outbound {
     /// Put a QoS 1/2 message (at its delivery QoS) on the wire and track it.
     pub fn send(&mut self, msg: Message, out: &mut Vec<u8>) {
         let id = self.alloc_id();
-        protocol::encode_publish(out, &msg.topic, &msg.payload, msg.qos, msg.retain, false, id);
+        protocol::encode_publish(
+            out,
+            &msg.topic,
+            &msg.payload,
+            msg.qos,
+            msg.retain,
+            false,
+            id,
+        );
         let state = match msg.qos {
             QoS::ExactlyOnce => InflightState::AwaitPubRec,
             _ => InflightState::AwaitPubAck,
         };
-        self.inflight.push_back(Inflight { packet_id: id, state, msg: Some(msg) });
+        self.inflight.push_back(Inflight {
+            packet_id: id,
+            state,
+            msg: Some(msg),
+        });
     }
 
     /// Move queued messages onto the wire while the window has room.
@@ -93,9 +105,19 @@ impl Outbound {
     pub fn pump(&mut self, window: u16, out: &mut Vec<u8>) -> usize {
         let mut n = 0;
         while self.inflight.len() < window as usize {
-            let Some(msg) = self.queue.pop_front() else { break };
+            let Some(msg) = self.queue.pop_front() else {
+                break;
+            };
             if msg.qos == QoS::AtMostOnce {
-                protocol::encode_publish(out, &msg.topic, &msg.payload, QoS::AtMostOnce, msg.retain, false, 0);
+                protocol::encode_publish(
+                    out,
+                    &msg.topic,
+                    &msg.payload,
+                    QoS::AtMostOnce,
+                    msg.retain,
+                    false,
+                    0,
+                );
             } else {
                 self.send(msg, out);
             }
@@ -134,7 +156,15 @@ impl Outbound {
         for f in &self.inflight {
             match (&f.msg, f.state) {
                 (Some(m), InflightState::AwaitPubAck | InflightState::AwaitPubRec) => {
-                    protocol::encode_publish(out, &m.topic, &m.payload, m.qos, m.retain, true, f.packet_id)
+                    protocol::encode_publish(
+                        out,
+                        &m.topic,
+                        &m.payload,
+                        m.qos,
+                        m.retain,
+                        true,
+                        f.packet_id,
+                    )
                 }
                 _ => protocol::encode(&Packet::PubRel(f.packet_id), version, out),
             }
@@ -143,7 +173,11 @@ impl Outbound {
     }
 
     fn remove_in_state(&mut self, id: u16, state: InflightState) -> bool {
-        match self.inflight.iter().position(|f| f.packet_id == id && f.state == state) {
+        match self
+            .inflight
+            .iter()
+            .position(|f| f.packet_id == id && f.state == state)
+        {
             Some(pos) => {
                 self.inflight.remove(pos);
                 true

@@ -5,7 +5,12 @@ use bytes::{Bytes, BytesMut};
 const V: ProtocolVersion = ProtocolVersion::V3_1_1;
 
 fn msg(n: u8, qos: QoS) -> Message {
-    Message { topic: "t".into(), payload: Bytes::from(vec![n]), qos, retain: false }
+    Message {
+        topic: "t".into(),
+        payload: Bytes::from(vec![n]),
+        qos,
+        retain: false,
+    }
 }
 
 fn packets(out: &mut Vec<u8>) -> Vec<Packet> {
@@ -36,7 +41,10 @@ fn window_then_queue_then_pump_in_order() {
     }
     assert!(!o.can_send(2));
     for i in 2..5 {
-        assert_eq!(o.enqueue(msg(i, QoS::AtLeastOnce), 10, QueueOverflow::DropNew), Enqueued::Queued);
+        assert_eq!(
+            o.enqueue(msg(i, QoS::AtLeastOnce), 10, QueueOverflow::DropNew),
+            Enqueued::Queued
+        );
     }
     let sent = packets(&mut out);
     assert_eq!(sent.len(), 2);
@@ -55,14 +63,26 @@ fn overflow_policies() {
     for i in 0..3 {
         o.enqueue(msg(i, QoS::AtLeastOnce), 3, QueueOverflow::DropNew);
     }
-    assert_eq!(o.enqueue(msg(9, QoS::AtLeastOnce), 3, QueueOverflow::DropNew), Enqueued::DroppedNew);
-    assert_eq!(o.enqueue(msg(9, QoS::AtLeastOnce), 3, QueueOverflow::DropOldest), Enqueued::DroppedOldest);
+    assert_eq!(
+        o.enqueue(msg(9, QoS::AtLeastOnce), 3, QueueOverflow::DropNew),
+        Enqueued::DroppedNew
+    );
+    assert_eq!(
+        o.enqueue(msg(9, QoS::AtLeastOnce), 3, QueueOverflow::DropOldest),
+        Enqueued::DroppedOldest
+    );
     let mut out = Vec::new();
     o.pump(10, &mut out);
-    let got: Vec<u8> = packets(&mut out).iter().map(|p| publish(p).payload[0]).collect();
+    let got: Vec<u8> = packets(&mut out)
+        .iter()
+        .map(|p| publish(p).payload[0])
+        .collect();
     assert_eq!(got, vec![1, 2, 9]);
     let mut empty = Outbound::default();
-    assert_eq!(empty.enqueue(msg(1, QoS::AtLeastOnce), 0, QueueOverflow::DropOldest), Enqueued::DroppedNew);
+    assert_eq!(
+        empty.enqueue(msg(1, QoS::AtLeastOnce), 0, QueueOverflow::DropOldest),
+        Enqueued::DroppedNew
+    );
 }
 
 #[test]
@@ -71,7 +91,10 @@ fn qos2_handshake_and_resend_with_dup() {
     let mut out = Vec::new();
     o.send(msg(1, QoS::ExactlyOnce), &mut out);
     o.send(msg(2, QoS::ExactlyOnce), &mut out);
-    let ids: Vec<u16> = packets(&mut out).iter().map(|p| publish(p).packet_id).collect();
+    let ids: Vec<u16> = packets(&mut out)
+        .iter()
+        .map(|p| publish(p).packet_id)
+        .collect();
     assert!(o.on_pubrec(ids[0], V, &mut out));
     assert_eq!(packets(&mut out), vec![Packet::PubRel(ids[0])]);
     // Reconnect: PUBREL for the first, PUBLISH with DUP for the second.
@@ -82,19 +105,32 @@ fn qos2_handshake_and_resend_with_dup() {
     assert!(p.dup);
     assert_eq!(p.packet_id, ids[1]);
     assert!(o.on_pubcomp(ids[0]));
-    assert!(!o.on_pubcomp(ids[1]), "PUBCOMP before PUBREC does not complete");
+    assert!(
+        !o.on_pubcomp(ids[1]),
+        "PUBCOMP before PUBREC does not complete"
+    );
     assert_eq!(o.inflight_len(), 1);
 }
 
 #[test]
 fn packet_ids_skip_zero_and_ids_in_flight() {
-    let mut o = Outbound { next_id: 65534, ..Default::default() };
+    let mut o = Outbound {
+        next_id: 65534,
+        ..Default::default()
+    };
     let mut out = Vec::new();
     o.send(msg(1, QoS::AtLeastOnce), &mut out);
     o.send(msg(2, QoS::AtLeastOnce), &mut out);
-    let ids: Vec<u16> = packets(&mut out).iter().map(|p| publish(p).packet_id).collect();
+    let ids: Vec<u16> = packets(&mut out)
+        .iter()
+        .map(|p| publish(p).packet_id)
+        .collect();
     assert_eq!(ids, vec![65535, 1]);
     o.next_id = 0;
     o.send(msg(3, QoS::AtLeastOnce), &mut out);
-    assert_eq!(publish(&packets(&mut out)[0]).packet_id, 2, "1 is still in flight");
+    assert_eq!(
+        publish(&packets(&mut out)[0]).packet_id,
+        2,
+        "1 is still in flight"
+    );
 }

@@ -38,7 +38,10 @@ impl Sessions {
 
     pub fn find(&self, client_id: &str) -> Option<SessionKey> {
         let index = *self.by_id.get(client_id)?;
-        Some(SessionKey { index, generation: self.slots[index as usize].generation })
+        Some(SessionKey {
+            index,
+            generation: self.slots[index as usize].generation,
+        })
     }
 
     /// Add a session; the client ID must not be registered already.
@@ -50,13 +53,19 @@ impl Sessions {
                 i
             }
             None => {
-                self.slots.push(Slot { generation: 0, session: Some(session) });
+                self.slots.push(Slot {
+                    generation: 0,
+                    session: Some(session),
+                });
                 (self.slots.len() - 1) as u32
             }
         };
         let prev = self.by_id.insert(client_id, index);
         debug_assert!(prev.is_none(), "client ID registered twice");
-        SessionKey { index, generation: self.slots[index as usize].generation }
+        SessionKey {
+            index,
+            generation: self.slots[index as usize].generation,
+        }
     }
 
     pub fn get(&self, key: SessionKey) -> Option<&Session> {
@@ -104,7 +113,10 @@ mod tests {
         assert!(s.find("a").is_none());
         let b = s.insert(Session::new("b".into(), false));
         assert_eq!(a.index, b.index, "slot reused");
-        assert!(s.get(a).is_none(), "old generation must not see the new session");
+        assert!(
+            s.get(a).is_none(),
+            "old generation must not see the new session"
+        );
         assert_eq!(s.get(b).unwrap().client_id.as_str(), "b");
         assert_eq!(s.len(), 1);
     }

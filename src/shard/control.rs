@@ -28,13 +28,29 @@ pub fn handle(shard: &Rc<Shard>, from: usize, msg: Control) {
         }
         Control::InterestAck { seq } => shard.interest.ack(from, seq),
         Control::RetainSet(msg) => route::store_retained(shard, msg),
-        Control::RetainQuery { filter, target, granted } => {
+        Control::RetainQuery {
+            filter,
+            target,
+            granted,
+        } => {
             let msgs = route::local_retained(shard, &filter);
             if !msgs.is_empty() {
-                send(shard, from, Control::RetainReply { target, granted, msgs });
+                send(
+                    shard,
+                    from,
+                    Control::RetainReply {
+                        target,
+                        granted,
+                        msgs,
+                    },
+                );
             }
         }
-        Control::RetainReply { target, granted, msgs } => route::deliver_retained(shard, target, granted, &msgs),
+        Control::RetainReply {
+            target,
+            granted,
+            msgs,
+        } => route::deliver_retained(shard, target, granted, &msgs),
     }
 }
 

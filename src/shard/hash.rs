@@ -46,7 +46,9 @@ mod tests {
         assert_eq!(stable_hash(b"client-1"), 0xf93b_d2c1_6ac6_882d);
         assert_eq!(owner_shard(b"sensor/42", 2), 0);
         assert_eq!(owner_shard(b"client-1", 2), 1);
-        let spread: Vec<usize> = (0..64).map(|i| owner_shard(format!("c{i}").as_bytes(), 4)).collect();
+        let spread: Vec<usize> = (0..64)
+            .map(|i| owner_shard(format!("c{i}").as_bytes(), 4))
+            .collect();
         for s in 0..4 {
             assert!(spread.iter().filter(|&&x| x == s).count() > 4, "{spread:?}");
         }

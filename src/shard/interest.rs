@@ -22,7 +22,12 @@ pub struct InterestSync {
 
 impl InterestSync {
     pub fn new(me: usize, n: usize) -> Self {
-        InterestSync { me, seq: Cell::new(0), acked: (0..n).map(|_| Cell::new(0)).collect(), waiters: WaitList::default() }
+        InterestSync {
+            me,
+            seq: Cell::new(0),
+            acked: (0..n).map(|_| Cell::new(0)).collect(),
+            waiters: WaitList::default(),
+        }
     }
 
     /// Number the next broadcast.
@@ -46,7 +51,10 @@ impl InterestSync {
 
     /// Have all peers applied every change up to `seq`?
     pub fn done(&self, seq: u64) -> bool {
-        self.acked.iter().enumerate().all(|(p, a)| p == self.me || a.get() >= seq)
+        self.acked
+            .iter()
+            .enumerate()
+            .all(|(p, a)| p == self.me || a.get() >= seq)
     }
 
     pub fn wait(&self, w: &Waker) {

@@ -7,14 +7,27 @@ use socket2::{Domain, Protocol, Socket, Type};
 use std::net::SocketAddr;
 
 /// Bind `n` listeners on `addr`; returns them and the address bound.
-pub fn bind_all(addr: SocketAddr, n: usize, backlog: i32) -> Result<(Vec<Socket>, SocketAddr), String> {
+/// `sndbuf` (0 = kernel default) caps the kernel send buffer that accepted
+/// sockets inherit: without a cap one slow subscriber may pin MiBs of kernel
+/// memory (the default autotunes up to `tcp_wmem` max).
+pub fn bind_all(
+    addr: SocketAddr,
+    n: usize,
+    backlog: i32,
+    sndbuf: usize,
+) -> Result<(Vec<Socket>, SocketAddr), String> {
     probe(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let mut socks = Vec::with_capacity(n);
     let mut bound = addr;
     for _ in 0..n {
-        let s = bind_one(bound, backlog).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let s = bind_one(bound, backlog, sndbuf)
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         if bound.port() == 0 {
-            bound = s.local_addr().ok().and_then(|a| a.as_socket()).ok_or("cannot read the bound address")?;
+            bound = s
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_socket())
+                .ok_or("cannot read the bound address")?;
         }
         socks.push(s);
     }
@@ -33,12 +46,15 @@ fn probe(addr: SocketAddr) -> std::io::Result<()> {
     s.bind(&addr.into())
 }
 
-fn bind_one(addr: SocketAddr, backlog: i32) -> std::io::Result<Socket> {
+fn bind_one(addr: SocketAddr, backlog: i32, sndbuf: usize) -> std::io::Result<Socket> {
     let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     s.set_reuse_address(true)?;
     s.set_reuse_port(true)?;
     // Accepted sockets inherit this: MQTT packets are small and latency matters.
     s.set_nodelay(true)?;
+    if sndbuf > 0 {
+        s.set_send_buffer_size(sndbuf)?;
+    }
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
     s.listen(backlog)?;

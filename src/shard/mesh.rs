@@ -37,8 +37,14 @@ pub fn build(n: usize, data_cap: usize, ctrl_cap: usize) -> Vec<MeshEnds> {
     fn none<T>(n: usize) -> Vec<Option<T>> {
         (0..n).map(|_| None).collect()
     }
-    let mut ends: Vec<MeshEnds> =
-        (0..n).map(|_| MeshEnds { data_tx: none(n), data_rx: none(n), ctrl_tx: none(n), ctrl_rx: none(n) }).collect();
+    let mut ends: Vec<MeshEnds> = (0..n)
+        .map(|_| MeshEnds {
+            data_tx: none(n),
+            data_rx: none(n),
+            ctrl_tx: none(n),
+            ctrl_rx: none(n),
+        })
+        .collect();
     for from in 0..n {
         for to in (0..n).filter(|&to| to != from) {
             let (tx, rx) = shared_channel::new_bounded(data_cap);
@@ -73,7 +79,12 @@ struct PeerOut {
 impl Mesh {
     pub fn new(me: usize, n: usize, limit: usize) -> Mesh {
         let peers = (0..n).map(|p| (p != me).then(PeerOut::default)).collect();
-        Mesh { peers, limit: limit.max(BATCH), paused: WaitList::default(), congested: Cell::new(0) }
+        Mesh {
+            peers,
+            limit: limit.max(BATCH),
+            paused: WaitList::default(),
+            congested: Cell::new(0),
+        }
     }
 
     fn peer(&self, p: usize) -> &PeerOut {
@@ -128,7 +139,9 @@ impl Mesh {
         loop {
             peer.data_ready.wait().await;
             loop {
-                let Some(batch) = peer.data.borrow_mut().pop_front() else { break };
+                let Some(batch) = peer.data.borrow_mut().pop_front() else {
+                    break;
+                };
                 let n = batch.len();
                 if tx.send(batch).await.is_err() {
                     return; // peer gone: shutting down
@@ -151,7 +164,9 @@ impl Mesh {
         loop {
             peer.ctrl_ready.wait().await;
             loop {
-                let Some(msg) = peer.ctrl.borrow_mut().pop_front() else { break };
+                let Some(msg) = peer.ctrl.borrow_mut().pop_front() else {
+                    break;
+                };
                 if tx.send(msg).await.is_err() {
                     return;
                 }

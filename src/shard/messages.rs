@@ -25,13 +25,27 @@ pub struct HandOff {
 pub enum Control {
     HandOff(Box<HandOff>),
     /// The sender gained its first (`add`) or lost its last subscriber on `filter`.
-    Interest { filter: MqttStr, add: bool, seq: u64 },
+    Interest {
+        filter: MqttStr,
+        add: bool,
+        seq: u64,
+    },
     /// The receiver has applied the sender's interest changes up to `seq`.
-    InterestAck { seq: u64 },
+    InterestAck {
+        seq: u64,
+    },
     /// Store (or, with an empty payload, delete) a retained message on its
     /// owner shard.
     RetainSet(Message),
     /// Send back the retained messages matching `filter`.
-    RetainQuery { filter: MqttStr, target: SessionKey, granted: QoS },
-    RetainReply { target: SessionKey, granted: QoS, msgs: Vec<Message> },
+    RetainQuery {
+        filter: MqttStr,
+        target: SessionKey,
+        granted: QoS,
+    },
+    RetainReply {
+        target: SessionKey,
+        granted: QoS,
+        msgs: Vec<Message>,
+    },
 }

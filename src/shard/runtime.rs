@@ -3,12 +3,12 @@
 
 use super::mesh::{self, MeshEnds};
 use super::messages::{Batch, Control};
-use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender};
 use super::state::Shard;
 use super::{control, listener, Global};
 use crate::auth::{Authenticator, StaticAuthenticator};
 use crate::config::Config;
 use crate::connection;
+use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender};
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
 use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
@@ -48,7 +48,10 @@ impl ReadyGuard {
 impl Drop for ReadyGuard {
     fn drop(&mut self) {
         if !self.sent {
-            let _ = self.tx.send(Err(format!("shard {} stopped before it was ready", self.shard)));
+            let _ = self.tx.send(Err(format!(
+                "shard {} stopped before it was ready",
+                self.shard
+            )));
         }
     }
 }
@@ -56,13 +59,26 @@ impl Drop for ReadyGuard {
 /// Run the broker until SIGINT/SIGTERM. Errors name the cause and the fix.
 pub fn run(cfg: Config) -> Result<(), String> {
     let cpus = allowed_cpus();
-    let n = if cfg.shards == 0 { cpus.len().max(1) } else { cfg.shards };
-    let (listeners, addr) = listener::bind_all(cfg.listen, n, cfg.tuning.backlog)?;
+    let n = if cfg.shards == 0 {
+        cpus.len().max(1)
+    } else {
+        cfg.shards
+    };
+    let (listeners, addr) = listener::bind_all(
+        cfg.listen,
+        n,
+        cfg.tuning.backlog,
+        cfg.tuning.socket_send_buffer,
+    )?;
     let cfg = Arc::new(cfg);
     let auth: Arc<dyn Authenticator> = Arc::new(StaticAuthenticator::new(&cfg.auth));
     let global = Arc::new(Global::default());
     let (tx, rx) = mpsc::channel();
-    let ends = mesh::build(n, cfg.tuning.mesh_data_capacity, cfg.tuning.mesh_control_capacity);
+    let ends = mesh::build(
+        n,
+        cfg.tuning.mesh_data_capacity,
+        cfg.tuning.mesh_control_capacity,
+    );
     let mut handles = Vec::with_capacity(n);
     for (id, (ends, sock)) in ends.into_iter().zip(listeners).enumerate() {
         let init = ShardInit {
@@ -73,7 +89,11 @@ pub fn run(cfg: Config) -> Result<(), String> {
             global: global.clone(),
             ends,
             listener: sock.into_raw_fd(),
-            ready: ReadyGuard { tx: tx.clone(), shard: id, sent: false },
+            ready: ReadyGuard {
+                tx: tx.clone(),
+                shard: id,
+                sent: false,
+            },
         };
         let h = LocalExecutorBuilder::new(Placement::Fixed(cpus[id % cpus.len()]))
             .name(&format!("shard-{id}"))
@@ -109,8 +129,16 @@ fn wait_ready(
         match rx.recv_timeout(left) {
             Ok(Ok(id)) => debug!(shard = id, "ready"),
             Ok(Err(msg)) => {
-                let id: usize = msg.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-                let cause = handles[id].take().map(|h| h.join()).and_then(|r| r.err()).map(|e| e.to_string());
+                let id: usize = msg
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                let cause = handles[id]
+                    .take()
+                    .map(|h| h.join())
+                    .and_then(|r| r.err())
+                    .map(|e| e.to_string());
                 return Err(explain_start_failure(&msg, cause));
             }
             Err(_) => return Err("shards did not start within 30 s".into()),
@@ -121,7 +149,10 @@ fn wait_ready(
 
 fn explain_start_failure(msg: &str, cause: Option<String>) -> String {
     let cause = cause.unwrap_or_else(|| "unknown cause".into());
-    let hint = if cause.contains("memlock") || cause.contains("MemLock") || cause.contains("os error 12") {
+    let hint = if cause.contains("memlock")
+        || cause.contains("MemLock")
+        || cause.contains("os error 12")
+    {
         "io_uring needs locked memory: raise the limit (`ulimit -l unlimited`, or LimitMEMLOCK=infinity \
          in the systemd unit), or lower tuning.ring_depth / tuning.io_memory in the config"
     } else if cause.contains("CPU") || cause.contains("cpu") {
@@ -135,8 +166,12 @@ fn explain_start_failure(msg: &str, cause: Option<String>) -> String {
 /// The CPUs this process may run on (taskset/cgroups respected).
 fn allowed_cpus() -> Vec<usize> {
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
-    let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| ok && unsafe { libc::CPU_ISSET(c, &set) }).collect();
+    let ok =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) }
+            == 0;
+    let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+        .filter(|&c| ok && unsafe { libc::CPU_ISSET(c, &set) })
+        .collect();
     if cpus.is_empty() {
         vec![0]
     } else {
@@ -155,7 +190,13 @@ fn wait_for_signal() -> Result<(), String> {
 
 /// The body of one shard's executor.
 async fn shard_main(mut init: ShardInit) {
-    let shard = Rc::new(Shard::new(init.id, init.count, init.cfg.clone(), init.auth.clone(), init.global.clone()));
+    let shard = Rc::new(Shard::new(
+        init.id,
+        init.count,
+        init.cfg.clone(),
+        init.auth.clone(),
+        init.global.clone(),
+    ));
     connect_mesh(&shard, &mut init.ends).await;
     // The fd came from socket2 on the main thread; this executor owns it now.
     let listener = unsafe { TcpListener::from_raw_fd(init.listener) };
@@ -215,7 +256,12 @@ async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
         match listener.accept().await {
             Ok(stream) => {
                 shard.metrics.accepted.set(shard.metrics.accepted.get() + 1);
-                glommio::spawn_local(connection::serve_accepted(shard.clone(), stream, Instant::now())).detach();
+                glommio::spawn_local(connection::serve_accepted(
+                    shard.clone(),
+                    stream,
+                    Instant::now(),
+                ))
+                .detach();
             }
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning.
@@ -231,7 +277,10 @@ async fn tick_loop(shard: Rc<Shard>) {
     loop {
         glommio::timer::sleep(Duration::from_millis(250)).await;
         let kicked = shard.wheel.borrow_mut().advance(shard.elapsed_ms());
-        shard.metrics.keepalive_timeouts.set(shard.metrics.keepalive_timeouts.get() + kicked as u64);
+        shard
+            .metrics
+            .keepalive_timeouts
+            .set(shard.metrics.keepalive_timeouts.get() + kicked as u64);
         shard.interest.wake_all();
     }
 }

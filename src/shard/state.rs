@@ -32,7 +32,13 @@ pub struct Shard {
 }
 
 impl Shard {
-    pub fn new(id: usize, count: usize, cfg: Arc<Config>, auth: Arc<dyn Authenticator>, global: Arc<Global>) -> Shard {
+    pub fn new(
+        id: usize,
+        count: usize,
+        cfg: Arc<Config>,
+        auth: Arc<dyn Authenticator>,
+        global: Arc<Global>,
+    ) -> Shard {
         let limit = cfg.tuning.mesh_outbox_limit;
         Shard {
             id,

@@ -16,7 +16,10 @@ pub struct Wheel {
 
 impl Default for Wheel {
     fn default() -> Self {
-        Wheel { slots: (0..SLOTS).map(|_| Vec::new()).collect(), cursor: 0 }
+        Wheel {
+            slots: (0..SLOTS).map(|_| Vec::new()).collect(),
+            cursor: 0,
+        }
     }
 }
 
