@@ -1,0 +1,360 @@
+//! Starts the broker under test (shardmq, or Mosquitto in validation mode)
+//! on a loopback port, and stops it on drop.
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{client::Client, mosquitto_mode, SHARDS};
+
+pub const SHARDMQ: &str = env!("CARGO_BIN_EXE_shardmq");
+
+/// A scratch directory removed on drop (kept if the test failed).
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "shardmq-test-{tag}-{}-{}-{nanos}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub struct Broker {
+    pub port: u16,
+    child: Child,
+    exited: Option<ExitStatus>,
+    stderr_path: PathBuf,
+    /// Lines the broker printed on stdout after the ready line.
+    pub stdout: Receiver<String>,
+    mosquitto: bool,
+    dir: TempDir,
+}
+
+/// `libc::kill` wrapper.
+pub fn signal(pid: u32, sig: i32) {
+    unsafe {
+        libc::kill(pid as i32, sig);
+    }
+}
+
+/// Waits for `child` to exit within `within`.
+pub fn wait_child(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return Some(st);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Reads `stdout` line by line on a thread; lines go to the channel.
+pub fn line_reader(stdout: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Broker {
+    /// Starts a broker with this TOML config (see the contract in
+    /// `tests/README.md`). Unless given, `log` is `$SHARDMQ_TEST_LOG` or
+    /// "debug" and `limits.connect_timeout` is 0.5 s.
+    pub fn start(toml: &str) -> Broker {
+        let mut table: toml::Table = toml.parse().expect("test config is not valid TOML");
+        if mosquitto_mode() {
+            return Broker::start_mosquitto(&table);
+        }
+        let log = std::env::var("SHARDMQ_TEST_LOG").unwrap_or_else(|_| "debug".into());
+        table.entry("log").or_insert(toml::Value::String(log));
+        let limits = table
+            .entry("limits")
+            .or_insert(toml::Value::Table(Default::default()))
+            .as_table_mut()
+            .expect("[limits] must be a table");
+        limits
+            .entry("connect_timeout")
+            .or_insert(toml::Value::Float(0.5));
+
+        let dir = TempDir::new("shardmq");
+        let config = dir.path().join("shardmq.toml");
+        fs::write(&config, toml::to_string(&table).unwrap()).unwrap();
+        let stderr_path = dir.path().join("stderr.log");
+        let mut child = Command::new(SHARDMQ)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--shards",
+                &SHARDS.to_string(),
+                "--config",
+            ])
+            .arg(&config)
+            .env("RUST_BACKTRACE", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(File::create(&stderr_path).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {SHARDMQ}: {e}"));
+        let stdout = line_reader(child.stdout.take().unwrap());
+        let mut broker = Broker {
+            port: 0,
+            child,
+            exited: None,
+            stderr_path,
+            stdout,
+            mosquitto: false,
+            dir,
+        };
+        let line = broker.stdout.recv_timeout(Duration::from_secs(15));
+        let port = line
+            .as_deref()
+            .ok()
+            .and_then(|l| l.strip_prefix("shardmq listening on 127.0.0.1:"))
+            .and_then(|p| p.trim().parse::<u16>().ok());
+        match port {
+            Some(p) if p != 0 => broker.port = p,
+            _ => {
+                let st = broker.child.try_wait().unwrap();
+                panic!(
+                    "shardmq did not print `shardmq listening on 127.0.0.1:PORT` within 15 s \
+                     (got {line:?}, exit status {st:?})\n--- broker stderr ---\n{}",
+                    broker.stderr()
+                );
+            }
+        }
+        broker
+    }
+
+    /// Validation mode: the same test against Debian's mosquitto.
+    fn start_mosquitto(table: &toml::Table) -> Broker {
+        let get = |section: &str, key: &str| -> Option<toml::Value> {
+            table.get(section)?.as_table()?.get(key).cloned()
+        };
+        let int = |section: &str, key: &str, default: i64| -> i64 {
+            get(section, key)
+                .and_then(|v| v.as_integer())
+                .unwrap_or(default)
+        };
+        let dir = TempDir::new("mosquitto");
+        let mut extra = String::new();
+        let anon = get("auth", "allow_anonymous")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        extra += &format!("allow_anonymous {anon}\n");
+        let users = get("auth", "users");
+        if let Some(users) = users
+            .as_ref()
+            .and_then(|u| u.as_table())
+            .filter(|u| !u.is_empty())
+        {
+            let pwfile = dir.path().join("passwd");
+            for (i, (user, pass)) in users.iter().enumerate() {
+                let mut cmd = Command::new("mosquitto_passwd");
+                if i == 0 {
+                    cmd.arg("-c");
+                }
+                let st = cmd
+                    .arg("-b")
+                    .arg(&pwfile)
+                    .arg(user)
+                    .arg(pass.as_str().unwrap())
+                    .stdout(Stdio::null())
+                    .status()
+                    .expect("mosquitto_passwd missing: apt-get install mosquitto");
+                assert!(st.success(), "mosquitto_passwd failed");
+            }
+            extra += &format!("password_file {}\n", pwfile.display());
+        }
+        extra += &format!(
+            "max_inflight_messages {}\n",
+            int("limits", "max_inflight", 20)
+        );
+        extra += &format!(
+            "max_queued_messages {}\n",
+            int("limits", "max_queued_messages", 1000)
+        );
+        extra += &format!(
+            "max_packet_size {}\n",
+            int("limits", "max_packet_size", 1_048_576)
+        );
+        let q0 = get("limits", "queue_qos0")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        extra += &format!("queue_qos0_messages {q0}\n");
+        let max_conn = int("limits", "max_connections", 0);
+        let max_conn = if max_conn == 0 { -1 } else { max_conn };
+
+        for _attempt in 0..5 {
+            let port = free_port();
+            let conf = dir.path().join("mosquitto.conf");
+            fs::write(
+                &conf,
+                format!(
+                    "listener {port} 127.0.0.1\nmax_connections {max_conn}\n\
+                     persistence false\nuser root\nlog_dest stderr\nlog_type all\n\
+                     log_timestamp_format %H:%M:%S\n{extra}"
+                ),
+            )
+            .unwrap();
+            let stderr_path = dir.path().join("stderr.log");
+            let mut child = Command::new("mosquitto")
+                .arg("-c")
+                .arg(&conf)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(File::create(&stderr_path).unwrap())
+                .spawn()
+                .expect("mosquitto missing: apt-get install mosquitto");
+            let stdout = line_reader(child.stdout.take().unwrap());
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                let log = fs::read_to_string(&stderr_path).unwrap_or_default();
+                if log.contains(" running") {
+                    return Broker {
+                        port,
+                        child,
+                        exited: None,
+                        stderr_path,
+                        stdout,
+                        mosquitto: true,
+                        dir,
+                    };
+                }
+                if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    eprintln!("mosquitto failed to start on port {port}:\n{log}");
+                    break;
+                }
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
+        panic!("could not start mosquitto");
+    }
+
+    pub fn is_mosquitto(&self) -> bool {
+        self.mosquitto
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// A bare TCP connection to the broker.
+    pub fn tcp(&self, name: &str) -> Client {
+        Client::tcp(self.port, name)
+    }
+
+    /// `connect_ok` on this broker.
+    pub fn connect(&self, id: &str, clean: bool) -> Client {
+        super::connect_ok(self.port, id, clean)
+    }
+
+    pub fn signal(&self, sig: i32) {
+        signal(self.pid(), sig);
+    }
+
+    /// Waits for the broker to exit.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        if self.exited.is_none() {
+            self.exited = wait_child(&mut self.child, within);
+        }
+        self.exited
+    }
+}
+
+/// A port that was free a moment ago (only for mosquitto, which has no
+/// "port 0 + report" mode).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let crashed = match self.exited {
+            Some(st) => Some(st),
+            None => self.child.try_wait().unwrap(),
+        };
+        if crashed.is_none() {
+            self.signal(libc::SIGTERM);
+            if wait_child(&mut self.child, Duration::from_secs(3)).is_none() {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+        let failing = thread::panicking();
+        if failing {
+            eprintln!(
+                "--- broker stderr ({}) ---\n{}--- end of broker stderr ---",
+                self.stderr_path.display(),
+                tail(&self.stderr(), 200)
+            );
+        }
+        // A broker that died on its own during a test is a failure even if
+        // every assertion passed.
+        if let (None, Some(st)) = (self.exited, crashed) {
+            if !failing {
+                panic!(
+                    "the broker exited by itself during the test ({st})\n--- broker stderr ---\n{}",
+                    tail(&self.stderr(), 200)
+                );
+            }
+        }
+    }
+}
+
+fn tail(s: &str, lines: usize) -> String {
+    let all: Vec<&str> = s.lines().collect();
+    let from = all.len().saturating_sub(lines);
+    let mut out = all[from..].join("\n");
+    out.push('\n');
+    out
+}

@@ -1,0 +1,61 @@
+//! Interoperability with Python paho-mqtt 2.x: each `tests/paho/*.py`
+//! script gets the port as its argument and exits non-zero on failure.
+//! A missing python3 or paho-mqtt FAILS the tests.
+
+mod common;
+use common::*;
+
+use std::process::Command;
+use std::time::Duration;
+
+fn paho(script: &str) {
+    require_tool("python3", "--version", "apt-get install python3");
+    let probe = run(
+        Command::new("python3").args(["-c", "import paho.mqtt.client"]),
+        Duration::from_secs(15),
+    );
+    assert!(
+        probe.status.success(),
+        "python3 cannot import paho.mqtt: install it with `pip install 'paho-mqtt>=2,<3'`\n{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    let b = Broker::start("");
+    let path = format!("{}/tests/paho/{script}", env!("CARGO_MANIFEST_DIR"));
+    run_ok(
+        Command::new("python3")
+            .arg(&path)
+            .arg(b.port.to_string())
+            .env("PYTHONDONTWRITEBYTECODE", "1"),
+        Duration::from_secs(60),
+    );
+}
+
+/// QoS 0/1/2 publish/subscribe, MQTT 3.1.1 and 3.1.
+#[test]
+fn paho_pubsub() {
+    paho("pubsub.py");
+}
+
+/// Retained: stored, replaced, deleted; retain flag on delivery.
+#[test]
+fn paho_retained() {
+    paho("retained.py");
+}
+
+/// Will on a dropped connection, none after DISCONNECT, will retain.
+#[test]
+fn paho_will() {
+    paho("will.py");
+}
+
+/// Persistent session: session present, queued QoS 1 in order.
+#[test]
+fn paho_session() {
+    paho("session.py");
+}
+
+/// Takeover: the older connection with the same client ID is closed.
+#[test]
+fn paho_takeover() {
+    paho("takeover.py");
+}

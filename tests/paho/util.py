@@ -1,0 +1,107 @@
+"""Small helpers shared by the paho-mqtt interop scripts.
+
+Each script is run as `python3 SCRIPT PORT`, talks to the broker on
+127.0.0.1:PORT and exits non-zero (with a message on stderr) on failure.
+Every wait is bounded by T seconds.
+"""
+
+import queue
+import sys
+import threading
+
+import paho.mqtt.client as mqtt
+
+PORT = int(sys.argv[1])
+T = 5.0
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+class Client:
+    """A paho client running its network loop in a thread."""
+
+    def __init__(self, client_id, clean=True, protocol=mqtt.MQTTv311, will=None):
+        self.id = client_id
+        self.c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=clean,
+            protocol=protocol,
+        )
+        if will is not None:
+            self.c.will_set(**will)
+        self.messages = queue.Queue()
+        self.subacks = queue.Queue()
+        self.connected = threading.Event()
+        self.disconnected = threading.Event()
+        self.session_present = None
+        self.c.on_connect = self._on_connect
+        self.c.on_message = lambda c, u, msg: self.messages.put(msg)
+        self.c.on_subscribe = lambda c, u, mid, codes, p: self.subacks.put((mid, codes))
+        self.c.on_disconnect = lambda c, u, flags, rc, p: self.disconnected.set()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            print(f"{self.id}: CONNACK {reason_code}", file=sys.stderr)
+            return
+        self.session_present = flags.session_present
+        self.connected.set()
+
+    def connect(self, keepalive=60, loop=True):
+        self.c.connect("127.0.0.1", PORT, keepalive=keepalive)
+        if loop:
+            self.c.loop_start()
+            check(self.connected.wait(T), f"{self.id}: no CONNACK")
+        return self
+
+    def subscribe(self, topic, qos):
+        _, mid = self.c.subscribe(topic, qos)
+        try:
+            got_mid, codes = self.subacks.get(timeout=T)
+        except queue.Empty:
+            fail(f"{self.id}: no SUBACK for {topic}")
+        check(got_mid == mid, f"{self.id}: SUBACK mid {got_mid} != {mid}")
+        granted = [getattr(c, "value", c) for c in codes]
+        check(granted == [qos], f"{self.id}: granted {granted}, wanted [{qos}]")
+
+    def publish(self, topic, payload, qos=0, retain=False):
+        info = self.c.publish(topic, payload, qos=qos, retain=retain)
+        info.wait_for_publish(T)
+        check(info.is_published(), f"{self.id}: publish to {topic} not completed")
+
+    def expect(self, topic, payload, qos, retain=False):
+        try:
+            m = self.messages.get(timeout=T)
+        except queue.Empty:
+            fail(f"{self.id}: no message on {topic}")
+        got = (m.topic, m.payload, m.qos, bool(m.retain))
+        want = (topic, payload, qos, retain)
+        check(got == want, f"{self.id}: got {got}, wanted {want}")
+
+    def expect_nothing(self, secs=0.3):
+        try:
+            m = self.messages.get(timeout=secs)
+            fail(f"{self.id}: unexpected message {m.topic} {m.payload!r}")
+        except queue.Empty:
+            pass
+
+    def disconnect(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+    def drop(self):
+        """Ends the connection without DISCONNECT."""
+        self.c.loop_stop()
+        sock = self.c.socket()
+        import socket
+
+        sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
