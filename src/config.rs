@@ -17,6 +17,10 @@ pub struct Config {
     pub shards: usize,
     /// `RUST_LOG`-style filter; the `RUST_LOG` environment variable wins.
     pub log: String,
+    /// Serve Prometheus `GET /metrics` here (off when absent).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Seconds between `$SYS/broker/...` updates; 0 turns them off.
+    pub sys_interval: f64,
     pub limits: Limits,
     pub auth: AuthConfig,
     pub tuning: Tuning,
@@ -92,6 +96,8 @@ impl Default for Config {
             listen: "127.0.0.1:1883".parse().unwrap(),
             shards: 0,
             log: "info".into(),
+            metrics_listen: None,
+            sys_interval: 10.0,
             limits: Limits::default(),
             auth: AuthConfig::default(),
             tuning: Tuning::default(),
@@ -164,6 +170,9 @@ impl Config {
         }
         if self.tuning.mesh_data_capacity == 0 || self.tuning.mesh_control_capacity == 0 {
             return Err("tuning.mesh_*_capacity must be at least 1".into());
+        }
+        if !(self.sys_interval >= 0.0 && self.sys_interval.is_finite()) {
+            return Err("sys_interval must be a number of seconds, 0 to turn $SYS off".into());
         }
         if self.shards > 1024 {
             return Err("shards must be at most 1024".into());

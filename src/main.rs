@@ -20,6 +20,9 @@ struct Args {
     /// Number of shards (one pinned thread each) [default: the CPUs available].
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics [default: off].
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics_listen: Option<SocketAddr>,
     /// TOML configuration file (every limit; see docs/configuration.md).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -51,6 +54,9 @@ fn load(args: &Args) -> Result<Config, String> {
     };
     if let Some(l) = args.listen {
         cfg.listen = l;
+    }
+    if let Some(m) = args.metrics_listen {
+        cfg.metrics_listen = Some(m);
     }
     if let Some(n) = args.shards {
         cfg.shards = n;

@@ -160,7 +160,11 @@ pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
 
 /// Decide a CONNECT on the owner shard. On success the CONNACK (and any
 /// resent in-flight messages) are already queued on the handle.
-pub fn admit(shard: &Shard, mut c: Connect) -> Result<Admitted, ConnectReturnCode> {
+pub fn admit(
+    shard: &Shard,
+    mut c: Connect,
+    accepted_at: Instant,
+) -> Result<Admitted, ConnectReturnCode> {
     check_identifier(shard, &mut c)?;
     authenticate(shard, &c)?;
     if shard.global.stopping()
@@ -181,7 +185,7 @@ pub fn admit(shard: &Shard, mut c: Connect) -> Result<Admitted, ConnectReturnCod
         session_present: present,
         code: ConnectReturnCode::Accepted,
     });
-    handle.write(|o| encode(&ack, c.protocol, o));
+    handle.write(|o| encode(&ack, c.protocol, &mut o.bytes));
     {
         let mut sessions = shard.sessions.borrow_mut();
         let s = sessions.get_mut(key).expect("session just attached");
@@ -190,11 +194,16 @@ pub fn admit(shard: &Shard, mut c: Connect) -> Result<Admitted, ConnectReturnCod
             let Session { conn, outbound, .. } = s;
             conn.as_ref()
                 .unwrap()
-                .write(|o| outbound.resend(c.protocol, o));
+                .write(|o| outbound.resend(c.protocol, &mut o.bytes));
             s.pump(&shard.cfg.limits, &shard.metrics);
         }
     }
     shard.wheel.borrow_mut().add(&handle);
+    shard
+        .hist
+        .borrow_mut()
+        .connect_handshake
+        .record(accepted_at.elapsed());
     ShardMetrics::inc(&shard.metrics.connections_total);
     ShardMetrics::inc(&shard.metrics.connections_current);
     debug!(shard = shard.id, client_id = %c.client_id, present, "connected");

@@ -5,6 +5,7 @@
 use crate::protocol::ProtocolVersion;
 use std::cell::{Cell, RefCell};
 use std::task::Waker;
+use std::time::Instant;
 
 /// Why a connection ends. Decides whether its will is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +32,27 @@ impl CloseReason {
     }
 }
 
+/// Bytes queued for the socket, and the publish time of every delivery in
+/// them (turned into publish-to-delivery latency once they are written).
+#[derive(Debug, Default)]
+pub struct OutBuf {
+    pub bytes: Vec<u8>,
+    pub stamps: Vec<Instant>,
+}
+
+impl OutBuf {
+    /// Drop the allocations (an idle connection holds no buffer).
+    pub fn release(&mut self) {
+        *self = OutBuf::default();
+    }
+}
+
 /// Shared between a connection task and the session/shard that feed it.
 #[derive(Debug)]
 pub struct ConnHandle {
     pub id: u64,
     pub version: ProtocolVersion,
-    out: RefCell<Vec<u8>>,
+    out: RefCell<OutBuf>,
     waker: RefCell<Option<Waker>>,
     close: Cell<Option<CloseReason>>,
     /// Shard clock (ms, wrapping) at the last packet received.
@@ -50,7 +66,7 @@ impl ConnHandle {
         ConnHandle {
             id,
             version,
-            out: RefCell::new(Vec::new()),
+            out: RefCell::new(OutBuf::default()),
             waker: RefCell::new(None),
             close: Cell::new(None),
             last_seen_ms: Cell::new(now_ms),
@@ -59,11 +75,11 @@ impl ConnHandle {
     }
 
     /// Append packets to the write buffer and wake the task if it was idle.
-    pub fn write<R>(&self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    pub fn write<R>(&self, f: impl FnOnce(&mut OutBuf) -> R) -> R {
         let mut out = self.out.borrow_mut();
-        let was_empty = out.is_empty();
+        let was_empty = out.bytes.is_empty();
         let r = f(&mut out);
-        if was_empty && !out.is_empty() {
+        if was_empty && !out.bytes.is_empty() {
             drop(out);
             self.wake();
         }
@@ -71,12 +87,12 @@ impl ConnHandle {
     }
 
     pub fn pending_bytes(&self) -> usize {
-        self.out.borrow().len()
+        self.out.borrow().bytes.len()
     }
 
     /// Take everything queued for writing, leaving `spare` (an empty buffer
     /// with capacity, or a fresh one) in its place.
-    pub fn take_out(&self, spare: Vec<u8>) -> Vec<u8> {
+    pub fn take_out(&self, spare: OutBuf) -> OutBuf {
         std::mem::replace(&mut *self.out.borrow_mut(), spare)
     }
 

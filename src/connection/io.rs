@@ -7,6 +7,8 @@
 //! or packets left unprocessed while the connection is paused, are copied
 //! into the connection's own `pending` vector.
 
+use super::OutBuf;
+use crate::metrics::ShardHistograms;
 use crate::protocol::{parse_frame_header, DecodeError, FrameHeader};
 use bytes::Bytes;
 use futures_lite::{AsyncRead, AsyncWrite};
@@ -15,6 +17,7 @@ use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
+use std::time::Instant;
 
 const SCRATCH_SIZE: usize = 64 * 1024;
 
@@ -143,36 +146,50 @@ fn frames(
 /// Bytes taken from the connection's write buffer and being written.
 #[derive(Default, Debug)]
 pub struct Writer {
-    buf: Vec<u8>,
+    buf: OutBuf,
     pos: usize,
 }
 
 impl Writer {
-    /// Write until everything queued in `handle` is on the socket.
+    /// Write until everything queued in `handle` is on the socket; each
+    /// delivery's publish-to-delivery latency is recorded once its bytes are.
     pub fn poll_flush(
         &mut self,
         cx: &mut Context<'_>,
         stream: &mut TcpStream,
         handle: &super::ConnHandle,
+        hist: &RefCell<ShardHistograms>,
     ) -> Poll<io::Result<()>> {
         loop {
-            if self.pos == self.buf.len() {
+            if self.pos == self.buf.bytes.len() {
+                self.written(hist);
                 if handle.pending_bytes() == 0 {
-                    // Idle: hold no buffer.
-                    self.buf = Vec::new();
+                    self.buf.release(); // idle: hold no buffer
                     self.pos = 0;
                     return Poll::Ready(Ok(()));
                 }
                 let mut spare = std::mem::take(&mut self.buf);
-                spare.clear();
+                spare.bytes.clear();
                 self.buf = handle.take_out(spare);
                 self.pos = 0;
             }
-            let n = ready!(Pin::new(&mut *stream).poll_write(cx, &self.buf[self.pos..]))?;
+            let n = ready!(Pin::new(&mut *stream).poll_write(cx, &self.buf.bytes[self.pos..]))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             self.pos += n;
+        }
+    }
+
+    fn written(&mut self, hist: &RefCell<ShardHistograms>) {
+        if self.buf.stamps.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let mut h = hist.borrow_mut();
+        let l = &mut h.publish_to_delivery;
+        for t in self.buf.stamps.drain(..) {
+            l.record(now.saturating_duration_since(t));
         }
     }
 }

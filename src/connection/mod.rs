@@ -13,7 +13,7 @@ mod handle;
 mod io;
 mod packets;
 
-pub use handle::{CloseReason, ConnHandle};
+pub use handle::{CloseReason, ConnHandle, OutBuf};
 
 use crate::metrics::ShardMetrics;
 use crate::protocol::{Connect, DecodeError, MqttStr, ProtocolVersion, Will};
@@ -74,10 +74,10 @@ async fn serve_connected(
     stream: TcpStream,
     c: Connect,
     rest: Vec<u8>,
-    _accepted_at: Instant,
+    accepted_at: Instant,
 ) {
     let version = c.protocol;
-    match connect::admit(&shard, c) {
+    match connect::admit(&shard, c, accepted_at) {
         Err(code) => connect::refuse(stream, code, version).await,
         Ok(admitted) => {
             let mut conn = Connection::new(shard, stream, admitted, rest);
@@ -143,7 +143,7 @@ impl Connection {
             if let Some(r) = st.close.or(st.handle.close_reason()) {
                 return Poll::Ready(r);
             }
-            if let Poll::Ready(Err(e)) = writer.poll_flush(cx, stream, &st.handle) {
+            if let Poll::Ready(Err(e)) = writer.poll_flush(cx, stream, &st.handle, &st.shard.hist) {
                 debug!(client_id = %st.client_id, error = %e, "write failed");
                 return Poll::Ready(CloseReason::SocketClosed);
             }
@@ -215,6 +215,7 @@ impl Conn {
                     payload: w.payload,
                     qos: w.qos,
                     retain: w.retain,
+                    published_at: Instant::now(),
                 },
             );
         }

@@ -12,6 +12,7 @@ use crate::router::route;
 use crate::session::{Message, Session};
 use bytes::Bytes;
 use std::task::Context;
+use std::time::Instant;
 use tracing::debug;
 
 /// How long a SUBACK may wait for peers to apply an interest change.
@@ -48,7 +49,7 @@ impl Conn {
                 self.with_session(|s, c| {
                     let Session { conn, outbound, .. } = s;
                     if let Some(h) = conn {
-                        h.write(|o| outbound.on_pubrec(id, c.version, o));
+                        h.write(|o| outbound.on_pubrec(id, c.version, &mut o.bytes));
                     }
                 });
             }
@@ -92,7 +93,7 @@ impl Conn {
     }
 
     fn reply(&self, p: &Packet) {
-        self.handle.write(|o| encode(p, self.version, o));
+        self.handle.write(|o| encode(p, self.version, &mut o.bytes));
     }
 
     fn with_session<R>(&self, f: impl FnOnce(&mut Session, &Conn) -> R) -> Option<R> {
@@ -102,7 +103,7 @@ impl Conn {
 
     fn on_publish(&mut self, p: Publish) {
         let m = &self.shard.metrics;
-        ShardMetrics::inc(&m.messages_in);
+        ShardMetrics::inc(m.messages_in(p.qos));
         ShardMetrics::add(&m.bytes_in, p.payload.len() as u64);
         let id = p.packet_id;
         let msg = Message {
@@ -110,6 +111,7 @@ impl Conn {
             payload: p.payload,
             qos: p.qos,
             retain: p.retain,
+            published_at: Instant::now(),
         };
         match p.qos {
             QoS::AtMostOnce => route::publish(&self.shard, msg),

@@ -2,6 +2,15 @@
 //! costs an add, never an atomic shared between cores. A scrape asks every
 //! shard for a snapshot and sums them.
 
+pub mod board;
+mod histograms;
+pub mod http;
+mod prometheus;
+pub mod sys;
+
+pub use board::{Board, Report};
+pub use histograms::{Latency, ShardHistograms};
+
 use std::cell::Cell;
 
 macro_rules! counters {
@@ -62,12 +71,20 @@ counters! {
     takeovers,
     /// Will messages published.
     wills_published,
-    /// PUBLISH packets received from clients.
-    messages_in,
+    /// QoS 0 PUBLISH packets received from clients.
+    messages_in_qos0,
+    /// QoS 1 PUBLISH packets received from clients.
+    messages_in_qos1,
+    /// QoS 2 PUBLISH packets received from clients (re-sends not counted).
+    messages_in_qos2,
     /// Payload bytes received in PUBLISH packets.
     bytes_in,
-    /// PUBLISH packets written to clients.
-    messages_out,
+    /// QoS 0 PUBLISH packets queued for writing to clients.
+    messages_out_qos0,
+    /// QoS 1 PUBLISH packets queued for writing to clients.
+    messages_out_qos1,
+    /// QoS 2 PUBLISH packets queued for writing to clients.
+    messages_out_qos2,
     /// Payload bytes written in PUBLISH packets.
     bytes_out,
     /// Publishes that matched no subscriber anywhere.
@@ -93,6 +110,24 @@ counters! {
 }
 
 impl ShardMetrics {
+    /// The messages-in counter of a QoS.
+    pub fn messages_in(&self, q: crate::protocol::QoS) -> &Cell<u64> {
+        [
+            &self.messages_in_qos0,
+            &self.messages_in_qos1,
+            &self.messages_in_qos2,
+        ][q as usize]
+    }
+
+    /// The messages-out counter of a QoS.
+    pub fn messages_out(&self, q: crate::protocol::QoS) -> &Cell<u64> {
+        [
+            &self.messages_out_qos0,
+            &self.messages_out_qos1,
+            &self.messages_out_qos2,
+        ][q as usize]
+    }
+
     /// Add one to a counter.
     #[inline]
     pub fn inc(c: &Cell<u64>) {

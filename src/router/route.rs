@@ -142,6 +142,7 @@ pub fn local_retained(shard: &Shard, filter: &str) -> Vec<Message> {
             payload: m.payload.clone(),
             qos: m.qos,
             retain: true,
+            published_at: Instant::now(),
         })
     });
     v

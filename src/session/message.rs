@@ -2,6 +2,7 @@
 
 use crate::protocol::{MqttStr, QoS};
 use bytes::Bytes;
+use std::time::Instant;
 
 /// One application message as it travels between shards and sits in queues.
 /// Cloning it clones two reference counts; the payload is never copied.
@@ -13,4 +14,7 @@ pub struct Message {
     pub qos: QoS,
     /// Set only on retained messages sent because of a new subscription.
     pub retain: bool,
+    /// When the broker decoded the PUBLISH: the start of the
+    /// publish-to-delivery and cross-shard hop latencies.
+    pub published_at: Instant,
 }

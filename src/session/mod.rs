@@ -49,29 +49,40 @@ impl Session {
     /// the wire when possible, else into the bounded queue, else dropped and
     /// counted by reason.
     pub fn deliver(&mut self, msg: &Message, qos: QoS, limits: &Limits, m: &ShardMetrics) {
-        let msg = Message { qos, ..msg.clone() };
         match (&self.conn, qos) {
             (Some(c), QoS::AtMostOnce) => {
                 if c.pending_bytes() >= limits.max_outbound_bytes {
                     ShardMetrics::inc(&m.dropped_slow_subscriber);
                     return;
                 }
+                // Encoded straight from the shared message: no clone, no refcount traffic.
                 c.write(|o| {
-                    protocol::encode_publish(o, &msg.topic, &msg.payload, qos, msg.retain, false, 0)
+                    o.stamps.push(msg.published_at);
+                    protocol::encode_publish(
+                        &mut o.bytes,
+                        &msg.topic,
+                        &msg.payload,
+                        qos,
+                        msg.retain,
+                        false,
+                        0,
+                    )
                 });
-                count_out(m, &msg);
+                count_out(m, qos, msg.payload.len());
             }
             (Some(c), _) if self.outbound.can_send(limits.max_inflight) => {
-                count_out(m, &msg);
+                let msg = Message { qos, ..msg.clone() };
+                count_out(m, qos, msg.payload.len());
                 c.write(|o| self.outbound.send(msg, o));
             }
             (None, QoS::AtMostOnce) if !(self.persistent && limits.queue_qos0) => {
                 ShardMetrics::inc(&m.dropped_offline_qos0);
             }
             _ => {
+                let kept = Message { qos, ..msg.clone() };
                 if self
                     .outbound
-                    .enqueue(msg, limits.max_queued_messages, limits.queue_overflow)
+                    .enqueue(kept, limits.max_queued_messages, limits.queue_overflow)
                     != Enqueued::Queued
                 {
                     ShardMetrics::inc(&m.dropped_queue_full);
@@ -83,13 +94,18 @@ impl Session {
     /// Fill the in-flight window from the queue (after an ack or a resume).
     pub fn pump(&mut self, limits: &Limits, m: &ShardMetrics) {
         if let Some(c) = &self.conn {
-            let n = c.write(|o| self.outbound.pump(limits.max_inflight, o));
-            ShardMetrics::add(&m.messages_out, n as u64);
+            // Queued messages are counted out by the QoS they leave with.
+            let Session { outbound, .. } = self;
+            c.write(|o| {
+                outbound.pump(limits.max_inflight, o, |q| {
+                    ShardMetrics::inc(m.messages_out(q))
+                })
+            });
         }
     }
 }
 
-fn count_out(m: &ShardMetrics, msg: &Message) {
-    ShardMetrics::inc(&m.messages_out);
-    ShardMetrics::add(&m.bytes_out, msg.payload.len() as u64);
+fn count_out(m: &ShardMetrics, qos: QoS, payload_len: usize) {
+    ShardMetrics::inc(m.messages_out(qos));
+    ShardMetrics::add(&m.bytes_out, payload_len as u64);
 }

@@ -6,6 +6,7 @@
 
 use super::message::Message;
 use crate::config::QueueOverflow;
+use crate::connection::OutBuf;
 use crate::protocol::{self, Packet, ProtocolVersion, QoS};
 use std::collections::VecDeque;
 
@@ -78,10 +79,11 @@ impl Outbound {
     }
 
     /// Put a QoS 1/2 message (at its delivery QoS) on the wire and track it.
-    pub fn send(&mut self, msg: Message, out: &mut Vec<u8>) {
+    pub fn send(&mut self, msg: Message, out: &mut OutBuf) {
         let id = self.alloc_id();
+        out.stamps.push(msg.published_at);
         protocol::encode_publish(
-            out,
+            &mut out.bytes,
             &msg.topic,
             &msg.payload,
             msg.qos,
@@ -100,17 +102,19 @@ impl Outbound {
         });
     }
 
-    /// Move queued messages onto the wire while the window has room.
-    /// Returns the number of PUBLISH packets written.
-    pub fn pump(&mut self, window: u16, out: &mut Vec<u8>) -> usize {
+    /// Move queued messages onto the wire while the window has room;
+    /// `sent` hears the QoS of each. Returns the number written.
+    pub fn pump(&mut self, window: u16, out: &mut OutBuf, mut sent: impl FnMut(QoS)) -> usize {
         let mut n = 0;
         while self.inflight.len() < window as usize {
             let Some(msg) = self.queue.pop_front() else {
                 break;
             };
+            sent(msg.qos);
             if msg.qos == QoS::AtMostOnce {
+                out.stamps.push(msg.published_at);
                 protocol::encode_publish(
-                    out,
+                    &mut out.bytes,
                     &msg.topic,
                     &msg.payload,
                     QoS::AtMostOnce,

@@ -10,6 +10,7 @@ fn msg(n: u8, qos: QoS) -> Message {
         payload: Bytes::from(vec![n]),
         qos,
         retain: false,
+        published_at: std::time::Instant::now(),
     }
 }
 
@@ -51,7 +52,7 @@ fn window_then_queue_then_pump_in_order() {
     let first = publish(&sent[0]).packet_id;
     assert!(o.on_puback(first));
     assert!(!o.on_puback(first), "a second PUBACK matches nothing");
-    assert_eq!(o.pump(2, &mut out), 1);
+    assert_eq!(o.pump(2, &mut out, |_| ()), 1);
     let p = packets(&mut out);
     assert_eq!(publish(&p[0]).payload[..], [2]);
     assert_eq!(o.queued_len(), 2);
@@ -72,7 +73,7 @@ fn overflow_policies() {
         Enqueued::DroppedOldest
     );
     let mut out = Vec::new();
-    o.pump(10, &mut out);
+    o.pump(10, &mut out, |_| ());
     let got: Vec<u8> = packets(&mut out)
         .iter()
         .map(|p| publish(p).payload[0])

@@ -7,6 +7,7 @@ use crate::metrics::ShardMetrics;
 use crate::router::route;
 use crate::session::Message;
 use std::rc::Rc;
+use std::time::Instant;
 use tracing::debug;
 
 /// Handle one control message from shard `from`.
@@ -57,6 +58,14 @@ pub fn handle(shard: &Rc<Shard>, from: usize, msg: Control) {
 /// Deliver a batch of messages published on shard `from` to local subscribers.
 pub fn handle_batch(shard: &Shard, batch: Vec<Message>) {
     ShardMetrics::add(&shard.metrics.cross_shard_in, batch.len() as u64);
+    let now = Instant::now();
+    {
+        let mut h = shard.hist.borrow_mut();
+        for msg in &batch {
+            h.cross_shard_hop
+                .record(now.saturating_duration_since(msg.published_at));
+        }
+    }
     for msg in &batch {
         route::deliver_local(shard, msg);
     }

@@ -8,9 +8,14 @@ use super::{control, listener, Global};
 use crate::auth::{Authenticator, StaticAuthenticator};
 use crate::config::Config;
 use crate::connection;
+use crate::metrics::{Board, Report, ShardMetrics};
+use crate::protocol::QoS;
+use crate::router::route;
+use crate::session::Message;
 use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender};
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
+use signal_hook::consts::{SIGINT, SIGTERM};
 use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
 use std::rc::Rc;
 use std::sync::mpsc;
@@ -25,6 +30,7 @@ struct ShardInit {
     cfg: Arc<Config>,
     auth: Arc<dyn Authenticator>,
     global: Arc<Global>,
+    board: Arc<Board>,
     ends: MeshEnds,
     listener: RawFd,
     ready: ReadyGuard,
@@ -58,6 +64,9 @@ impl Drop for ReadyGuard {
 
 /// Run the broker until SIGINT/SIGTERM. Errors name the cause and the fix.
 pub fn run(cfg: Config) -> Result<(), String> {
+    // Registered first: a signal that arrives during start-up is kept, not fatal.
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let cpus = allowed_cpus();
     let n = if cfg.shards == 0 {
         cpus.len().max(1)
@@ -73,6 +82,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
     let cfg = Arc::new(cfg);
     let auth: Arc<dyn Authenticator> = Arc::new(StaticAuthenticator::new(&cfg.auth));
     let global = Arc::new(Global::default());
+    let board = Arc::new(Board::new(n));
     let (tx, rx) = mpsc::channel();
     let ends = mesh::build(
         n,
@@ -87,6 +97,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
             cfg: cfg.clone(),
             auth: auth.clone(),
             global: global.clone(),
+            board: board.clone(),
             ends,
             listener: sock.into_raw_fd(),
             ready: ReadyGuard {
@@ -106,8 +117,13 @@ pub fn run(cfg: Config) -> Result<(), String> {
     drop(tx);
     wait_ready(n, &rx, &mut handles)?;
     println!("shardmq listening on {addr}");
+    if let Some(m) = cfg.metrics_listen {
+        let bound = crate::metrics::http::spawn(m, board.clone())?;
+        println!("shardmq metrics on http://{bound}/metrics");
+    }
     info!(%addr, shards = n, "shardmq ready");
-    wait_for_signal()?;
+    let sig = signals.forever().next();
+    debug!(?sig, "signal");
     info!("shutting down");
     global.stop();
     for h in handles.into_iter().flatten() {
@@ -179,15 +195,6 @@ fn allowed_cpus() -> Vec<usize> {
     }
 }
 
-fn wait_for_signal() -> Result<(), String> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
-    let sig = signals.forever().next();
-    debug!(?sig, "signal");
-    Ok(())
-}
-
 /// The body of one shard's executor.
 async fn shard_main(mut init: ShardInit) {
     let shard = Rc::new(Shard::new(
@@ -196,12 +203,16 @@ async fn shard_main(mut init: ShardInit) {
         init.cfg.clone(),
         init.auth.clone(),
         init.global.clone(),
+        init.board.clone(),
     ));
     connect_mesh(&shard, &mut init.ends).await;
     // The fd came from socket2 on the main thread; this executor owns it now.
     let listener = unsafe { TcpListener::from_raw_fd(init.listener) };
     glommio::spawn_local(accept_loop(shard.clone(), listener)).detach();
     glommio::spawn_local(tick_loop(shard.clone())).detach();
+    if shard.id == 0 && shard.cfg.sys_interval > 0.0 {
+        glommio::spawn_local(sys_loop(shard.clone())).detach();
+    }
     init.ready.ready();
     init.global.clone().stopped().await;
     debug!(shard = shard.id, "stopped");
@@ -272,15 +283,39 @@ async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
     }
 }
 
-/// Once a second: keep-alive expiry, and a nudge to SUBACKs waiting on peers.
+/// Four times a second: keep-alive expiry and a nudge to SUBACKs waiting on
+/// peers; once a second: post this shard's numbers to the metrics board.
 async fn tick_loop(shard: Rc<Shard>) {
-    loop {
+    for tick in 0u64.. {
         glommio::timer::sleep(Duration::from_millis(250)).await;
         let kicked = shard.wheel.borrow_mut().advance(shard.elapsed_ms());
-        shard
-            .metrics
-            .keepalive_timeouts
-            .set(shard.metrics.keepalive_timeouts.get() + kicked as u64);
+        ShardMetrics::add(&shard.metrics.keepalive_timeouts, kicked as u64);
         shard.interest.wake_all();
+        if tick % 4 == 0 {
+            let report = Report {
+                counters: shard.metrics.snapshot(),
+                hist: shard.hist.borrow().clone(),
+            };
+            shard.board.post(shard.id, report);
+        }
+    }
+}
+
+/// Shard 0 publishes the `$SYS/broker/...` topics, retained.
+async fn sys_loop(shard: Rc<Shard>) {
+    let every = Duration::from_secs_f64(shard.cfg.sys_interval);
+    loop {
+        glommio::timer::sleep(every).await;
+        let uptime = shard.board.started.elapsed().as_secs();
+        for (topic, payload) in crate::metrics::sys::topics(&shard.board.merged(), uptime) {
+            let msg = Message {
+                topic: topic.into(),
+                payload: payload.into(),
+                qos: QoS::AtMostOnce,
+                retain: true,
+                published_at: Instant::now(),
+            };
+            route::publish(&shard, msg);
+        }
     }
 }

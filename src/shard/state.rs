@@ -7,7 +7,7 @@ use super::wheel::Wheel;
 use super::{owner_shard, Global};
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::metrics::ShardMetrics;
+use crate::metrics::{Board, ShardHistograms, ShardMetrics};
 use crate::protocol::MqttStr;
 use crate::router::Router;
 use crate::session::Sessions;
@@ -21,12 +21,14 @@ pub struct Shard {
     pub cfg: Arc<Config>,
     pub auth: Arc<dyn Authenticator>,
     pub global: Arc<Global>,
+    pub board: Arc<Board>,
     pub sessions: RefCell<Sessions>,
     pub router: RefCell<Router>,
     pub mesh: Mesh,
     pub interest: InterestSync,
     pub wheel: RefCell<Wheel>,
     pub metrics: ShardMetrics,
+    pub hist: RefCell<ShardHistograms>,
     epoch: Instant,
     next_conn_id: Cell<u64>,
 }
@@ -38,6 +40,7 @@ impl Shard {
         cfg: Arc<Config>,
         auth: Arc<dyn Authenticator>,
         global: Arc<Global>,
+        board: Arc<Board>,
     ) -> Shard {
         let limit = cfg.tuning.mesh_outbox_limit;
         Shard {
@@ -46,12 +49,14 @@ impl Shard {
             cfg,
             auth,
             global,
+            board,
             sessions: RefCell::default(),
             router: RefCell::default(),
             mesh: Mesh::new(id, count, limit),
             interest: InterestSync::new(id, count),
             wheel: RefCell::default(),
             metrics: ShardMetrics::default(),
+            hist: RefCell::default(),
             epoch: Instant::now(),
             next_conn_id: Cell::new(0),
         }

@@ -1,0 +1,90 @@
+//! Per-shard latency histograms (HDR, microseconds, 3 significant digits),
+//! merged over shards at scrape time.
+
+use hdrhistogram::Histogram;
+use std::time::Duration;
+
+/// Highest latency tracked: one hour, in µs (larger values are clamped).
+const MAX_US: u64 = 3_600_000_000;
+
+/// One latency distribution plus the exact sum of what was recorded.
+#[derive(Clone, Debug)]
+pub struct Latency {
+    pub hdr: Histogram<u64>,
+    pub sum_us: u64,
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency {
+            hdr: Histogram::new_with_bounds(1, MAX_US, 3).expect("static bounds are valid"),
+            sum_us: 0,
+        }
+    }
+}
+
+impl Latency {
+    pub fn record(&mut self, d: Duration) {
+        let us = (d.as_micros() as u64).clamp(1, MAX_US);
+        self.hdr.saturating_record(us);
+        self.sum_us += us;
+    }
+
+    pub fn merge(&mut self, other: &Latency) {
+        // Same bounds everywhere, so adding cannot fail.
+        let _ = self.hdr.add(&other.hdr);
+        self.sum_us += other.sum_us;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.hdr.len()
+    }
+}
+
+macro_rules! histograms {
+    ($(#[$doc:meta] $name:ident,)*) => {
+        /// The latency histograms of one shard.
+        #[derive(Clone, Debug, Default)]
+        pub struct ShardHistograms { $(#[$doc] pub $name: Latency,)* }
+
+        impl ShardHistograms {
+            pub fn merge(&mut self, o: &ShardHistograms) { $(self.$name.merge(&o.$name);)* }
+            /// (name, help, histogram) triples, for rendering.
+            pub fn all(&self) -> Vec<(&'static str, &'static str, &Latency)> {
+                vec![$((stringify!($name), stringify!($doc), &self.$name),)*]
+            }
+        }
+    };
+}
+
+histograms! {
+    /// Decode of a PUBLISH to the socket write of each delivery.
+    publish_to_delivery,
+    /// Accept of a socket to its CONNACK.
+    connect_handshake,
+    /// Decode of a PUBLISH on one shard to its arrival on another.
+    cross_shard_hop,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_merges_and_clamps() {
+        let mut a = ShardHistograms::default();
+        a.publish_to_delivery.record(Duration::from_micros(100));
+        a.publish_to_delivery.record(Duration::from_nanos(10)); // clamped to 1 µs
+        let mut b = ShardHistograms::default();
+        b.publish_to_delivery.record(Duration::from_secs(7200)); // clamped to 1 h
+        a.merge(&b);
+        let l = &a.publish_to_delivery;
+        assert_eq!(l.count(), 3);
+        assert_eq!(l.sum_us, 100 + 1 + MAX_US);
+        assert_eq!(l.hdr.value_at_quantile(0.5), 100);
+        assert!(a
+            .all()
+            .iter()
+            .any(|(n, h, _)| *n == "cross_shard_hop" && h.contains("another")));
+    }
+}

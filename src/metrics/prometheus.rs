@@ -1,0 +1,336 @@
+//! Prometheus text exposition (format 0.0.4) of the merged numbers.
+//!
+//! Latencies are Prometheus *histograms* (not summaries): buckets can be
+//! summed across brokers and re-aggregated by PromQL, which quantiles cannot.
+//! Bucket counts come from the HDR histograms (3 significant digits), `_sum`
+//! is exact (recorded alongside), values are in seconds.
+
+use super::board::Merged;
+use super::Latency;
+use std::fmt::Write;
+
+/// Upper bounds of the latency buckets, in microseconds.
+const BUCKETS_US: [u64; 20] = [
+    10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000,
+    500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 60_000_000,
+];
+
+/// How each counter is exposed: (field, metric, type, label).
+const SERIES: &[(&str, &str, &str, Option<(&str, &str)>)] = &[
+    (
+        "accepted",
+        "shardmq_sockets_accepted_total",
+        "counter",
+        None,
+    ),
+    (
+        "connections_total",
+        "shardmq_connections_total",
+        "counter",
+        None,
+    ),
+    ("connections_current", "shardmq_connections", "gauge", None),
+    ("handoffs", "shardmq_handoffs_total", "counter", None),
+    (
+        "connect_timeouts",
+        "shardmq_connect_timeouts_total",
+        "counter",
+        None,
+    ),
+    (
+        "protocol_errors",
+        "shardmq_protocol_errors_total",
+        "counter",
+        None,
+    ),
+    (
+        "malformed_packets",
+        "shardmq_malformed_packets_total",
+        "counter",
+        None,
+    ),
+    (
+        "oversize_packets",
+        "shardmq_oversize_packets_total",
+        "counter",
+        None,
+    ),
+    (
+        "refused_protocol_version",
+        "shardmq_connections_refused_total",
+        "counter",
+        Some(("reason", "protocol_version")),
+    ),
+    (
+        "refused_identifier",
+        "shardmq_connections_refused_total",
+        "counter",
+        Some(("reason", "identifier_rejected")),
+    ),
+    (
+        "refused_server_unavailable",
+        "shardmq_connections_refused_total",
+        "counter",
+        Some(("reason", "server_unavailable")),
+    ),
+    (
+        "refused_bad_credentials",
+        "shardmq_connections_refused_total",
+        "counter",
+        Some(("reason", "bad_credentials")),
+    ),
+    (
+        "refused_not_authorized",
+        "shardmq_connections_refused_total",
+        "counter",
+        Some(("reason", "not_authorized")),
+    ),
+    (
+        "keepalive_timeouts",
+        "shardmq_keepalive_timeouts_total",
+        "counter",
+        None,
+    ),
+    ("takeovers", "shardmq_takeovers_total", "counter", None),
+    (
+        "wills_published",
+        "shardmq_wills_published_total",
+        "counter",
+        None,
+    ),
+    (
+        "messages_in_qos0",
+        "shardmq_messages_received_total",
+        "counter",
+        Some(("qos", "0")),
+    ),
+    (
+        "messages_in_qos1",
+        "shardmq_messages_received_total",
+        "counter",
+        Some(("qos", "1")),
+    ),
+    (
+        "messages_in_qos2",
+        "shardmq_messages_received_total",
+        "counter",
+        Some(("qos", "2")),
+    ),
+    (
+        "bytes_in",
+        "shardmq_payload_bytes_received_total",
+        "counter",
+        None,
+    ),
+    (
+        "messages_out_qos0",
+        "shardmq_messages_sent_total",
+        "counter",
+        Some(("qos", "0")),
+    ),
+    (
+        "messages_out_qos1",
+        "shardmq_messages_sent_total",
+        "counter",
+        Some(("qos", "1")),
+    ),
+    (
+        "messages_out_qos2",
+        "shardmq_messages_sent_total",
+        "counter",
+        Some(("qos", "2")),
+    ),
+    (
+        "bytes_out",
+        "shardmq_payload_bytes_sent_total",
+        "counter",
+        None,
+    ),
+    (
+        "dropped_no_subscriber",
+        "shardmq_messages_dropped_total",
+        "counter",
+        Some(("reason", "no_subscriber")),
+    ),
+    (
+        "dropped_slow_subscriber",
+        "shardmq_messages_dropped_total",
+        "counter",
+        Some(("reason", "slow_subscriber")),
+    ),
+    (
+        "dropped_queue_full",
+        "shardmq_messages_dropped_total",
+        "counter",
+        Some(("reason", "queue_full")),
+    ),
+    (
+        "dropped_offline_qos0",
+        "shardmq_messages_dropped_total",
+        "counter",
+        Some(("reason", "offline_qos0")),
+    ),
+    (
+        "cross_shard_out",
+        "shardmq_cross_shard_messages_total",
+        "counter",
+        Some(("direction", "out")),
+    ),
+    (
+        "cross_shard_in",
+        "shardmq_cross_shard_messages_total",
+        "counter",
+        Some(("direction", "in")),
+    ),
+    (
+        "control_dropped",
+        "shardmq_control_messages_dropped_total",
+        "counter",
+        None,
+    ),
+    (
+        "retained_messages",
+        "shardmq_retained_messages",
+        "gauge",
+        None,
+    ),
+    ("subscriptions", "shardmq_subscriptions", "gauge", None),
+    ("sessions", "shardmq_sessions", "gauge", None),
+];
+
+/// Render everything as Prometheus text.
+pub fn render(m: &Merged, uptime_secs: f64) -> String {
+    let mut out = String::with_capacity(16 * 1024);
+    let values: std::collections::HashMap<&str, u64> =
+        m.total.counters.pairs().into_iter().collect();
+    let mut last = "";
+    for (field, name, kind, label) in SERIES {
+        if *name != last {
+            let _ = writeln!(out, "# HELP {name} {}", help(name));
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            last = name;
+        }
+        let v = values.get(field).copied().unwrap_or(0);
+        match label {
+            Some((k, val)) => {
+                let _ = writeln!(out, "{name}{{{k}=\"{val}\"}} {v}");
+            }
+            None => {
+                let _ = writeln!(out, "{name} {v}");
+            }
+        }
+    }
+    per_shard(&mut out, m);
+    let _ = writeln!(
+        out,
+        "# HELP shardmq_uptime_seconds Seconds since the broker started."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE shardmq_uptime_seconds gauge\nshardmq_uptime_seconds {uptime_secs:.3}"
+    );
+    for (name, doc, l) in m.total.hist.all() {
+        histogram(&mut out, &format!("shardmq_{name}_seconds"), doc, l);
+    }
+    out
+}
+
+fn per_shard(out: &mut String, m: &Merged) {
+    let _ = writeln!(
+        out,
+        "# HELP shardmq_shard_connections Connected clients per shard."
+    );
+    let _ = writeln!(out, "# TYPE shardmq_shard_connections gauge");
+    for (i, s) in m.shards.iter().enumerate() {
+        let v = s.as_ref().map_or(0, |s| s.connections_current);
+        let _ = writeln!(out, "shardmq_shard_connections{{shard=\"{i}\"}} {v}");
+    }
+}
+
+fn histogram(out: &mut String, name: &str, doc: &str, l: &Latency) {
+    let doc = doc
+        .trim_start_matches("doc = ")
+        .trim_matches(|c| c == '"' || c == ' ');
+    let _ = writeln!(out, "# HELP {name} {doc}");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for b in BUCKETS_US {
+        let c = l.hdr.count_between(0, b);
+        let _ = writeln!(out, "{name}_bucket{{le=\"{}\"}} {c}", b as f64 / 1e6);
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", l.count());
+    let _ = writeln!(out, "{name}_sum {}", l.sum_us as f64 / 1e6);
+    let _ = writeln!(out, "{name}_count {}", l.count());
+}
+
+fn help(name: &str) -> &'static str {
+    match name {
+        "shardmq_connections_refused_total" => "CONNECTs refused, by CONNACK reason.",
+        "shardmq_messages_received_total" => "PUBLISH packets received from clients, by QoS.",
+        "shardmq_messages_sent_total" => "PUBLISH packets sent to clients, by delivery QoS.",
+        "shardmq_messages_dropped_total" => "Messages not delivered, by reason.",
+        "shardmq_cross_shard_messages_total" => "Messages passed between shards.",
+        "shardmq_connections" => "Clients connected now.",
+        "shardmq_connections_total" => "Connections accepted with CONNACK 0.",
+        "shardmq_sockets_accepted_total" => "TCP sockets accepted.",
+        "shardmq_handoffs_total" => "Connections handed to the shard owning their client ID.",
+        "shardmq_connect_timeouts_total" => "Sockets closed for sending no CONNECT in time.",
+        "shardmq_protocol_errors_total" => "Connections closed for a protocol violation.",
+        "shardmq_malformed_packets_total" => "Packets that failed to decode.",
+        "shardmq_oversize_packets_total" => "Packets over the maximum packet size.",
+        "shardmq_keepalive_timeouts_total" => "Connections closed by keep-alive expiry.",
+        "shardmq_takeovers_total" => {
+            "Connections closed by a new connection with the same client ID."
+        }
+        "shardmq_wills_published_total" => "Will messages published.",
+        "shardmq_payload_bytes_received_total" => "Payload bytes received in PUBLISH packets.",
+        "shardmq_payload_bytes_sent_total" => "Payload bytes sent in PUBLISH packets.",
+        "shardmq_control_messages_dropped_total" => {
+            "Shard-to-shard control messages dropped (outbox full)."
+        }
+        "shardmq_retained_messages" => "Retained messages stored.",
+        "shardmq_subscriptions" => "Subscriptions of all sessions.",
+        "shardmq_sessions" => "Sessions, connected or not.",
+        _ => "shardmq metric.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn renders_counters_labels_and_histograms() {
+        let mut m = Merged::default();
+        m.total.counters.messages_in_qos1 = 7;
+        m.total.counters.dropped_queue_full = 2;
+        m.total
+            .hist
+            .publish_to_delivery
+            .record(Duration::from_micros(30));
+        m.total
+            .hist
+            .publish_to_delivery
+            .record(Duration::from_millis(3));
+        m.shards = vec![Some(m.total.counters.clone()), None];
+        let text = render(&m, 1.5);
+        assert!(text.contains("shardmq_messages_received_total{qos=\"1\"} 7\n"));
+        assert!(text.contains("shardmq_messages_dropped_total{reason=\"queue_full\"} 2\n"));
+        assert!(text.contains("shardmq_publish_to_delivery_seconds_bucket{le=\"0.00005\"} 1\n"));
+        assert!(text.contains("shardmq_publish_to_delivery_seconds_bucket{le=\"+Inf\"} 2\n"));
+        assert!(text.contains("shardmq_publish_to_delivery_seconds_count 2\n"));
+        assert!(text.contains("shardmq_shard_connections{shard=\"1\"} 0\n"));
+        // One TYPE line per metric family.
+        assert_eq!(
+            text.matches("# TYPE shardmq_messages_received_total")
+                .count(),
+            1
+        );
+        for field in m.total.counters.pairs().iter().map(|(f, _)| *f) {
+            assert!(
+                SERIES.iter().any(|s| s.0 == field),
+                "counter {field} is not exposed"
+            );
+        }
+    }
+}
