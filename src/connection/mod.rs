@@ -24,7 +24,7 @@ use crate::shard::Shard;
 use connect::Admitted;
 use glommio::net::TcpStream;
 use io::{Flow, ReadError, Reader, Writer};
-use packets::PendingSuback;
+use packets::Hold;
 use std::future::poll_fn;
 use std::os::fd::FromRawFd;
 use std::rc::Rc;
@@ -95,8 +95,8 @@ pub(crate) struct Conn {
     client_id: MqttStr,
     version: ProtocolVersion,
     will: Option<Will>,
-    /// A SUBACK waiting for peers to apply the interest change.
-    blocked: Option<PendingSuback>,
+    /// An answer held until peer shards confirm (SUBACK, retained PUBACK).
+    blocked: Option<Hold>,
     /// Set by a handler that ends the connection.
     close: Option<CloseReason>,
 }
@@ -147,7 +147,7 @@ impl Connection {
                 debug!(client_id = %st.client_id, error = %e, "write failed");
                 return Poll::Ready(CloseReason::SocketClosed);
             }
-            if st.blocked.is_some() && !st.try_unblock(cx) {
+            if st.blocked.is_some() && !st.try_release(Some(cx)) {
                 return Poll::Pending;
             }
             if reader.has_pending() {

@@ -15,15 +15,28 @@ use std::task::Context;
 use std::time::Instant;
 use tracing::debug;
 
-/// How long a SUBACK may wait for peers to apply an interest change.
-const SUBACK_WAIT_MS: u64 = 2_000;
+/// How long an answer may wait for peer shards (see `shard/interest.rs`).
+const HOLD_MS: u64 = 2_000;
 
-/// A SUBACK held until every peer shard knows about the new interest.
-pub struct PendingSuback {
-    seq: u64,
-    deadline_ms: u64,
-    ack: SubAck,
-    granted: Vec<(MqttStr, QoS)>,
+/// An answer held until peer shards applied what the client will rely on;
+/// the connection reads no further packets meanwhile, so order is kept.
+pub enum Hold {
+    /// SUBACK (and then the retained messages) until every peer applied the
+    /// interest change.
+    Suback {
+        seq: u64,
+        deadline_ms: u64,
+        ack: SubAck,
+        granted: Vec<(MqttStr, QoS)>,
+    },
+    /// The PUBACK/PUBREC (none for QoS 0) of a retained PUBLISH until the
+    /// shard owning its topic stored it.
+    Retained {
+        peer: usize,
+        seq: u64,
+        deadline_ms: u64,
+        ack: Option<Packet>,
+    },
 }
 
 impl Conn {
@@ -37,7 +50,7 @@ impl Conn {
             }
         };
         match packet {
-            Packet::Publish(p) => self.on_publish(p),
+            Packet::Publish(p) => return self.on_publish(p),
             Packet::PubAck(id) => {
                 self.with_session(|s, c| {
                     if s.outbound.on_puback(id) {
@@ -101,11 +114,20 @@ impl Conn {
         sessions.get_mut(self.key).map(|s| f(s, self))
     }
 
-    fn on_publish(&mut self, p: Publish) {
+    fn on_publish(&mut self, p: Publish) -> Flow {
         let m = &self.shard.metrics;
         ShardMetrics::inc(m.messages_in(p.qos));
         ShardMetrics::add(&m.bytes_in, p.payload.len() as u64);
         let id = p.packet_id;
+        let (fresh, ack) = match p.qos {
+            QoS::AtMostOnce => (true, None),
+            QoS::AtLeastOnce => (true, Some(Packet::PubAck(id))),
+            // A PUBLISH re-sent before PUBREL is acknowledged, not forwarded again.
+            QoS::ExactlyOnce => {
+                let fresh = self.with_session(|s, _| s.incoming_qos2.insert(id));
+                (fresh.unwrap_or(false), Some(Packet::PubRec(id)))
+            }
+        };
         let msg = Message {
             topic: p.topic,
             payload: p.payload,
@@ -113,23 +135,25 @@ impl Conn {
             retain: p.retain,
             published_at: Instant::now(),
         };
-        match p.qos {
-            QoS::AtMostOnce => route::publish(&self.shard, msg),
-            QoS::AtLeastOnce => {
-                route::publish(&self.shard, msg);
-                self.reply(&Packet::PubAck(id));
-            }
-            QoS::ExactlyOnce => {
-                // A PUBLISH re-sent before PUBREL is acknowledged, not forwarded again.
-                if self
-                    .with_session(|s, _| s.incoming_qos2.insert(id))
-                    .unwrap_or(false)
-                {
-                    route::publish(&self.shard, msg);
-                }
-                self.reply(&Packet::PubRec(id));
-            }
+        let stored_elsewhere = if fresh {
+            route::publish(&self.shard, msg)
+        } else {
+            None
+        };
+        if let Some((peer, seq)) = stored_elsewhere {
+            let deadline_ms = self.shard.elapsed_ms() + HOLD_MS;
+            self.blocked = Some(Hold::Retained {
+                peer,
+                seq,
+                deadline_ms,
+                ack,
+            });
+            return Flow::Pause;
         }
+        if let Some(a) = ack {
+            self.reply(&a);
+        }
+        Flow::Continue
     }
 
     fn on_subscribe(&mut self, sub: Subscribe) -> Flow {
@@ -152,45 +176,63 @@ impl Conn {
             codes.push(SubackCode::Granted(qos));
             granted.push((filter, qos));
         }
-        let pending = PendingSuback {
+        let hold = Hold::Suback {
             seq: self.shard.interest.current(),
-            deadline_ms: self.shard.elapsed_ms() + SUBACK_WAIT_MS,
+            deadline_ms: self.shard.elapsed_ms() + HOLD_MS,
             ack: SubAck {
                 packet_id: sub.packet_id,
                 codes,
             },
             granted,
         };
-        if self.shard.interest.done(pending.seq) {
-            self.emit_suback(pending);
+        self.blocked = Some(hold);
+        if self.try_release(None) {
             Flow::Continue
         } else {
-            self.blocked = Some(pending);
             Flow::Pause
         }
     }
 
-    /// Release a held SUBACK once peers caught up (or the wait timed out).
-    pub(crate) fn try_unblock(&mut self, cx: &mut Context<'_>) -> bool {
-        let p = self.blocked.as_ref().expect("blocked");
-        let done = self.shard.interest.done(p.seq);
-        if !done && self.shard.elapsed_ms() < p.deadline_ms {
-            self.shard.interest.wait(cx.waker());
+    /// Send a held answer once peers caught up (or the wait timed out);
+    /// with a context, register to be woken when acks arrive.
+    pub(crate) fn try_release(&mut self, cx: Option<&mut Context<'_>>) -> bool {
+        let interest = &self.shard.interest;
+        let (done, deadline_ms) = match self.blocked.as_ref().expect("held") {
+            Hold::Suback {
+                seq, deadline_ms, ..
+            } => (interest.done(*seq), *deadline_ms),
+            Hold::Retained {
+                peer,
+                seq,
+                deadline_ms,
+                ..
+            } => (interest.done_for(*peer, *seq), *deadline_ms),
+        };
+        if !done && self.shard.elapsed_ms() < deadline_ms {
+            if let Some(cx) = cx {
+                interest.wait(cx.waker());
+            }
             return false;
         }
         if !done {
-            debug!(client_id = %self.client_id, "peers slow to apply a subscription: SUBACK sent anyway");
+            debug!(client_id = %self.client_id, "peer shards slow to confirm: answering anyway");
         }
-        let p = self.blocked.take().unwrap();
-        self.emit_suback(p);
+        match self.blocked.take().unwrap() {
+            Hold::Suback { ack, granted, .. } => self.emit_suback(ack, &granted),
+            Hold::Retained { ack, .. } => {
+                if let Some(a) = ack {
+                    self.reply(&a);
+                }
+            }
+        }
         true
     }
 
     /// SUBACK, then the retained messages of each granted filter
     /// [MQTT-3.3.1-6] (after the SUBACK, so clients see them in order).
-    fn emit_suback(&mut self, p: PendingSuback) {
-        self.reply(&Packet::SubAck(p.ack));
-        for (filter, qos) in &p.granted {
+    fn emit_suback(&mut self, ack: SubAck, granted: &[(MqttStr, QoS)]) {
+        self.reply(&Packet::SubAck(ack));
+        for (filter, qos) in granted {
             route::send_retained(&self.shard, self.key, filter, *qos);
         }
     }

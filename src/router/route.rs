@@ -17,13 +17,25 @@ pub fn retained_owner(shard: &Shard, topic: &str) -> usize {
 }
 
 /// Route a message published by a client of this shard (or its will).
-pub fn publish(shard: &Shard, mut msg: Message) {
+/// For a retained message stored by another shard, returns that shard and
+/// the sequence number it will acknowledge once the message is stored.
+pub fn publish(shard: &Shard, mut msg: Message) -> Option<(usize, u64)> {
+    let mut pending = None;
     if msg.retain {
         let owner = retained_owner(shard, &msg.topic);
         if owner == shard.id {
             store_retained(shard, msg.clone());
         } else {
-            send(shard, owner, Control::RetainSet(msg.clone()));
+            let seq = shard.interest.stamp(std::iter::once(owner));
+            send(
+                shard,
+                owner,
+                Control::RetainSet {
+                    msg: msg.clone(),
+                    seq,
+                },
+            );
+            pending = Some((owner, seq));
         }
         // Live deliveries do not carry the flag [MQTT-3.3.1-9].
         msg.retain = false;
@@ -38,6 +50,7 @@ pub fn publish(shard: &Shard, mut msg: Message) {
         ShardMetrics::inc(&shard.metrics.dropped_no_subscriber);
     }
     shard.router.borrow_mut().give_back_shards(peers);
+    pending
 }
 
 /// Deliver to this shard's subscribers; returns how many sessions matched.
@@ -107,7 +120,7 @@ fn broadcast_interest(shard: &Shard, filter: MqttStr, add: bool) {
     if shard.count == 1 {
         return;
     }
-    let seq = shard.interest.next_seq();
+    let seq = shard.interest.stamp(shard.peers());
     for p in shard.peers() {
         send(
             shard,

@@ -25,10 +25,13 @@ pub fn handle(shard: &Rc<Shard>, from: usize, msg: Control) {
                     r.remote.remove(&filter, &(from as u16));
                 }
             }
-            send(shard, from, Control::InterestAck { seq });
+            send(shard, from, Control::Ack { seq });
         }
-        Control::InterestAck { seq } => shard.interest.ack(from, seq),
-        Control::RetainSet(msg) => route::store_retained(shard, msg),
+        Control::Ack { seq } => shard.interest.ack(from, seq),
+        Control::RetainSet { msg, seq } => {
+            route::store_retained(shard, msg);
+            send(shard, from, Control::Ack { seq });
+        }
         Control::RetainQuery {
             filter,
             target,

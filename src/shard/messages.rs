@@ -30,13 +30,16 @@ pub enum Control {
         add: bool,
         seq: u64,
     },
-    /// The receiver has applied the sender's interest changes up to `seq`.
-    InterestAck {
+    /// The receiver has applied the sender's sequenced messages up to `seq`.
+    Ack {
         seq: u64,
     },
     /// Store (or, with an empty payload, delete) a retained message on its
-    /// owner shard.
-    RetainSet(Message),
+    /// owner shard, then acknowledge `seq`.
+    RetainSet {
+        msg: Message,
+        seq: u64,
+    },
     /// Send back the retained messages matching `filter`.
     RetainQuery {
         filter: MqttStr,
