@@ -24,6 +24,7 @@ pub use codec_util::MAX_REMAINING_LEN;
 pub use error::DecodeError;
 pub use frame::FrameHeader;
 pub use packet::*;
+pub use topic::{validate_topic_filter, validate_topic_name};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use codec_util::{packet_type::CONNECT, Reader};

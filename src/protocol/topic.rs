@@ -12,10 +12,17 @@ pub fn validate_topic_name(topic: &str) -> Result<(), DecodeError> {
     if topic.is_empty() {
         return Err(DecodeError::EmptyTopic);
     }
-    if topic.bytes().any(|b| b == b'+' || b == b'#') {
+    if has_wildcard(topic.as_bytes()) {
         return Err(DecodeError::WildcardInTopicName);
     }
     Ok(())
+}
+
+/// Runs on every PUBLISH. `+` (0x2B) and `#` (0x23) differ only in bit 3,
+/// so one compare finds both, and a fold without early exit lets the
+/// compiler vectorize the scan.
+fn has_wildcard(b: &[u8]) -> bool {
+    b.iter().fold(false, |found, &c| found | (c | 0x08 == b'+'))
 }
 
 /// A topic filter, as in SUBSCRIBE and UNSUBSCRIBE: non-empty
@@ -62,6 +69,17 @@ mod tests {
                 validate_topic_name(bad),
                 Err(WildcardInTopicName),
                 "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn wildcard_scan_matches_exactly_plus_and_hash() {
+        for b in 0..=255u8 {
+            assert_eq!(
+                has_wildcard(&[b'a', b, b'z']),
+                b == b'+' || b == b'#',
+                "byte {b:#04x}"
             );
         }
     }
