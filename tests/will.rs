@@ -4,8 +4,6 @@
 mod common;
 use common::*;
 
-use std::time::Duration;
-
 /// A subscriber to `w/#` at QoS 2 on the given shard.
 fn watcher(b: &Broker, shard: usize) -> Client {
     let mut w = b.connect(&id_on_shard("watcher", shard), true);
