@@ -120,7 +120,7 @@ fn retained_with_mosquitto_clients() {
 }
 
 /// `--will-*`: mosquitto_sub killed (no DISCONNECT) -> its will is
-/// published; stopped with SIGINT (clean DISCONNECT) -> no will.
+/// published; exiting after -C 1 (clean DISCONNECT) -> no will.
 #[test]
 fn will_with_mosquitto_sub() {
     let b = Broker::start("");
@@ -139,9 +139,12 @@ fn will_with_mosquitto_sub() {
     s.signal(libc::SIGKILL);
     w.expect_msg("will/ms", b"bye", 1);
 
-    let mut s = mosquitto_sub(&b, &[&["-t", "dummy", "-i", "polite"][..], &will].concat());
-    s.signal(libc::SIGINT);
-    s.wait(WAIT);
+    // -C 1: exits with a clean DISCONNECT after one message.
+    let polite = ["-t", "polite", "-i", "polite", "-C", "1"];
+    let mut s = mosquitto_sub(&b, &[&polite[..], &will].concat());
+    b.connect("raw-pub", true)
+        .publish("polite", b"go", 0, false);
+    assert!(s.wait(WAIT).success());
     let mut p = b.connect("marker", true);
     p.publish("will/marker", b"m", 1, false);
     w.expect_msg("will/marker", b"m", 1);

@@ -20,7 +20,7 @@ fn connect_keepalive(b: &Broker, id: &str, secs: u16) -> Client {
 fn silence_past_one_and_a_half_keepalive_closes() {
     let b = Broker::start("");
     let mut c = connect_keepalive(&b, "quiet", 1);
-    let took = c.time_until_closed(Duration::from_millis(3500));
+    let took = c.time_until_closed(keepalive_1s_close_bound());
     assert!(
         took >= Duration::from_millis(1400),
         "closed too early: {took:?}"
@@ -71,6 +71,6 @@ fn keepalive_timeout_is_per_connection() {
     let b = Broker::start("");
     let mut quiet = connect_keepalive(&b, &id_on_shard("quiet", 0), 1);
     let mut other = connect_keepalive(&b, &id_on_shard("other", 1), 0);
-    quiet.expect_closed(Duration::from_millis(3500));
+    quiet.expect_closed(keepalive_1s_close_bound());
     other.ping();
 }

@@ -164,9 +164,6 @@ fn inflight_window_qos2() {
 /// QoS 0 messages are not held back by a full QoS 1 window.
 #[test]
 fn qos0_not_blocked_by_full_window() {
-    if skip_on_mosquitto("mosquitto queues QoS 0 behind a full in-flight window") {
-        return;
-    }
     let b = Broker::start("[limits]\nmax_inflight = 1");
     let mut sub = b.connect("slow", true);
     sub.subscribe("w", 1);

@@ -69,9 +69,12 @@ fn qos0_not_queued_while_offline() {
     let mut sub = b.connect("q0sub", false);
     sub.subscribe("q0", 1);
     sub.disconnect();
+    let mut probe = probe(&b, "q0sub", "q0");
     let mut p = b.connect("q0pub", true);
     p.publish("q0", b"zero", 0, false);
     p.publish("q0", b"one", 1, false);
+    probe.expect_msg("q0", b"zero", 0);
+    probe.expect_msg("q0", b"one", 1);
     let (mut sub, sp) = connect_sp(b.port, "q0sub", false);
     assert!(sp);
     sub.expect_msg("q0", b"one", 1);
@@ -95,18 +98,32 @@ fn qos0_queued_while_offline_when_enabled() {
     sub.expect_no_packet(QUIET);
 }
 
+/// A subscriber to `topic` owned by the same shard as the session `id`.
+/// Once it has received a message, that shard has routed it, also to the
+/// offline session (so a message cannot arrive "late", after a reconnect,
+/// and be delivered live instead of queued).
+fn probe(b: &Broker, id: &str, topic: &str) -> Client {
+    let shard = shardmq::shard::owner_shard(id.as_bytes(), SHARDS);
+    let mut c = b.connect(&id_on_shard("probe", shard), true);
+    c.subscribe(topic, 1);
+    c
+}
+
 /// Publishes 20 QoS 1 messages to an offline session limited to 10 and
-/// returns the payloads received on reconnect. Publisher and subscriber
-/// IDs live on the same shard, so a PUBACK means the message was routed.
+/// returns the payloads received on reconnect.
 fn queue_20_into_10(config: &str) -> Vec<String> {
     let b = Broker::start(config);
     let id = id_on_shard("bounded", 0);
     let mut sub = b.connect(&id, false);
     sub.subscribe("bq", 1);
     sub.disconnect();
-    let mut p = b.connect(&id_on_shard("bpub", 0), true);
+    let mut probe = probe(&b, &id, "bq");
+    let mut p = b.connect(&id_on_shard("bpub", 1), true);
     for i in 0..20 {
         p.publish("bq", format!("{i}").as_bytes(), 1, false);
+    }
+    for i in 0..20 {
+        probe.expect_msg("bq", format!("{i}").as_bytes(), 1);
     }
     let (mut sub, sp) = connect_sp(b.port, &id, false);
     assert!(sp);

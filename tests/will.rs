@@ -4,8 +4,6 @@
 mod common;
 use common::*;
 
-use std::time::Duration;
-
 /// A subscriber to `w/#` at QoS 2 on the given shard.
 fn watcher(b: &Broker, shard: usize) -> Client {
     let mut w = b.connect(&id_on_shard("watcher", shard), true);
@@ -48,7 +46,7 @@ fn will_on_keepalive_timeout() {
             .keepalive(1)
             .will("w/ka", b"timed out", 1, false);
     let mut c = connect_with(b.port, &c, &connack(false, 0));
-    let m = w.recv_publish_within(Duration::from_millis(3500));
+    let m = w.recv_publish_within(keepalive_1s_close_bound());
     assert_eq!(
         (m.topic.as_str(), m.payload.as_slice(), m.qos()),
         ("w/ka", &b"timed out"[..], 1)

@@ -150,10 +150,16 @@ impl Broker {
         match port {
             Some(p) if p != 0 => broker.port = p,
             _ => {
-                let st = broker.child.try_wait().unwrap();
+                let what = match &line {
+                    Ok(l) => format!("printed {l:?} instead"),
+                    Err(mpsc::RecvTimeoutError::Timeout) => "printed nothing within 15 s".into(),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => "closed stdout (exited?)".into(),
+                };
+                let st = wait_child(&mut broker.child, Duration::from_millis(200));
+                broker.exited = st;
                 panic!(
-                    "shardmq did not print `shardmq listening on 127.0.0.1:PORT` within 15 s \
-                     (got {line:?}, exit status {st:?})\n--- broker stderr ---\n{}",
+                    "shardmq did not print `shardmq listening on 127.0.0.1:PORT`: it {what} \
+                     (exit status {st:?})\n--- broker stderr ---\n{}",
                     broker.stderr()
                 );
             }
