@@ -1,4 +1,5 @@
 use super::*;
+use crate::connection::OutBuf;
 use crate::protocol::{decode_from, Publish};
 use bytes::{Bytes, BytesMut};
 
@@ -35,7 +36,7 @@ fn publish(p: &Packet) -> &Publish {
 #[test]
 fn window_then_queue_then_pump_in_order() {
     let mut o = Outbound::default();
-    let mut out = Vec::new();
+    let mut out = OutBuf::default();
     for i in 0..2 {
         assert!(o.can_send(2));
         o.send(msg(i, QoS::AtLeastOnce), &mut out);
@@ -47,13 +48,13 @@ fn window_then_queue_then_pump_in_order() {
             Enqueued::Queued
         );
     }
-    let sent = packets(&mut out);
+    let sent = packets(&mut out.bytes);
     assert_eq!(sent.len(), 2);
     let first = publish(&sent[0]).packet_id;
     assert!(o.on_puback(first));
     assert!(!o.on_puback(first), "a second PUBACK matches nothing");
     assert_eq!(o.pump(2, &mut out, |_| ()), 1);
-    let p = packets(&mut out);
+    let p = packets(&mut out.bytes);
     assert_eq!(publish(&p[0]).payload[..], [2]);
     assert_eq!(o.queued_len(), 2);
 }
@@ -72,9 +73,9 @@ fn overflow_policies() {
         o.enqueue(msg(9, QoS::AtLeastOnce), 3, QueueOverflow::DropOldest),
         Enqueued::DroppedOldest
     );
-    let mut out = Vec::new();
+    let mut out = OutBuf::default();
     o.pump(10, &mut out, |_| ());
-    let got: Vec<u8> = packets(&mut out)
+    let got: Vec<u8> = packets(&mut out.bytes)
         .iter()
         .map(|p| publish(p).payload[0])
         .collect();
@@ -89,18 +90,18 @@ fn overflow_policies() {
 #[test]
 fn qos2_handshake_and_resend_with_dup() {
     let mut o = Outbound::default();
-    let mut out = Vec::new();
+    let mut out = OutBuf::default();
     o.send(msg(1, QoS::ExactlyOnce), &mut out);
     o.send(msg(2, QoS::ExactlyOnce), &mut out);
-    let ids: Vec<u16> = packets(&mut out)
+    let ids: Vec<u16> = packets(&mut out.bytes)
         .iter()
         .map(|p| publish(p).packet_id)
         .collect();
-    assert!(o.on_pubrec(ids[0], V, &mut out));
-    assert_eq!(packets(&mut out), vec![Packet::PubRel(ids[0])]);
+    assert!(o.on_pubrec(ids[0], V, &mut out.bytes));
+    assert_eq!(packets(&mut out.bytes), vec![Packet::PubRel(ids[0])]);
     // Reconnect: PUBREL for the first, PUBLISH with DUP for the second.
-    assert_eq!(o.resend(V, &mut out), 2);
-    let again = packets(&mut out);
+    assert_eq!(o.resend(V, &mut out.bytes), 2);
+    let again = packets(&mut out.bytes);
     assert_eq!(again[0], Packet::PubRel(ids[0]));
     let p = publish(&again[1]);
     assert!(p.dup);
@@ -119,10 +120,10 @@ fn packet_ids_skip_zero_and_ids_in_flight() {
         next_id: 65534,
         ..Default::default()
     };
-    let mut out = Vec::new();
+    let mut out = OutBuf::default();
     o.send(msg(1, QoS::AtLeastOnce), &mut out);
     o.send(msg(2, QoS::AtLeastOnce), &mut out);
-    let ids: Vec<u16> = packets(&mut out)
+    let ids: Vec<u16> = packets(&mut out.bytes)
         .iter()
         .map(|p| publish(p).packet_id)
         .collect();
@@ -130,7 +131,7 @@ fn packet_ids_skip_zero_and_ids_in_flight() {
     o.next_id = 0;
     o.send(msg(3, QoS::AtLeastOnce), &mut out);
     assert_eq!(
-        publish(&packets(&mut out)[0]).packet_id,
+        publish(&packets(&mut out.bytes)[0]).packet_id,
         2,
         "1 is still in flight"
     );
