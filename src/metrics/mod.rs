@@ -107,6 +107,8 @@ counters! {
     subscriptions,
     /// Sessions on this shard (a gauge).
     sessions,
+    /// Connection tasks that panicked (a bug; the shard carried on).
+    task_panics,
 }
 
 impl ShardMetrics {

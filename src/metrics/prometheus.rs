@@ -196,6 +196,7 @@ const SERIES: &[(&str, &str, &str, Option<(&str, &str)>)] = &[
     ),
     ("subscriptions", "shardmq_subscriptions", "gauge", None),
     ("sessions", "shardmq_sessions", "gauge", None),
+    ("task_panics", "shardmq_task_panics_total", "counter", None),
 ];
 
 /// Render everything as Prometheus text.
@@ -290,6 +291,9 @@ fn help(name: &str) -> &'static str {
         "shardmq_retained_messages" => "Retained messages stored.",
         "shardmq_subscriptions" => "Subscriptions of all sessions.",
         "shardmq_sessions" => "Sessions, connected or not.",
+        "shardmq_task_panics_total" => {
+            "Connection tasks that panicked (bugs); the shard carried on."
+        }
         _ => "shardmq metric.",
     }
 }

@@ -18,6 +18,12 @@ pub use hash::{owner_shard, stable_hash};
 pub use runtime::run;
 pub use state::Shard;
 
+use crate::metrics::ShardMetrics;
+use futures_lite::FutureExt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
@@ -75,4 +81,18 @@ impl Global {
     pub fn remove_connection(&self) {
         self.connections.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// Run a connection task on this shard. A panic (a bug) ends that one
+/// connection, counted and logged, instead of the shard's executor and
+/// every other connection on it.
+pub fn spawn_guarded(shard: &Rc<Shard>, task: impl Future<Output = ()> + 'static) {
+    let s = shard.clone();
+    glommio::spawn_local(async move {
+        if AssertUnwindSafe(task).catch_unwind().await.is_err() {
+            ShardMetrics::inc(&s.metrics.task_panics);
+            tracing::error!(shard = s.id, "connection task panicked; connection dropped");
+        }
+    })
+    .detach();
 }

@@ -266,13 +266,9 @@ async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
     loop {
         match listener.accept().await {
             Ok(stream) => {
-                shard.metrics.accepted.set(shard.metrics.accepted.get() + 1);
-                glommio::spawn_local(connection::serve_accepted(
-                    shard.clone(),
-                    stream,
-                    Instant::now(),
-                ))
-                .detach();
+                ShardMetrics::inc(&shard.metrics.accepted);
+                let conn = connection::serve_accepted(shard.clone(), stream, Instant::now());
+                super::spawn_guarded(&shard, conn);
             }
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning.
