@@ -20,7 +20,7 @@ use crate::protocol::{Connect, DecodeError, MqttStr, ProtocolVersion, Will};
 use crate::router::route;
 use crate::session::{Message, SessionKey};
 use crate::shard::messages::HandOff;
-use crate::shard::Shard;
+use crate::shard::{spawn_guarded, Shard};
 use connect::Admitted;
 use glommio::net::TcpStream;
 use io::{Flow, ReadError, Reader, Writer};
@@ -56,20 +56,23 @@ pub async fn serve_accepted(shard: Rc<Shard>, mut stream: TcpStream, accepted_at
     };
     let owner = connect::owner_of(&shard, &c);
     if owner == shard.id {
-        serve_connected(shard, stream, c, rest, accepted_at).await;
+        serve_connected(shard, stream, c, rest, accepted_at);
     } else {
         connect::hand_off(&shard, stream, owner, c, rest, accepted_at);
     }
 }
 
 /// Entry point for a socket handed over by another shard.
-pub async fn serve_handoff(shard: Rc<Shard>, h: HandOff) {
+pub fn serve_handoff(shard: Rc<Shard>, h: HandOff) {
     // The fd is ours now: the sender dup'ed it and dropped its own stream.
     let stream = unsafe { TcpStream::from_raw_fd(h.fd) };
-    serve_connected(shard, stream, h.connect, h.rest, h.accepted_at).await;
+    serve_connected(shard, stream, h.connect, h.rest, h.accepted_at);
 }
 
-async fn serve_connected(
+/// Admit or refuse on the owner shard. Either way the rest runs as a new
+/// task: the accept phase's future (CONNECT reading, timeout, refusal) is
+/// large and must not stay allocated for the life of every connection.
+fn serve_connected(
     shard: Rc<Shard>,
     stream: TcpStream,
     c: Connect,
@@ -78,13 +81,18 @@ async fn serve_connected(
 ) {
     let version = c.protocol;
     match connect::admit(&shard, c, accepted_at) {
-        Err(code) => connect::refuse(stream, code, version).await,
+        Err(code) => spawn_guarded(&shard, connect::refuse(stream, code, version)),
         Ok(admitted) => {
-            let mut conn = Connection::new(shard, stream, admitted, rest);
-            let reason = poll_fn(|cx| conn.poll_run(cx)).await;
-            conn.st.finish(reason);
+            let conn = Connection::new(shard.clone(), stream, admitted, rest);
+            spawn_guarded(&shard, run(conn));
         }
     }
+}
+
+/// The connected phase: the packet loop, then the clean-up.
+async fn run(mut conn: Connection) {
+    let reason = poll_fn(|cx| conn.poll_run(cx)).await;
+    conn.st.finish(reason);
 }
 
 /// State the packet handlers work on (everything but the socket).
@@ -94,9 +102,10 @@ pub(crate) struct Conn {
     key: SessionKey,
     client_id: MqttStr,
     version: ProtocolVersion,
-    will: Option<Will>,
+    /// Boxed: most clients have none, and every idle connection pays inline bytes.
+    will: Option<Box<Will>>,
     /// An answer held until peer shards confirm (SUBACK, retained PUBACK).
-    blocked: Option<Hold>,
+    blocked: Option<Box<Hold>>,
     /// Set by a handler that ends the connection.
     close: Option<CloseReason>,
 }
@@ -116,7 +125,7 @@ impl Connection {
             key: a.key,
             client_id: a.client_id,
             version: a.version,
-            will: a.will,
+            will: a.will.map(Box::new),
             blocked: None,
             close: None,
         };

@@ -142,12 +142,12 @@ impl Conn {
         };
         if let Some((peer, seq)) = stored_elsewhere {
             let deadline_ms = self.shard.elapsed_ms() + HOLD_MS;
-            self.blocked = Some(Hold::Retained {
+            self.blocked = Some(Box::new(Hold::Retained {
                 peer,
                 seq,
                 deadline_ms,
                 ack,
-            });
+            }));
             return Flow::Pause;
         }
         if let Some(a) = ack {
@@ -185,7 +185,7 @@ impl Conn {
             },
             granted,
         };
-        self.blocked = Some(hold);
+        self.blocked = Some(Box::new(hold));
         if self.try_release(None) {
             Flow::Continue
         } else {
@@ -197,7 +197,7 @@ impl Conn {
     /// with a context, register to be woken when acks arrive.
     pub(crate) fn try_release(&mut self, cx: Option<&mut Context<'_>>) -> bool {
         let interest = &self.shard.interest;
-        let (done, deadline_ms) = match self.blocked.as_ref().expect("held") {
+        let (done, deadline_ms) = match self.blocked.as_deref().expect("held") {
             Hold::Suback {
                 seq, deadline_ms, ..
             } => (interest.done(*seq), *deadline_ms),
@@ -217,7 +217,7 @@ impl Conn {
         if !done {
             debug!(client_id = %self.client_id, "peer shards slow to confirm: answering anyway");
         }
-        match self.blocked.take().unwrap() {
+        match *self.blocked.take().unwrap() {
             Hold::Suback { ack, granted, .. } => self.emit_suback(ack, &granted),
             Hold::Retained { ack, .. } => {
                 if let Some(a) = ack {

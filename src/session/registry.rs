@@ -14,9 +14,11 @@ pub struct SessionKey {
     pub generation: u32,
 }
 
+/// Sessions are boxed: the slab doubles as it grows, and a 16-byte slot
+/// wastes far less of the spare capacity than a whole session would.
 struct Slot {
     generation: u32,
-    session: Option<Session>,
+    session: Option<Box<Session>>,
 }
 
 /// All sessions of one shard.
@@ -49,13 +51,13 @@ impl Sessions {
         let client_id = session.client_id.clone();
         let index = match self.free.pop() {
             Some(i) => {
-                self.slots[i as usize].session = Some(session);
+                self.slots[i as usize].session = Some(Box::new(session));
                 i
             }
             None => {
                 self.slots.push(Slot {
                     generation: 0,
-                    session: Some(session),
+                    session: Some(Box::new(session)),
                 });
                 (self.slots.len() - 1) as u32
             }
@@ -70,7 +72,7 @@ impl Sessions {
 
     pub fn get(&self, key: SessionKey) -> Option<&Session> {
         let slot = self.slots.get(key.index as usize)?;
-        (slot.generation == key.generation).then_some(slot.session.as_ref()?)
+        (slot.generation == key.generation).then_some(slot.session.as_deref()?)
     }
 
     pub fn get_mut(&mut self, key: SessionKey) -> Option<&mut Session> {
@@ -78,13 +80,13 @@ impl Sessions {
         if slot.generation != key.generation {
             return None;
         }
-        slot.session.as_mut()
+        slot.session.as_deref_mut()
     }
 
     /// Session by slot index alone (the subscription trie stores indexes;
     /// its entries are removed before a slot is reused).
     pub fn by_index_mut(&mut self, index: u32) -> Option<&mut Session> {
-        self.slots.get_mut(index as usize)?.session.as_mut()
+        self.slots.get_mut(index as usize)?.session.as_deref_mut()
     }
 
     pub fn remove(&mut self, key: SessionKey) -> Option<Session> {
@@ -92,7 +94,7 @@ impl Sessions {
         if slot.generation != key.generation {
             return None;
         }
-        let session = slot.session.take()?;
+        let session = *slot.session.take()?;
         slot.generation = slot.generation.wrapping_add(1);
         self.by_id.remove(session.client_id.as_str());
         self.free.push(key.index);

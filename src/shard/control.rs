@@ -14,7 +14,7 @@ use tracing::debug;
 pub fn handle(shard: &Rc<Shard>, from: usize, msg: Control) {
     match msg {
         Control::HandOff(h) => {
-            super::spawn_guarded(shard, connection::serve_handoff(shard.clone(), *h));
+            connection::serve_handoff(shard.clone(), *h);
         }
         Control::Interest { filter, add, seq } => {
             {
