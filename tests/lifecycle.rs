@@ -136,3 +136,34 @@ fn ready_line_means_ready() {
         connect_ok(b.port, "first", true).ping();
     }
 }
+
+/// A shard that cannot start (here: io_uring cannot lock memory) stops the
+/// broker with the cause and the fix; it never runs with fewer shards.
+#[test]
+fn shard_start_failure_names_cause_and_fix() {
+    if skip_on_mosquitto("shardmq start-up") {
+        return;
+    }
+    let script = format!(
+        "ulimit -l 64 && exec {} --listen 127.0.0.1:0 --shards 2",
+        common::broker::SHARDMQ
+    );
+    let out = Command::new("capsh")
+        .args(["--drop=cap_ipc_lock", "--", "-c", &script])
+        .output()
+        .expect("capsh missing: apt-get install libcap2-bin");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "started without locked memory: {stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("listening"),
+        "printed ready"
+    );
+    assert!(stderr.contains("MemLock"), "cause not named: {stderr}");
+    assert!(
+        stderr.contains("ulimit -l") && stderr.contains("LimitMEMLOCK"),
+        "fix not named: {stderr}"
+    );
+}
