@@ -15,8 +15,15 @@ const BUCKETS_US: [u64; 20] = [
     500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 60_000_000,
 ];
 
-/// How each counter is exposed: (field, metric, type, label).
-const SERIES: &[(&str, &str, &str, Option<(&str, &str)>)] = &[
+/// How one counter is exposed: (field, metric, type, label).
+type Series = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<(&'static str, &'static str)>,
+);
+
+const SERIES: &[Series] = &[
     (
         "accepted",
         "shardmq_sockets_accepted_total",

@@ -12,6 +12,7 @@ pub mod messages;
 mod notify;
 mod runtime;
 mod state;
+mod tasks;
 mod wheel;
 
 pub use hash::{owner_shard, stable_hash};

@@ -4,14 +4,10 @@
 use super::mesh::{self, MeshEnds};
 use super::messages::{Batch, Control};
 use super::state::Shard;
-use super::{control, listener, Global};
+use super::{control, listener, tasks, Global};
 use crate::auth::{Authenticator, StaticAuthenticator};
 use crate::config::Config;
-use crate::connection;
-use crate::metrics::{Board, Report, ShardMetrics};
-use crate::protocol::QoS;
-use crate::router::route;
-use crate::session::Message;
+use crate::metrics::Board;
 use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender};
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
@@ -21,7 +17,7 @@ use std::rc::Rc;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 /// Everything a shard needs, moved to its executor thread.
 struct ShardInit {
@@ -208,10 +204,10 @@ async fn shard_main(mut init: ShardInit) {
     connect_mesh(&shard, &mut init.ends).await;
     // The fd came from socket2 on the main thread; this executor owns it now.
     let listener = unsafe { TcpListener::from_raw_fd(init.listener) };
-    glommio::spawn_local(accept_loop(shard.clone(), listener)).detach();
-    glommio::spawn_local(tick_loop(shard.clone())).detach();
+    glommio::spawn_local(tasks::accept_loop(shard.clone(), listener)).detach();
+    glommio::spawn_local(tasks::tick_loop(shard.clone())).detach();
     if shard.id == 0 && shard.cfg.sys_interval > 0.0 {
-        glommio::spawn_local(sys_loop(shard.clone())).detach();
+        glommio::spawn_local(tasks::sys_loop(shard.clone())).detach();
     }
     init.ready.ready();
     init.global.clone().stopped().await;
@@ -260,58 +256,4 @@ fn spawn_peer_tasks(
         }
     })
     .detach();
-}
-
-async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
-    loop {
-        match listener.accept().await {
-            Ok(stream) => {
-                ShardMetrics::inc(&shard.metrics.accepted);
-                let conn = connection::serve_accepted(shard.clone(), stream, Instant::now());
-                super::spawn_guarded(&shard, conn);
-            }
-            Err(e) => {
-                // EMFILE and friends: back off instead of spinning.
-                warn!(shard = shard.id, error = %e, "accept failed");
-                glommio::timer::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
-}
-
-/// Four times a second: keep-alive expiry and a nudge to SUBACKs waiting on
-/// peers; once a second: post this shard's numbers to the metrics board.
-async fn tick_loop(shard: Rc<Shard>) {
-    for tick in 0u64.. {
-        glommio::timer::sleep(Duration::from_millis(250)).await;
-        let kicked = shard.wheel.borrow_mut().advance(shard.elapsed_ms());
-        ShardMetrics::add(&shard.metrics.keepalive_timeouts, kicked as u64);
-        shard.interest.wake_all();
-        if tick % 4 == 0 {
-            let report = Report {
-                counters: shard.metrics.snapshot(),
-                hist: shard.hist.borrow().clone(),
-            };
-            shard.board.post(shard.id, report);
-        }
-    }
-}
-
-/// Shard 0 publishes the `$SYS/broker/...` topics, retained.
-async fn sys_loop(shard: Rc<Shard>) {
-    let every = Duration::from_secs_f64(shard.cfg.sys_interval);
-    loop {
-        glommio::timer::sleep(every).await;
-        let uptime = shard.board.started.elapsed().as_secs();
-        for (topic, payload) in crate::metrics::sys::topics(&shard.board.merged(), uptime) {
-            let msg = Message {
-                topic: topic.into(),
-                payload: payload.into(),
-                qos: QoS::AtMostOnce,
-                retain: true,
-                published_at: Instant::now(),
-            };
-            route::publish(&shard, msg);
-        }
-    }
 }

@@ -1,0 +1,68 @@
+//! The long-running tasks of every shard besides its connections: the
+//! accept loop, the tick (keep-alive wheel, metrics board) and, on shard 0,
+//! the `$SYS` publisher.
+
+use super::state::Shard;
+use crate::connection;
+use crate::metrics::{Report, ShardMetrics};
+use crate::protocol::QoS;
+use crate::router::route;
+use crate::session::Message;
+use glommio::net::TcpListener;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tracing::warn;
+
+pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok(stream) => {
+                ShardMetrics::inc(&shard.metrics.accepted);
+                let conn = connection::serve_accepted(shard.clone(), stream, Instant::now());
+                super::spawn_guarded(&shard, conn);
+            }
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                warn!(shard = shard.id, error = %e, "accept failed");
+                glommio::timer::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Four times a second: keep-alive expiry and a nudge to SUBACKs waiting on
+/// peers; once a second: post this shard's numbers to the metrics board.
+pub async fn tick_loop(shard: Rc<Shard>) {
+    for tick in 0u64.. {
+        glommio::timer::sleep(Duration::from_millis(250)).await;
+        let kicked = shard.wheel.borrow_mut().advance(shard.elapsed_ms());
+        ShardMetrics::add(&shard.metrics.keepalive_timeouts, kicked as u64);
+        shard.interest.wake_all();
+        if tick % 4 == 0 {
+            let report = Report {
+                counters: shard.metrics.snapshot(),
+                hist: shard.hist.borrow().clone(),
+            };
+            shard.board.post(shard.id, report);
+        }
+    }
+}
+
+/// Shard 0 publishes the `$SYS/broker/...` topics, retained.
+pub async fn sys_loop(shard: Rc<Shard>) {
+    let every = Duration::from_secs_f64(shard.cfg.sys_interval);
+    loop {
+        glommio::timer::sleep(every).await;
+        let uptime = shard.board.started.elapsed().as_secs();
+        for (topic, payload) in crate::metrics::sys::topics(&shard.board.merged(), uptime) {
+            let msg = Message {
+                topic: topic.into(),
+                payload: payload.into(),
+                qos: QoS::AtMostOnce,
+                retain: true,
+                published_at: Instant::now(),
+            };
+            route::publish(&shard, msg);
+        }
+    }
+}
