@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Idle-connection memory of an MQTT broker: open N MQTT 3.1.1 connections
+(CONNECT, wait for CONNACK 0), hold them idle, report the broker's RSS growth
+per connection. Loopback only; connections are spread over 127.0.0.2.. so one
+address's ephemeral ports are not the limit.
+
+usage: idle_rss.py PORT N BROKER_PID      (run with `ulimit -n` above N)
+"""
+import socket
+import sys
+import time
+
+
+def rss(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) * 1024
+    raise SystemExit(f"no VmRSS for pid {pid}")
+
+
+def connect_packet(client_id):
+    cid = client_id.encode()
+    body = b"\x00\x04MQTT\x04\x02\x00\x3c" + len(cid).to_bytes(2, "big") + cid
+    return bytes([0x10, len(body)]) + body
+
+
+def main():
+    port, n, pid = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    time.sleep(0.5)
+    base = rss(pid)
+    socks = []
+    for i in range(n):
+        s = socket.socket()
+        s.settimeout(10)
+        s.bind((f"127.0.0.{2 + i // 10000}", 0))
+        s.connect(("127.0.0.1", port))
+        s.sendall(connect_packet(f"idle-{i}"))
+        socks.append(s)
+    ok = sum(1 for s in socks if s.recv(4) == b"\x20\x02\x00\x00")
+    time.sleep(1.5)
+    after = rss(pid)
+    print(f"{ok}/{n} connected; broker RSS {base / 1e6:.2f} MB -> {after / 1e6:.2f} MB: "
+          f"{(after - base) / n:.0f} B per idle connection")
+    sys.exit(0 if ok == n else 1)
+
+
+if __name__ == "__main__":
+    main()
