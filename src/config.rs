@@ -42,6 +42,9 @@ pub struct Limits {
     pub queue_qos0: bool,
     /// What a full session queue does with one more message.
     pub queue_overflow: QueueOverflow,
+    /// Seconds an offline persistent session is kept; 0 = forever (the
+    /// MQTT 3.1.1 rule). Counted from the moment its connection ended.
+    pub session_expiry: f64,
     /// Connections over all shards; 0 = unlimited. Beyond it: CONNACK 3.
     pub max_connections: usize,
     /// Filters per session; 0 = unlimited. Beyond it: SUBACK 0x80.
@@ -114,6 +117,7 @@ impl Default for Limits {
             max_queued_messages: 1000,
             queue_qos0: false,
             queue_overflow: QueueOverflow::DropNew,
+            session_expiry: 0.0,
             max_connections: 0,
             max_subscriptions_per_session: 0,
             max_outbound_bytes: 1 << 20,
@@ -161,6 +165,9 @@ impl Config {
         // 2 bytes of fixed header is the smallest packet; 268,435,460 the largest MQTT allows.
         if l.max_packet_size < 2 || l.max_packet_size > 268_435_460 {
             return Err("limits.max_packet_size must be between 2 and 268435460".into());
+        }
+        if !(l.session_expiry >= 0.0 && l.session_expiry.is_finite()) {
+            return Err("limits.session_expiry must be a number of seconds, 0 for never".into());
         }
         if l.max_inflight == 0 {
             return Err("limits.max_inflight must be at least 1".into());

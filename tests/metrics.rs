@@ -205,3 +205,20 @@ fn sys_topics_are_published() {
     all.subscribe("#", 0);
     all.expect_no_packet(ms(800)); // [MQTT-4.7.2-1]
 }
+
+/// `limits.session_expiry`: an offline persistent session is forgotten once
+/// it has been offline that long (observed through the expiry counter, since
+/// reconnecting to check would renew it).
+#[test]
+fn offline_persistent_session_expires() {
+    let (b, addr) = broker_with_metrics("[limits]\nsession_expiry = 1.0");
+    let mut c = b.connect("expiring", false);
+    c.subscribe("e/t", 1);
+    c.disconnect();
+    let (c, present) = connect_sp(b.port, "expiring", false);
+    assert!(present, "kept while younger than the expiry");
+    c.disconnect();
+    wait_for(&addr, "shardmq_sessions_expired_total", 1.0);
+    let (_c, present) = connect_sp(b.port, "expiring", false);
+    assert!(!present, "expired session came back");
+}

@@ -9,6 +9,7 @@
 //! cleans up (will, session) when it ends.
 
 mod connect;
+pub use connect::end_session;
 mod handle;
 mod io;
 mod packets;
@@ -207,6 +208,7 @@ impl Conn {
             match sessions.get_mut(self.key) {
                 Some(s) if s.conn.as_ref().is_some_and(|c| Rc::ptr_eq(c, &self.handle)) => {
                     s.conn = None;
+                    s.offline_since_ms = shard.elapsed_ms();
                     !s.persistent
                 }
                 _ => false, // taken over: the session already belongs to the new connection

@@ -107,6 +107,8 @@ counters! {
     subscriptions,
     /// Sessions on this shard (a gauge).
     sessions,
+    /// Offline persistent sessions removed by `limits.session_expiry`.
+    sessions_expired,
     /// Connection tasks that panicked (a bug; the shard carried on).
     task_panics,
 }

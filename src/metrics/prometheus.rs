@@ -203,6 +203,12 @@ const SERIES: &[Series] = &[
     ),
     ("subscriptions", "shardmq_subscriptions", "gauge", None),
     ("sessions", "shardmq_sessions", "gauge", None),
+    (
+        "sessions_expired",
+        "shardmq_sessions_expired_total",
+        "counter",
+        None,
+    ),
     ("task_panics", "shardmq_task_panics_total", "counter", None),
 ];
 
@@ -298,6 +304,9 @@ fn help(name: &str) -> &'static str {
         "shardmq_retained_messages" => "Retained messages stored.",
         "shardmq_subscriptions" => "Subscriptions of all sessions.",
         "shardmq_sessions" => "Sessions, connected or not.",
+        "shardmq_sessions_expired_total" => {
+            "Offline persistent sessions removed by session_expiry."
+        }
         "shardmq_task_panics_total" => {
             "Connection tasks that panicked (bugs); the shard carried on."
         }

@@ -23,6 +23,8 @@ pub struct Session {
     pub client_id: MqttStr,
     /// Clean session 0: survives the connection.
     pub persistent: bool,
+    /// Shard time (ms) when the last connection went away; for expiry.
+    pub offline_since_ms: u64,
     /// Filter → granted QoS.
     pub subscriptions: HashMap<MqttStr, QoS>,
     /// The live connection, if any.
@@ -38,6 +40,7 @@ impl Session {
         Session {
             client_id,
             persistent,
+            offline_since_ms: 0,
             subscriptions: HashMap::new(),
             conn: None,
             outbound: Outbound::default(),

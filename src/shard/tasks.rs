@@ -33,18 +33,41 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
 /// Four times a second: keep-alive expiry and a nudge to SUBACKs waiting on
 /// peers; once a second: post this shard's numbers to the metrics board.
 pub async fn tick_loop(shard: Rc<Shard>) {
+    let mut sweep = 0;
     for tick in 0u64.. {
         glommio::timer::sleep(Duration::from_millis(250)).await;
         let kicked = shard.wheel.borrow_mut().advance(shard.elapsed_ms());
         ShardMetrics::add(&shard.metrics.keepalive_timeouts, kicked as u64);
         shard.interest.wake_all();
         if tick % 4 == 0 {
+            expire_sessions(&shard, &mut sweep);
             let report = Report {
                 counters: shard.metrics.snapshot(),
                 hist: shard.hist.borrow().clone(),
             };
             shard.board.post(shard.id, report);
         }
+    }
+}
+
+/// Slots checked per sweep (once a second) for expired offline sessions.
+const SWEEP_BUDGET: usize = 4096;
+
+/// End offline persistent sessions older than `limits.session_expiry`.
+fn expire_sessions(shard: &Shard, cursor: &mut usize) {
+    let expiry = shard.cfg.limits.session_expiry;
+    if expiry <= 0.0 {
+        return;
+    }
+    let cutoff = shard.elapsed_ms().saturating_sub((expiry * 1000.0) as u64);
+    let (keys, next) = shard
+        .sessions
+        .borrow()
+        .expired(*cursor, SWEEP_BUDGET, cutoff);
+    *cursor = next;
+    for key in keys {
+        connection::end_session(shard, key);
+        ShardMetrics::inc(&shard.metrics.sessions_expired);
     }
 }
 
