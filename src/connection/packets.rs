@@ -67,7 +67,7 @@ impl Conn {
                 });
             }
             Packet::PubRel(id) => {
-                self.with_session(|s, _| s.incoming_qos2.remove(&id));
+                self.with_session(|s, _| s.qos2_released(id));
                 self.reply(&Packet::PubComp(id));
             }
             Packet::PubComp(id) => {
@@ -124,7 +124,7 @@ impl Conn {
             QoS::AtLeastOnce => (true, Some(Packet::PubAck(id))),
             // A PUBLISH re-sent before PUBREL is acknowledged, not forwarded again.
             QoS::ExactlyOnce => {
-                let fresh = self.with_session(|s, _| s.incoming_qos2.insert(id));
+                let fresh = self.with_session(|s, _| s.qos2_received(id));
                 (fresh.unwrap_or(false), Some(Packet::PubRec(id)))
             }
         };

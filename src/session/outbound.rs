@@ -38,30 +38,87 @@ pub enum Enqueued {
     DroppedOldest,
 }
 
-/// The in-flight window and the queue of one session.
+/// The in-flight window and the queue of one session, allocated the first
+/// time the session has a QoS 1/2 message or a queued one: an idle or
+/// QoS 0-only client pays 8 bytes for it.
 #[derive(Debug, Default)]
-pub struct Outbound {
+pub struct Outbound(Option<Box<Window>>);
+
+impl Outbound {
+    fn window(&mut self) -> &mut Window {
+        self.0.get_or_insert_with(Default::default)
+    }
+
+    pub fn inflight_len(&self) -> usize {
+        self.0.as_ref().map_or(0, |w| w.inflight.len())
+    }
+
+    pub fn queued_len(&self) -> usize {
+        self.0.as_ref().map_or(0, |w| w.queue.len())
+    }
+
+    /// True when a new QoS 1/2 delivery may go straight to the wire.
+    pub fn can_send(&self, window: u16) -> bool {
+        self.0.as_ref().is_none_or(|w| w.can_send(window))
+    }
+
+    /// Queue a message (already at its delivery QoS) behind the window.
+    pub fn enqueue(&mut self, msg: Message, max: usize, policy: QueueOverflow) -> Enqueued {
+        self.window().enqueue(msg, max, policy)
+    }
+
+    /// Put a QoS 1/2 message (at its delivery QoS) on the wire and track it.
+    pub fn send(&mut self, msg: Message, out: &mut OutBuf) {
+        self.window().send(msg, out)
+    }
+
+    /// Move queued messages onto the wire while the window has room;
+    /// `sent` hears the QoS of each. Returns the number written.
+    pub fn pump(&mut self, window: u16, out: &mut OutBuf, sent: impl FnMut(QoS)) -> usize {
+        self.0.as_mut().map_or(0, |w| w.pump(window, out, sent))
+    }
+
+    /// PUBACK from the client: true if it matched a QoS 1 delivery.
+    pub fn on_puback(&mut self, id: u16) -> bool {
+        self.0
+            .as_mut()
+            .is_some_and(|w| w.remove_in_state(id, InflightState::AwaitPubAck))
+    }
+
+    /// PUBREC from the client: answer PUBREL either way (the client may be
+    /// repeating itself after a reconnect), move a matching delivery on.
+    pub fn on_pubrec(&mut self, id: u16, version: ProtocolVersion, out: &mut Vec<u8>) -> bool {
+        protocol::encode(&Packet::PubRel(id), version, out);
+        self.0.as_mut().is_some_and(|w| w.on_pubrec(id))
+    }
+
+    /// PUBCOMP from the client.
+    pub fn on_pubcomp(&mut self, id: u16) -> bool {
+        self.0
+            .as_mut()
+            .is_some_and(|w| w.remove_in_state(id, InflightState::AwaitPubComp))
+    }
+
+    /// After a session resumes: every unacknowledged PUBLISH again with DUP
+    /// set [MQTT-4.4.0-1], every pending PUBREL again, in the original order.
+    pub fn resend(&mut self, version: ProtocolVersion, out: &mut Vec<u8>) -> usize {
+        self.0.as_ref().map_or(0, |w| w.resend(version, out))
+    }
+}
+
+#[derive(Debug, Default)]
+struct Window {
     next_id: u16,
     inflight: VecDeque<Inflight>,
     queue: VecDeque<Message>,
 }
 
-impl Outbound {
-    pub fn inflight_len(&self) -> usize {
-        self.inflight.len()
-    }
-
-    pub fn queued_len(&self) -> usize {
-        self.queue.len()
-    }
-
-    /// True when a new QoS 1/2 delivery may go straight to the wire.
-    pub fn can_send(&self, window: u16) -> bool {
+impl Window {
+    fn can_send(&self, window: u16) -> bool {
         self.queue.is_empty() && self.inflight.len() < window as usize
     }
 
-    /// Queue a message (already at its delivery QoS) behind the window.
-    pub fn enqueue(&mut self, msg: Message, max: usize, policy: QueueOverflow) -> Enqueued {
+    fn enqueue(&mut self, msg: Message, max: usize, policy: QueueOverflow) -> Enqueued {
         if self.queue.len() < max {
             self.queue.push_back(msg);
             return Enqueued::Queued;
@@ -78,8 +135,7 @@ impl Outbound {
         }
     }
 
-    /// Put a QoS 1/2 message (at its delivery QoS) on the wire and track it.
-    pub fn send(&mut self, msg: Message, out: &mut OutBuf) {
+    fn send(&mut self, msg: Message, out: &mut OutBuf) {
         let id = self.alloc_id();
         out.stamps.push(msg.published_at);
         protocol::encode_publish(
@@ -102,9 +158,7 @@ impl Outbound {
         });
     }
 
-    /// Move queued messages onto the wire while the window has room;
-    /// `sent` hears the QoS of each. Returns the number written.
-    pub fn pump(&mut self, window: u16, out: &mut OutBuf, mut sent: impl FnMut(QoS)) -> usize {
+    fn pump(&mut self, window: u16, out: &mut OutBuf, mut sent: impl FnMut(QoS)) -> usize {
         let mut n = 0;
         while self.inflight.len() < window as usize {
             let Some(msg) = self.queue.pop_front() else {
@@ -130,15 +184,7 @@ impl Outbound {
         n
     }
 
-    /// PUBACK from the client: true if it matched a QoS 1 delivery.
-    pub fn on_puback(&mut self, id: u16) -> bool {
-        self.remove_in_state(id, InflightState::AwaitPubAck)
-    }
-
-    /// PUBREC from the client: answer PUBREL either way (the client may be
-    /// repeating itself after a reconnect), move a matching delivery on.
-    pub fn on_pubrec(&mut self, id: u16, version: ProtocolVersion, out: &mut Vec<u8>) -> bool {
-        protocol::encode(&Packet::PubRel(id), version, out);
+    fn on_pubrec(&mut self, id: u16) -> bool {
         match self.inflight.iter_mut().find(|f| f.packet_id == id) {
             Some(f) if f.state == InflightState::AwaitPubRec => {
                 f.state = InflightState::AwaitPubComp;
@@ -149,14 +195,7 @@ impl Outbound {
         }
     }
 
-    /// PUBCOMP from the client.
-    pub fn on_pubcomp(&mut self, id: u16) -> bool {
-        self.remove_in_state(id, InflightState::AwaitPubComp)
-    }
-
-    /// After a session resumes: every unacknowledged PUBLISH again with DUP
-    /// set [MQTT-4.4.0-1], every pending PUBREL again, in the original order.
-    pub fn resend(&mut self, version: ProtocolVersion, out: &mut Vec<u8>) -> usize {
+    fn resend(&self, version: ProtocolVersion, out: &mut Vec<u8>) -> usize {
         for f in &self.inflight {
             match (&f.msg, f.state) {
                 (Some(m), InflightState::AwaitPubAck | InflightState::AwaitPubRec) => {

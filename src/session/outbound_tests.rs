@@ -116,10 +116,10 @@ fn qos2_handshake_and_resend_with_dup() {
 
 #[test]
 fn packet_ids_skip_zero_and_ids_in_flight() {
-    let mut o = Outbound {
+    let mut o = Outbound(Some(Box::new(Window {
         next_id: 65534,
         ..Default::default()
-    };
+    })));
     let mut out = OutBuf::default();
     o.send(msg(1, QoS::AtLeastOnce), &mut out);
     o.send(msg(2, QoS::AtLeastOnce), &mut out);
@@ -128,7 +128,7 @@ fn packet_ids_skip_zero_and_ids_in_flight() {
         .map(|p| publish(p).packet_id)
         .collect();
     assert_eq!(ids, vec![65535, 1]);
-    o.next_id = 0;
+    o.0.as_mut().unwrap().next_id = 0;
     o.send(msg(3, QoS::AtLeastOnce), &mut out);
     assert_eq!(
         publish(&packets(&mut out.bytes)[0]).packet_id,
