@@ -67,6 +67,8 @@ pub struct Config {
     pub json: bool,
     pub quiet: bool,
     pub run_tag: String,
+    /// Carried in every payload (see `payload`).
+    pub run_id: u16,
     pub start_index: u32,
     /// Connections opened per second, all threads together.
     pub conn_rate: f64,
@@ -238,6 +240,7 @@ fn base(kind: Kind, a: &Common, run_tag: String) -> Result<Config, String> {
         cpus,
         json: a.json,
         quiet: a.quiet,
+        run_id: template::run_id(&run_tag),
         run_tag,
         start_index: a.start_index,
         conn_rate: positive(a.conn_rate, "--conn-rate")?,

@@ -1,16 +1,18 @@
 //! The header every benchmark message starts with, then padding.
 //!
 //! Layout (little endian), 24 bytes:
-//! `magic "SMQB" | publisher id u32 | sequence u64 | send time u64 (ns,
-//! CLOCK_MONOTONIC)`. The magic lets a subscriber tell our messages from
-//! anything else on the topic (retained messages, other tools) instead of
-//! decoding garbage as latency.
+//! `magic "SB" | run u16 | publisher id u32 | sequence u64 | send time u64
+//! (ns, CLOCK_MONOTONIC)`. The magic lets a subscriber tell our messages
+//! from anything else on the topic (retained messages, other tools) instead
+//! of decoding garbage as latency; the run id tells this run's publisher 3
+//! from the previous run's, whose backlog a broker may still be delivering.
 
 pub const HEADER_LEN: usize = 24;
-const MAGIC: [u8; 4] = *b"SMQB";
+const MAGIC: [u8; 2] = *b"SB";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
+    pub run: u16,
     pub pub_id: u32,
     pub seq: u64,
     pub ts_ns: u64,
@@ -21,13 +23,14 @@ pub struct Header {
 pub fn new_payload(size: usize) -> Vec<u8> {
     assert!(size >= HEADER_LEN, "payload smaller than the header");
     let mut p: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
-    p[..4].copy_from_slice(&MAGIC);
+    p[..2].copy_from_slice(&MAGIC);
     p
 }
 
 /// Stamp `h` into the first [`HEADER_LEN`] bytes of `payload`.
 pub fn write_header(payload: &mut [u8], h: &Header) {
-    payload[..4].copy_from_slice(&MAGIC);
+    payload[..2].copy_from_slice(&MAGIC);
+    payload[2..4].copy_from_slice(&h.run.to_le_bytes());
     payload[4..8].copy_from_slice(&h.pub_id.to_le_bytes());
     payload[8..16].copy_from_slice(&h.seq.to_le_bytes());
     payload[16..24].copy_from_slice(&h.ts_ns.to_le_bytes());
@@ -35,11 +38,12 @@ pub fn write_header(payload: &mut [u8], h: &Header) {
 
 /// `None` when the payload is not one of ours (too short or wrong magic).
 pub fn read_header(payload: &[u8]) -> Option<Header> {
-    if payload.len() < HEADER_LEN || payload[..4] != MAGIC {
+    if payload.len() < HEADER_LEN || payload[..2] != MAGIC {
         return None;
     }
     let u64_at = |i: usize| u64::from_le_bytes(payload[i..i + 8].try_into().unwrap());
     Some(Header {
+        run: u16::from_le_bytes([payload[2], payload[3]]),
         pub_id: u32::from_le_bytes(payload[4..8].try_into().unwrap()),
         seq: u64_at(8),
         ts_ns: u64_at(16),
@@ -54,6 +58,7 @@ mod tests {
     fn round_trip() {
         let mut p = new_payload(100);
         let h = Header {
+            run: 0xBEEF,
             pub_id: 0xDEAD_BEEF,
             seq: u64::MAX - 1,
             ts_ns: 123_456_789_012,
@@ -67,6 +72,7 @@ mod tests {
     fn exactly_header_sized() {
         let mut p = new_payload(HEADER_LEN);
         let h = Header {
+            run: 0,
             pub_id: 7,
             seq: 1,
             ts_ns: 2,

@@ -6,6 +6,7 @@ use super::readbuf::ReadBuf;
 use super::writer::{self, Publisher};
 use super::{Outcome, Role, Spec};
 use crate::clock::now_ns;
+use crate::config::Kind;
 use crate::net::Half;
 use crate::payload::read_header;
 use crate::runtime::ThreadCtx;
@@ -32,6 +33,20 @@ pub struct PairResult {
 pub struct SubResult {
     pub index: u32,
     pub pairs: Vec<PairResult>,
+}
+
+/// Publishers are told apart by run too: the same publisher id of an
+/// earlier run is another sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct PairKey {
+    run: u16,
+    pub_id: u32,
+}
+
+impl PairKey {
+    fn new(run: u16, pub_id: u32) -> PairKey {
+        PairKey { run, pub_id }
+    }
 }
 
 #[derive(Default)]
@@ -82,8 +97,8 @@ impl<'a> Conn<'a> {
                 index: self.spec.index,
                 pairs: pairs
                     .into_iter()
-                    .map(|(pub_id, p)| PairResult {
-                        pub_id,
+                    .map(|(key, p)| PairResult {
+                        pub_id: key.pub_id,
                         unique: p.unique,
                         missing: p.seq.missing(),
                     })
@@ -104,7 +119,7 @@ impl<'a> Conn<'a> {
         self.kick.notify();
     }
 
-    async fn read_loop(&self, mut rb: ReadBuf, early: Vec<Packet>) -> HashMap<u32, Pair> {
+    async fn read_loop(&self, mut rb: ReadBuf, early: Vec<Packet>) -> HashMap<PairKey, Pair> {
         let mut pairs = HashMap::new();
         for p in early {
             if let Err(e) = self.on_packet(p, &mut pairs) {
@@ -138,7 +153,7 @@ impl<'a> Conn<'a> {
     fn drain_packets(
         &self,
         rb: &mut ReadBuf,
-        pairs: &mut HashMap<u32, Pair>,
+        pairs: &mut HashMap<PairKey, Pair>,
     ) -> Result<(), String> {
         loop {
             match rb.next_packet(self.ctx.cfg.version) {
@@ -153,7 +168,7 @@ impl<'a> Conn<'a> {
         Ok(())
     }
 
-    fn on_packet(&self, p: Packet, pairs: &mut HashMap<u32, Pair>) -> Result<(), String> {
+    fn on_packet(&self, p: Packet, pairs: &mut HashMap<PairKey, Pair>) -> Result<(), String> {
         let ack = |id: u16, action: Result<AckAction, String>| -> Result<(), String> {
             match action? {
                 AckAction::Done => {
@@ -182,7 +197,7 @@ impl<'a> Conn<'a> {
         encode(p, self.ctx.cfg.version, &mut *self.ctrl.borrow_mut());
     }
 
-    fn on_publish(&self, p: Publish, pairs: &mut HashMap<u32, Pair>) {
+    fn on_publish(&self, p: Publish, pairs: &mut HashMap<PairKey, Pair>) {
         match p.qos {
             QoS::AtMostOnce => {}
             QoS::AtLeastOnce => self.send(&Packet::PubAck(p.packet_id)),
@@ -191,16 +206,27 @@ impl<'a> Conn<'a> {
         let now = now_ns();
         let live = self.ctx.live();
         let mut st = self.ctx.stats.borrow_mut();
-        let Some(h) = read_header(&p.payload) else {
+        // A `sub` process takes any run (its publishers are elsewhere);
+        // the combined scenarios only their own.
+        let any_run = self.ctx.cfg.kind == Kind::Sub;
+        let Some(h) = read_header(&p.payload).filter(|h| any_run || h.run == self.ctx.cfg.run_id)
+        else {
             st.counts.foreign += 1;
             return;
         };
         let latency_us = now.saturating_sub(h.ts_ns) / 1000;
         st.interval.saturating_record(latency_us);
         live.delivered.fetch_add(1, Relaxed);
-        let pair = pairs.entry(h.pub_id).or_default();
+        let pair = pairs.entry(PairKey::new(h.run, h.pub_id)).or_default();
         let seen = pair.seq.observe(h.seq);
-        if !self.ctx.phases().is_some_and(|ph| ph.in_window(h.ts_ns)) {
+        let Some(ph) = self.ctx.phases() else {
+            return;
+        };
+        // Throughput counts arrivals during the window; loss, duplicates
+        // and latency follow the messages sent during it, wherever they
+        // arrive (a backlog delivered in the drain is not throughput).
+        st.counts.received += u64::from(ph.in_window(now));
+        if !ph.in_window(h.ts_ns) {
             return;
         }
         st.latency.saturating_record(latency_us);

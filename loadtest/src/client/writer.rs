@@ -112,6 +112,7 @@ impl Publisher {
                 c.ctx.live().inflight.fetch_add(1, Relaxed);
             }
             let h = Header {
+                run: c.ctx.cfg.run_id,
                 pub_id: self.pub_id,
                 seq: self.seq,
                 ts_ns: ts,

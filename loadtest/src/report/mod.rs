@@ -128,7 +128,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
         after_s: r.after_ns as f64 / 1e9,
         throughput: (!is_conn).then(|| Throughput {
             in_msgs_per_s: per_s(c.sent),
-            out_msgs_per_s: per_s(c.delivered),
+            out_msgs_per_s: per_s(c.received),
         }),
         latency_us: latency(&st.latency),
         messages: (!is_conn).then(|| Messages {

@@ -34,7 +34,7 @@ pub fn render(s: &Summary) -> String {
         if m.foreign + m.unexpected > 0 {
             let _ = writeln!(
                 o,
-                "{:<13}{} without our header, {} from publishers not in this run",
+                "{:<13}{} not from this run (other runs, other clients), {} from unexpected publishers",
                 "foreign", m.foreign, m.unexpected
             );
         }

@@ -92,11 +92,14 @@ impl Shared {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Counts {
     pub sent: u64,
-    /// Every delivery, duplicates included.
+    /// Every delivery of a measured message, duplicates included.
     pub delivered: u64,
+    /// Deliveries that arrived during the measured window (throughput).
+    pub received: u64,
     pub duplicated: u64,
     pub out_of_order: u64,
-    /// Deliveries without our header (retained or other clients' messages).
+    /// Deliveries without our header or from another run (a broker still
+    /// delivering the previous run's backlog, retained or other messages).
     pub foreign: u64,
     /// QoS 1/2 publishes never acknowledged.
     pub unacked: u64,
@@ -108,6 +111,7 @@ impl Counts {
     fn add(&mut self, o: &Counts) {
         self.sent += o.sent;
         self.delivered += o.delivered;
+        self.received += o.received;
         self.duplicated += o.duplicated;
         self.out_of_order += o.out_of_order;
         self.foreign += o.foreign;
