@@ -1,7 +1,7 @@
 //! The human-readable result.
 
 use super::{Latency, Summary};
-use crate::units::{grouped, micros, si};
+use crate::units::{grouped, micros, plural, si};
 use std::fmt::Write;
 
 pub fn render(s: &Summary) -> String {
@@ -85,8 +85,12 @@ fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
     if s.scenario == "conn" {
         writeln!(
             o,
-            "shardmq-bench conn: {} connections to {} (MQTT {}), {} threads, held {:.2} s",
-            s.connections.requested, s.broker, s.mqtt, s.threads, s.after_s
+            "shardmq-bench conn: {} to {} (MQTT {}), {}, held {:.2} s",
+            plural(s.connections.requested, "connection"),
+            s.broker,
+            s.mqtt,
+            plural(s.threads as u64, "thread"),
+            s.after_s
         )?;
         return Ok(());
     }
@@ -97,10 +101,10 @@ fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
         });
     writeln!(
         o,
-        "shardmq-bench {}: {} publishers -> {} subscribers, QoS {}, {}, {}",
+        "shardmq-bench {}: {} -> {}, QoS {}, {}, {}",
         s.scenario,
-        s.publishers,
-        s.subscribers,
+        plural(s.publishers.into(), "publisher"),
+        plural(s.subscribers.into(), "subscriber"),
         s.qos,
         s.payload_bytes
             .map_or("-".into(), |p| format!("{p}-byte payload")),
@@ -108,8 +112,14 @@ fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
     )?;
     writeln!(
         o,
-        "{:<13}{} (MQTT {}), {} threads; measured {:.2} s after {:.2} s warmup, drained {:.2} s",
-        "broker", s.broker, s.mqtt, s.threads, s.duration_s, s.warmup_s, s.after_s
+        "{:<13}{} (MQTT {}), {}; measured {:.2} s after {:.2} s warmup, drained {:.2} s",
+        "broker",
+        s.broker,
+        s.mqtt,
+        plural(s.threads as u64, "thread"),
+        s.duration_s,
+        s.warmup_s,
+        s.after_s
     )
 }
 

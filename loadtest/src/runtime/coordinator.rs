@@ -123,6 +123,9 @@ impl Coordinator {
     }
 
     fn step(&mut self, now: u64) {
+        if !matches!(self.phase, Phase::Connecting) && self.all_lost() {
+            return self.abort(now, "every connection was lost".into());
+        }
         match self.phase {
             Phase::Connecting => self.connecting(now),
             Phase::Running(ph) => {
@@ -151,7 +154,9 @@ impl Coordinator {
             return;
         }
         self.connect_ns = now - self.begin;
-        if self.cfg.kind == Kind::Conn {
+        if ok == 0 {
+            self.abort(now, "no connection could be established".into());
+        } else if self.cfg.kind == Kind::Conn {
             self.phase = Phase::Holding { since: now };
         } else if ok < total {
             let msg = format!(
@@ -169,6 +174,12 @@ impl Coordinator {
                 stop: measure + self.cfg.load.duration_ns,
             });
         }
+    }
+
+    /// No client is left to measure anything with.
+    fn all_lost(&self) -> bool {
+        let connected = self.shared.sum(|l| &l.connected);
+        connected > 0 && self.shared.sum(|l| &l.dropped) >= connected
     }
 
     /// Publishing is over and every expected delivery and ack arrived: no
