@@ -10,9 +10,10 @@ use shardmq::protocol::ProtocolVersion;
     name = "shardmq-bench",
     version,
     about = "Load generator for MQTT brokers: connections, fan-in, fan-out, point-to-point",
-    after_help = "Exit status: 0 ok; 2 usage error; 3 QoS promise broken (QoS 1 loss, \
-                  QoS 2 loss or duplicate); 4 broker refused or dropped connections, or the \
-                  run hit its hard deadline."
+    after_help = "Exit status: 0 ok; 2 usage error; 3 delivery promise broken (QoS 1 \
+                  loss, QoS 2 loss or duplicate, a QoS 1/2 publish never acknowledged, a \
+                  message delivered to a client that never subscribed); 4 broker refused or \
+                  dropped connections, or the run hit its hard deadline."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -180,7 +180,17 @@ impl<'a> Conn<'a> {
             Ok(())
         };
         match p {
-            Packet::Publish(p) => self.on_publish(p, pairs),
+            Packet::Publish(p) if matches!(self.spec.role, Role::Subscriber { .. }) => {
+                self.on_publish(p, pairs)
+            }
+            // We never subscribed on this connection: a broker bug worth
+            // reporting, and not a delivery (counting it as one would
+            // inflate throughput and hide loss). Still acknowledged, so the
+            // broker's session state stays sane.
+            Packet::Publish(p) => {
+                self.ack_publish(&p);
+                self.ctx.stats.borrow_mut().counts.unsolicited += 1;
+            }
             Packet::PubAck(id) => ack(id, self.inflight.borrow_mut().on_puback(id))?,
             Packet::PubRec(id) => ack(id, self.inflight.borrow_mut().on_pubrec(id))?,
             Packet::PubComp(id) => ack(id, self.inflight.borrow_mut().on_pubcomp(id))?,
@@ -197,12 +207,16 @@ impl<'a> Conn<'a> {
         encode(p, self.ctx.cfg.version, &mut *self.ctrl.borrow_mut());
     }
 
-    fn on_publish(&self, p: Publish, pairs: &mut HashMap<PairKey, Pair>) {
+    fn ack_publish(&self, p: &Publish) {
         match p.qos {
             QoS::AtMostOnce => {}
             QoS::AtLeastOnce => self.send(&Packet::PubAck(p.packet_id)),
             QoS::ExactlyOnce => self.send(&Packet::PubRec(p.packet_id)),
         }
+    }
+
+    fn on_publish(&self, p: Publish, pairs: &mut HashMap<PairKey, Pair>) {
+        self.ack_publish(&p);
         let now = now_ns();
         let live = self.ctx.live();
         let mut st = self.ctx.stats.borrow_mut();

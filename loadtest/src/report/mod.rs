@@ -70,6 +70,8 @@ pub struct Messages {
     pub unacked: u64,
     pub foreign: u64,
     pub unexpected: u64,
+    /// Received by clients that never subscribed (a broker bug).
+    pub unsolicited: u64,
 }
 
 #[derive(Serialize, Debug)]
@@ -140,6 +142,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
             unacked: c.unacked,
             foreign: c.foreign,
             unexpected: loss.unexpected,
+            unsolicited: c.unsolicited,
         }),
         connections: connections(cfg, r),
         errors: st
@@ -217,6 +220,7 @@ fn judge(cfg: &Config, r: &RunResult, s: &mut Summary) {
 
 /// QoS 1: nothing lost; QoS 2: nothing lost or duplicated; both: every
 /// publish acknowledged. Judged at the QoS the subscription was granted.
+/// At any QoS: nothing delivered to a client that did not subscribe.
 fn qos_problems(cfg: &Config, s: &Summary) -> Vec<String> {
     let mut out = Vec::new();
     let Some(m) = &s.messages else {
@@ -231,6 +235,12 @@ fn qos_problems(cfg: &Config, s: &Summary) -> Vec<String> {
     }
     if effective == 2 && m.duplicated > 0 {
         out.push(format!("QoS 2: {} messages delivered twice", m.duplicated));
+    }
+    if m.unsolicited > 0 {
+        out.push(format!(
+            "{} messages delivered to clients that never subscribed",
+            m.unsolicited
+        ));
     }
     if cfg.load.qos as u8 >= 1 && m.unacked > 0 {
         out.push(format!(

@@ -31,6 +31,14 @@ pub fn render(s: &Summary) -> String {
             grouped(m.out_of_order),
             grouped(m.unacked)
         );
+        if m.unsolicited > 0 {
+            let _ = writeln!(
+                o,
+                "{:<13}{} PUBLISHes to clients that never subscribed",
+                "unsolicited",
+                grouped(m.unsolicited)
+            );
+        }
         if m.foreign + m.unexpected > 0 {
             let _ = writeln!(
                 o,

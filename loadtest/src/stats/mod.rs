@@ -103,6 +103,8 @@ pub struct Counts {
     pub foreign: u64,
     /// QoS 1/2 publishes never acknowledged.
     pub unacked: u64,
+    /// PUBLISHes received on connections that never subscribed.
+    pub unsolicited: u64,
     pub pings: u64,
     pub pongs: u64,
 }
@@ -116,6 +118,7 @@ impl Counts {
         self.out_of_order += o.out_of_order;
         self.foreign += o.foreign;
         self.unacked += o.unacked;
+        self.unsolicited += o.unsolicited;
         self.pings += o.pings;
         self.pongs += o.pongs;
     }
