@@ -69,14 +69,24 @@ pub async fn run(ctx: Rc<ThreadCtx>, spec: Spec) -> Outcome {
     let mut rb = readbuf::ReadBuf::new(spec.role.read_chunk());
     let stage = Cell::new("TCP connect");
     let timeout = ctx.cfg.connect_timeout;
-    let hs = future::or(handshake::run(&ctx, &spec, &mut rb, &stage), async {
+    let timed_out = async {
         glommio::timer::Timer::new(timeout).await;
         Err(format!(
             "timeout after {}s waiting for {}",
             timeout.as_secs_f64(),
             stage.get()
         ))
-    })
+    };
+    // An aborted run must not wait out the connect timeout of every
+    // client still in its handshake.
+    let ended = async {
+        ctx.end.wait().await;
+        Err(format!("run ended while waiting for {}", stage.get()))
+    };
+    let hs = future::or(
+        handshake::run(&ctx, &spec, &mut rb, &stage),
+        future::or(timed_out, ended),
+    )
     .await;
     let hs = match hs {
         Ok(hs) => hs,
