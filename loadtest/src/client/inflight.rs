@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wait {
-    PubAck,
-    PubRec,
-    PubComp,
+    Ack,
+    Rec,
+    Comp,
 }
 
 #[derive(Debug)]
@@ -60,27 +60,23 @@ impl Inflight {
                 break;
             }
         }
-        let wait = if exactly_once {
-            Wait::PubRec
-        } else {
-            Wait::PubAck
-        };
+        let wait = if exactly_once { Wait::Rec } else { Wait::Ack };
         self.waiting.insert(self.next_id, wait);
         Some(self.next_id)
     }
 
     pub fn on_puback(&mut self, id: u16) -> Result<AckAction, String> {
-        self.finish(id, Wait::PubAck, "PUBACK")
+        self.finish(id, Wait::Ack, "PUBACK")
     }
 
     pub fn on_pubcomp(&mut self, id: u16) -> Result<AckAction, String> {
-        self.finish(id, Wait::PubComp, "PUBCOMP")
+        self.finish(id, Wait::Comp, "PUBCOMP")
     }
 
     pub fn on_pubrec(&mut self, id: u16) -> Result<AckAction, String> {
         match self.waiting.get_mut(&id) {
-            Some(w @ (Wait::PubRec | Wait::PubComp)) => {
-                *w = Wait::PubComp;
+            Some(w @ (Wait::Rec | Wait::Comp)) => {
+                *w = Wait::Comp;
                 Ok(AckAction::SendPubRel)
             }
             _ => Err(format!("PUBREC for packet id {id} not awaiting one")),

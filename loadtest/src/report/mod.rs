@@ -133,7 +133,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
             out_msgs_per_s: per_s(c.received),
         }),
         latency_us: latency(&st.latency),
-        messages: (!is_conn).then(|| Messages {
+        messages: (!is_conn).then_some(Messages {
             sent: c.sent,
             delivered: c.delivered,
             lost: loss.lost,
@@ -258,3 +258,6 @@ pub fn print(s: &Summary, json: bool) {
         print!("{}", table::render(s));
     }
 }
+
+#[cfg(test)]
+mod tests;

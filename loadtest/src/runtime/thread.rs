@@ -87,7 +87,7 @@ async fn watch(ctx: Rc<ThreadCtx>) {
             return;
         }
         ticks += 1;
-        if ticks % FLUSH_EVERY == 0 {
+        if ticks.is_multiple_of(FLUSH_EVERY) {
             ctx.stats.borrow_mut().flush_interval(ctx.live());
         }
         glommio::timer::Timer::new(WATCH_TICK).await;

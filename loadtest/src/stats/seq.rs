@@ -58,9 +58,9 @@ impl SeqTracker {
             self.range = Some((seq, hi));
             return Seen::OutOfOrder;
         }
-        if self.fill_gap(seq) {
-            Seen::OutOfOrder
-        } else if self.forgotten > 0 && seq <= self.forgotten_below {
+        // Inside a forgotten gap a repeat cannot be proven: not a duplicate.
+        let maybe_forgotten = self.forgotten > 0 && seq <= self.forgotten_below;
+        if self.fill_gap(seq) || maybe_forgotten {
             Seen::OutOfOrder
         } else {
             Seen::Duplicate
