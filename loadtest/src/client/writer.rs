@@ -18,6 +18,12 @@ use std::time::Duration;
 /// Bytes gathered before a write; big enough to amortise the syscall, small
 /// enough that a timestamp is not stale by the time its batch leaves.
 const BATCH_BYTES: usize = 64 * 1024;
+/// A rate-limited publisher sleeps at least this long between wake-ups
+/// and then sends every message that came due, in one write: above 1000
+/// msg/s per publisher, a wake-up per message would cost the tool more CPU
+/// than the messages (each one is an io_uring timer). Timestamps are still
+/// taken per message, at send time.
+const PACING_QUANTUM_NS: u64 = 1_000_000;
 /// How long the final DISCONNECT may take.
 const GOODBYE: Duration = Duration::from_secs(1);
 
@@ -98,7 +104,7 @@ impl Publisher {
                 return u64::MAX;
             }
             if self.interval.is_some() && self.next_due > ts {
-                return self.next_due.min(ph.stop);
+                return self.next_due.max(ts + PACING_QUANTUM_NS).min(ph.stop);
             }
             let id = match self.qos {
                 QoS::AtMostOnce => 0,

@@ -15,6 +15,11 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_QOS: u8 = 3;
 pub const EXIT_CONNECTIONS: u8 = 4;
 
+/// Above this, the tool's own CPU is worth a warning.
+const TOOL_BUSY_PERCENT: f64 = 90.0;
+/// Below this share of the requested rate, the publishers fell behind.
+const RATE_SHORTFALL: f64 = 0.99;
+
 #[derive(Serialize, Debug)]
 pub struct Summary {
     pub scenario: &'static str,
@@ -39,7 +44,11 @@ pub struct Summary {
     pub messages: Option<Messages>,
     pub connections: Connections,
     pub errors: Vec<ErrorCount>,
-    /// Why the exit status is not 0, one sentence each.
+    /// CPU the tool used over its threads' wall time: near 100 means the
+    /// tool, not the broker, may be the limit.
+    pub tool_cpu_percent: f64,
+    /// Why the exit status is not 0, one sentence each; "note:" lines
+    /// are warnings that do not change it.
     pub problems: Vec<String>,
     pub exit_code: u8,
 }
@@ -154,6 +163,11 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
                 count: *n,
             })
             .collect(),
+        tool_cpu_percent: if r.wall_ns > 0 {
+            100.0 * r.cpu_ns as f64 / (r.wall_ns as f64 * cfg.threads as f64)
+        } else {
+            0.0
+        },
         problems: Vec::new(),
         exit_code: EXIT_OK,
     };
@@ -216,11 +230,37 @@ fn judge(cfg: &Config, r: &RunResult, s: &mut Summary) {
     }
     s.problems.extend(conn);
     s.problems.extend(qos);
+    s.problems.extend(notes(cfg, s));
+}
+
+/// Warnings about the measurement itself.
+fn notes(cfg: &Config, s: &Summary) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.tool_cpu_percent > TOOL_BUSY_PERCENT {
+        out.push(format!(
+            "note: the tool used {:.0}% of its threads' CPU; it may be the bottleneck \
+             (more --threads, or fewer clients per thread)",
+            s.tool_cpu_percent
+        ));
+    }
+    let (Some(rate), Some(t)) = (cfg.load.rate, &s.throughput) else {
+        return out;
+    };
+    let wanted = rate * f64::from(cfg.publishers);
+    if s.duration_s > 0.0 && t.in_msgs_per_s < wanted * RATE_SHORTFALL {
+        out.push(format!(
+            "note: publishers sent {:.0} msg/s of the {:.0} requested; the tool or the \
+             broker could not keep up",
+            t.in_msgs_per_s, wanted
+        ));
+    }
+    out
 }
 
 /// QoS 1: nothing lost; QoS 2: nothing lost or duplicated; both: every
 /// publish acknowledged. Judged at the QoS the subscription was granted.
-/// At any QoS: nothing delivered to a client that did not subscribe.
+/// At any QoS: nothing delivered to a client that did not subscribe, or
+/// to a subscriber whose filter does not match.
 fn qos_problems(cfg: &Config, s: &Summary) -> Vec<String> {
     let mut out = Vec::new();
     let Some(m) = &s.messages else {
@@ -235,6 +275,12 @@ fn qos_problems(cfg: &Config, s: &Summary) -> Vec<String> {
     }
     if effective == 2 && m.duplicated > 0 {
         out.push(format!("QoS 2: {} messages delivered twice", m.duplicated));
+    }
+    if m.unexpected > 0 {
+        out.push(format!(
+            "{} messages delivered to subscribers whose filter does not match their topic",
+            m.unexpected
+        ));
     }
     if m.unsolicited > 0 {
         out.push(format!(

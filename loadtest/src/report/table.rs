@@ -74,6 +74,13 @@ pub fn render(s: &Summary) -> String {
             "pings", c.pings_sent, c.pings_answered
         );
     }
+    let _ = writeln!(
+        o,
+        "{:<13}{:.0}% CPU of {}",
+        "tool",
+        s.tool_cpu_percent,
+        plural(s.threads as u64, "thread")
+    );
     for e in &s.errors {
         let _ = writeln!(o, "{:<13}{} x {}", "error", grouped(e.count), e.error);
     }

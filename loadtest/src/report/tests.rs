@@ -43,6 +43,8 @@ fn run(sent: u64, got: u64, dups: u64) -> RunResult {
         after_ns: 0,
         aborted: None,
         missing_threads: 0,
+        cpu_ns: 100_000_000,
+        wall_ns: 1_000_000_000,
     }
 }
 
@@ -134,4 +136,24 @@ fn conn_has_no_message_section_and_renders() {
         serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
     assert_eq!(json["connections"]["established"], 2);
     assert!(json["messages"].is_null());
+}
+
+#[test]
+fn notes_warn_without_failing() {
+    let mut r = run(500, 500, 0);
+    r.cpu_ns = r.wall_ns;
+    let s = summarize(&cfg(&format!("{FANIN} --rate 1000 --threads 1")), &r);
+    assert_eq!(s.exit_code, EXIT_OK);
+    assert!(
+        s.problems.iter().any(|p| p.contains("100% of its threads")),
+        "{:?}",
+        s.problems
+    );
+    assert!(
+        s.problems
+            .iter()
+            .any(|p| p.contains("500 msg/s of the 1000")),
+        "{:?}",
+        s.problems
+    );
 }

@@ -5,7 +5,7 @@
 use super::ctx::Phases;
 use super::thread::ThreadResult;
 use crate::client::{PubResult, SubResult};
-use crate::clock::{now_ns, secs_to_ns};
+use crate::clock::{now_ns, process_cpu_ns, secs_to_ns};
 use crate::config::{Config, Expect, Kind};
 use crate::progress::Progress;
 use crate::stats::{Shared, ThreadStats};
@@ -38,6 +38,10 @@ pub struct RunResult {
     pub aborted: Option<String>,
     /// Threads that never reported (hung or panicked).
     pub missing_threads: usize,
+    /// CPU time the tool used and the wall time it ran, to tell whether
+    /// the numbers are the broker's limit or the tool's.
+    pub cpu_ns: u64,
+    pub wall_ns: u64,
 }
 
 enum Phase {
@@ -54,6 +58,10 @@ pub struct Coordinator {
     results: Vec<ThreadResult>,
     phase: Phase,
     begin: u64,
+    /// (wall, process CPU) when the run began, then when measuring began;
+    /// the CPU share reported is over the measured window when there is one.
+    cpu_from: (u64, u64),
+    cpu_window: Option<(u64, u64)>,
     connect_deadline: u64,
     deadline: u64,
     connect_ns: u64,
@@ -85,6 +93,8 @@ impl Coordinator {
             results: Vec::new(),
             phase: Phase::Connecting,
             begin,
+            cpu_from: (begin, process_cpu_ns()),
+            cpu_window: None,
             connect_deadline,
             deadline,
             connect_ns: 0,
@@ -129,6 +139,7 @@ impl Coordinator {
         match self.phase {
             Phase::Connecting => self.connecting(now),
             Phase::Running(ph) => {
+                self.mark_cpu(now, ph);
                 let drained = now >= ph.stop && self.delivered_all();
                 if now >= ph.stop + self.cfg.load.drain_ns || drained {
                     self.measured_ns = ph.stop - ph.measure;
@@ -173,6 +184,17 @@ impl Coordinator {
                 measure,
                 stop: measure + self.cfg.load.duration_ns,
             });
+        }
+    }
+
+    /// Start the CPU clock at the measured window, stop it at its end.
+    fn mark_cpu(&mut self, now: u64, ph: Phases) {
+        if now >= ph.measure && self.cpu_from.0 < ph.measure {
+            self.cpu_from = (now, process_cpu_ns());
+        }
+        if now >= ph.stop && self.cpu_window.is_none() {
+            let (wall, cpu) = self.cpu_from;
+            self.cpu_window = Some((now - wall, process_cpu_ns() - cpu));
         }
     }
 
@@ -251,6 +273,10 @@ impl Coordinator {
             after_ns: self.after_ns,
             aborted: self.aborted,
             missing_threads: self.cfg.threads - self.results.len(),
+            cpu_ns: self
+                .cpu_window
+                .map_or(process_cpu_ns() - self.cpu_from.1, |w| w.1),
+            wall_ns: self.cpu_window.map_or(now_ns() - self.cpu_from.0, |w| w.0),
         }
     }
 }

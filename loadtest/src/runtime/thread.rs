@@ -14,9 +14,9 @@ use std::time::Duration;
 /// How often the watcher looks at the coordinator's flags: bounds how late
 /// a thread learns about the start (publishers then sleep until the exact
 /// start time, so this adds no skew) or the end.
-const WATCH_TICK: Duration = Duration::from_millis(2);
+const WATCH_TICK: Duration = Duration::from_millis(5);
 /// Interval latency goes to the coordinator every this many ticks.
-const FLUSH_EVERY: u32 = 50;
+const FLUSH_EVERY: u32 = 20;
 
 pub struct ThreadResult {
     pub stats: ThreadStats,
