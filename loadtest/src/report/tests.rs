@@ -157,3 +157,32 @@ fn notes_warn_without_failing() {
         s.problems
     );
 }
+
+#[test]
+fn misrouted_deliveries_fail() {
+    // p2p: subscriber 1 hears publisher 0, whose topic it never subscribed.
+    let mut r = run(10, 10, 0);
+    r.pubs.push(PubResult {
+        pub_id: 1,
+        win_sent: 10,
+        unacked: 0,
+    });
+    r.subs.push(SubResult {
+        index: 1,
+        pairs: vec![
+            PairResult {
+                pub_id: 1,
+                unique: 10,
+                missing: 0,
+            },
+            PairResult {
+                pub_id: 0,
+                unique: 4,
+                missing: 0,
+            },
+        ],
+    });
+    let s = summarize(&cfg("p2p --pairs 2"), &r);
+    assert_eq!(s.messages.as_ref().unwrap().unexpected, 4);
+    assert_eq!(s.exit_code, EXIT_QOS);
+}
