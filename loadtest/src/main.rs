@@ -1,1 +1,51 @@
-fn main() {}
+//! shardmq-bench: the load generator shipped with shardmq.
+//!
+//! `main` only wires things: parse and validate the options (usage errors
+//! exit 2 before any connection), check the fd limit, run, report.
+
+mod cli;
+mod client;
+mod clock;
+mod config;
+mod limits;
+mod net;
+mod payload;
+mod progress;
+mod report;
+mod runtime;
+mod scenarios;
+mod stats;
+mod sync;
+mod template;
+mod units;
+
+use clap::Parser;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let cfg = match config::Config::from_cli(cli.cmd) {
+        Ok(c) => c,
+        Err(e) => return usage(&e),
+    };
+    if let Err(e) = limits::check_nofile(cfg.connections(), cfg.threads) {
+        return usage(&e);
+    }
+    let cfg = Arc::new(cfg);
+    let result = match runtime::run(cfg.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("shardmq-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let summary = report::summarize(&cfg, &result);
+    report::print(&summary, cfg.json);
+    ExitCode::from(summary.exit_code)
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("shardmq-bench: {msg}");
+    ExitCode::from(report::EXIT_USAGE)
+}

@@ -1,0 +1,141 @@
+//! CONNECT/CONNACK and, for subscribers, SUBSCRIBE/SUBACK, before the
+//! client counts as connected. The caller bounds it with the connect
+//! timeout; `stage` says what we were waiting for if it fires.
+
+use super::readbuf::ReadBuf;
+use super::{Role, Spec};
+use crate::clock::now_ns;
+use crate::net;
+use crate::runtime::ThreadCtx;
+use bytes::Bytes;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::TcpStream;
+use shardmq::protocol::{
+    encode, Connect, ConnectReturnCode, MqttStr, Packet, QoS, SubackCode, Subscribe,
+};
+use std::cell::Cell;
+
+/// Packet identifier of the one SUBSCRIBE each subscriber sends.
+const SUBSCRIBE_ID: u16 = 1;
+
+pub struct Handshake {
+    pub stream: TcpStream,
+    pub connack_ns: u64,
+    /// QoS the SUBACK granted (subscribers only).
+    pub granted: Option<QoS>,
+    /// PUBLISHes that arrived before the SUBACK (a persistent session's
+    /// backlog); the reader handles them first.
+    pub early: Vec<Packet>,
+}
+
+pub async fn run(
+    ctx: &ThreadCtx,
+    spec: &Spec,
+    rb: &mut ReadBuf,
+    stage: &Cell<&'static str>,
+) -> Result<Handshake, String> {
+    let cfg = &ctx.cfg;
+    let mut stream = net::connect(cfg.addr, spec.source).map_err(|e| format!("connect: {e}"))?;
+    let mut out = Vec::with_capacity(64);
+    encode(
+        &Packet::Connect(Box::new(connect_packet(ctx, spec))),
+        cfg.version,
+        &mut out,
+    );
+    // The first write also waits for the TCP handshake (see net::connect).
+    stream
+        .write_all(&out)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    stage.set("CONNACK");
+    match read_packet(ctx, &mut stream, rb).await? {
+        Packet::ConnAck(a) if a.code == ConnectReturnCode::Accepted => {}
+        Packet::ConnAck(a) => {
+            return Err(format!(
+                "CONNACK refused: {:?} (code {})",
+                a.code, a.code as u8
+            ))
+        }
+        other => return Err(format!("expected CONNACK, got {}", other.name())),
+    }
+    let mut hs = Handshake {
+        stream,
+        connack_ns: now_ns(),
+        granted: None,
+        early: Vec::new(),
+    };
+    if let Role::Subscriber { filter } = &spec.role {
+        stage.set("SUBACK");
+        hs.granted = Some(subscribe(ctx, &mut hs, rb, filter).await?);
+    }
+    Ok(hs)
+}
+
+fn connect_packet(ctx: &ThreadCtx, spec: &Spec) -> Connect {
+    let cfg = &ctx.cfg;
+    Connect {
+        protocol: cfg.version,
+        clean_session: cfg.clean_session,
+        keep_alive: cfg.keepalive,
+        client_id: MqttStr::from(spec.client_id.as_str()),
+        will: None,
+        username: cfg.username.as_deref().map(MqttStr::from),
+        password: cfg
+            .password
+            .as_ref()
+            .map(|p| Bytes::from(p.clone().into_bytes())),
+    }
+}
+
+async fn subscribe(
+    ctx: &ThreadCtx,
+    hs: &mut Handshake,
+    rb: &mut ReadBuf,
+    filter: &str,
+) -> Result<QoS, String> {
+    let sub = Subscribe {
+        packet_id: SUBSCRIBE_ID,
+        filters: vec![(MqttStr::from(filter), ctx.cfg.load.qos)],
+    };
+    let mut out = Vec::with_capacity(filter.len() + 16);
+    encode(&Packet::Subscribe(sub), ctx.cfg.version, &mut out);
+    hs.stream
+        .write_all(&out)
+        .await
+        .map_err(|e| format!("subscribe: {e}"))?;
+    loop {
+        match read_packet(ctx, &mut hs.stream, rb).await? {
+            Packet::SubAck(a) if a.packet_id == SUBSCRIBE_ID => {
+                return match a.codes.as_slice() {
+                    [SubackCode::Granted(q)] => Ok(*q),
+                    [SubackCode::Failure] => {
+                        Err(format!("SUBACK refused filter {filter:?} (0x80)"))
+                    }
+                    codes => Err(format!("SUBACK with {} codes for 1 filter", codes.len())),
+                };
+            }
+            p @ Packet::Publish(_) => hs.early.push(p),
+            other => return Err(format!("expected SUBACK, got {}", other.name())),
+        }
+    }
+}
+
+/// Read until one whole packet is there.
+async fn read_packet(
+    ctx: &ThreadCtx,
+    stream: &mut TcpStream,
+    rb: &mut ReadBuf,
+) -> Result<Packet, String> {
+    loop {
+        match rb.next_packet(ctx.cfg.version) {
+            Ok(Some(p)) => return Ok(p),
+            Ok(None) => {}
+            Err(e) => return Err(format!("malformed packet from broker: {e}")),
+        }
+        match stream.read(rb.spare()).await {
+            Ok(0) => return Err("connection closed by broker during handshake".into()),
+            Ok(n) => rb.advance(n),
+            Err(e) => return Err(format!("read: {e}")),
+        }
+    }
+}

@@ -1,0 +1,147 @@
+use super::*;
+use crate::cli::Cli;
+use clap::Parser;
+
+fn cfg(args: &str) -> Result<Config, String> {
+    let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    Config::from_cli(cli.cmd)
+}
+
+fn err(args: &str) -> String {
+    cfg(args).expect_err(args)
+}
+
+#[test]
+fn defaults_of_fanin() {
+    let c = cfg("fanin").unwrap();
+    assert_eq!((c.publishers, c.subscribers), (10, 1));
+    assert_eq!(c.topic, "bench/%i/t");
+    assert_eq!(c.filter, "bench/+/t");
+    assert_eq!(c.expect, Expect::AllToAll);
+    assert_eq!(c.load.qos, QoS::AtMostOnce);
+    assert_eq!(c.load.drain_ns, 2_000_000_000);
+    assert_eq!(c.load.inflight, 100);
+    assert_eq!(c.version, ProtocolVersion::V3_1_1);
+    assert_eq!(c.addr, "127.0.0.1:1883".parse().unwrap());
+}
+
+#[test]
+fn defaults_of_fanout_and_p2p() {
+    let c = cfg("fanout --subscribers 3").unwrap();
+    assert_eq!((c.publishers, c.subscribers), (1, 3));
+    assert_eq!(c.filter, "bench/fanout");
+    let c = cfg("p2p --pairs 4 --qos 2").unwrap();
+    assert_eq!(
+        (c.publishers, c.subscribers, c.expect),
+        (4, 4, Expect::Pairs)
+    );
+    assert_eq!(c.load.qos, QoS::ExactlyOnce);
+}
+
+#[test]
+fn small_payload_is_refused() {
+    assert!(err("fanin --payload 10").contains("24-byte header"));
+    assert_eq!(cfg("fanin --payload 24").unwrap().load.payload, 24);
+}
+
+#[test]
+fn impossible_numbers_are_refused() {
+    assert!(err("fanin --qos 3").contains("--qos"));
+    assert!(err("fanin --rate 0").contains("--rate"));
+    assert!(err("fanin --rate=-5").contains("--rate"));
+    assert!(err("fanin --duration 0").contains("--duration"));
+    assert!(err("fanin --warmup=-1").contains("--warmup"));
+    assert!(err("fanin --inflight 0").contains("--inflight"));
+    assert!(err("fanin --inflight 70000").contains("--inflight"));
+    assert!(err("fanin --publishers 0").contains("--publishers"));
+    assert!(err("conn --rate 0").contains("--rate"));
+    assert!(err("conn -n 0").contains("--count"));
+}
+
+#[test]
+fn unknown_options_are_refused() {
+    assert!(err("fanin --bogus 1").contains("--bogus"));
+    assert!(err("conn --payload 64").contains("--payload"));
+    assert!(err("nosuchscenario").contains("nosuchscenario"));
+}
+
+#[test]
+fn mqtt_versions() {
+    assert!(err("conn --mqtt 5").contains("MQTT 5 is not supported yet"));
+    assert!(err("conn --mqtt 4.0").contains("3.1.1"));
+    assert_eq!(
+        cfg("conn --mqtt 3.1").unwrap().version,
+        ProtocolVersion::V3_1
+    );
+}
+
+#[test]
+fn mqtt31_client_ids_must_fit_23_chars() {
+    let long = "conn --mqtt 3.1 --client-id a-very-long-client-id-%i";
+    assert!(err(long).contains("23"));
+    assert!(cfg("conn --mqtt 3.1 -n 100").is_ok());
+}
+
+#[test]
+fn client_ids_must_be_unique() {
+    assert!(err("fanin --client-id c%i").contains("%R"));
+    assert!(err("conn -n 2 --client-id same").contains("%i"));
+    assert!(cfg("conn -n 1 --client-id same").is_ok());
+    assert!(err("conn --client-id x%q").contains("%q"));
+}
+
+#[test]
+fn topics_and_filters() {
+    let c = cfg("fanin --topic x/%r/%i").unwrap();
+    assert_eq!(c.filter, "x/%r/+");
+    assert!(err("fanin --topic x/t%i").contains("--filter"));
+    assert!(cfg("fanin --topic x/t%i --filter x/#").is_ok());
+    assert!(err("fanin --filter other/+").contains("does not match"));
+    assert!(err("fanin --topic a/+/%i").contains("--topic"));
+    assert!(err("p2p --topic same").contains("%i"));
+    assert!(err("sub --topic a/#/b").contains("filter"));
+    assert!(err("fanout --filter f/%i").contains("%i"));
+}
+
+#[test]
+fn password_needs_username() {
+    assert!(err("conn --password x").contains("--username"));
+    assert!(cfg("conn --username u --password x").is_ok());
+}
+
+#[test]
+fn conn_options() {
+    let c = cfg("conn -n 2000 --rate 1000 --hold 3").unwrap();
+    assert_eq!(
+        (c.idle, c.conn_rate, c.hold_ns),
+        (2000, 1000.0, 3_000_000_000)
+    );
+    assert_eq!(c.ping_ns, 30_000_000_000, "keepalive/2");
+    assert!(err("conn --keepalive 10 --ping-interval 20").contains("--keepalive"));
+}
+
+#[test]
+fn source_ips() {
+    let ips = parse::ip_list("127.0.0.2-127.0.0.4, 127.0.1.1").unwrap();
+    let want: Vec<IpAddr> = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.1.1"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(ips, want);
+    assert!(parse::ip_list("127.0.0.9-127.0.0.2").is_err());
+    assert!(parse::ip_list("10.0.0.0-10.255.255.255").is_err());
+    assert!(parse::ip_list("localhost").is_err());
+    assert!(err("conn --source-ips ::1").contains("family"));
+}
+
+#[test]
+fn threads_and_pinning() {
+    let c = cfg("conn --cpus 0").unwrap();
+    assert_eq!((c.threads, c.cpus.clone()), (1, Some(vec![0])));
+    let c = cfg("conn --threads 1 --pin").unwrap();
+    assert_eq!(c.cpus, Some(vec![0]));
+    assert!(err("conn --cpus 9999").contains("9999"));
+    assert!(err("conn --threads 0").contains("--threads"));
+    assert_eq!(parse::cpu_list("0,2-3").unwrap(), vec![0, 2, 3]);
+}

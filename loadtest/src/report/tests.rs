@@ -1,0 +1,188 @@
+use super::*;
+use crate::cli::Cli;
+use crate::client::{PairResult, PubResult, SubResult};
+use crate::stats::ThreadStats;
+use clap::Parser;
+
+fn cfg(args: &str) -> Config {
+    let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
+    Config::from_cli(Cli::try_parse_from(argv).unwrap().cmd).unwrap()
+}
+
+/// One publisher that sent `sent` measured messages, one subscriber that
+/// got `got` of them (`dups` more twice), all connected, 1 s measured.
+fn run(sent: u64, got: u64, dups: u64) -> RunResult {
+    let mut stats = ThreadStats::default();
+    stats.counts.sent = sent;
+    stats.counts.delivered = got + dups;
+    stats.counts.received = got + dups;
+    stats.counts.duplicated = dups;
+    for v in 1..=got {
+        stats.latency.record(v).unwrap();
+    }
+    RunResult {
+        stats,
+        pubs: vec![PubResult {
+            pub_id: 0,
+            win_sent: sent,
+            unacked: 0,
+        }],
+        subs: vec![SubResult {
+            index: 0,
+            pairs: vec![PairResult {
+                pub_id: 0,
+                unique: got,
+                missing: 0,
+            }],
+        }],
+        connected: 2,
+        failed: 0,
+        dropped: 0,
+        connect_ns: 1_000_000,
+        measured_ns: 1_000_000_000,
+        after_ns: 0,
+        aborted: None,
+        missing_threads: 0,
+        cpu_ns: 100_000_000,
+        wall_ns: 1_000_000_000,
+    }
+}
+
+const FANIN: &str = "fanin --publishers 1";
+
+#[test]
+fn clean_run_is_ok_with_rates() {
+    let s = summarize(&cfg(&format!("{FANIN} --qos 1")), &run(1000, 1000, 0));
+    assert_eq!(s.exit_code, EXIT_OK, "{:?}", s.problems);
+    let t = s.throughput.unwrap();
+    assert_eq!((t.in_msgs_per_s, t.out_msgs_per_s), (1000.0, 1000.0));
+    assert_eq!(s.latency_us.unwrap().count, 1000);
+}
+
+#[test]
+fn qos0_loss_is_reported_not_failed() {
+    let s = summarize(&cfg(&format!("{FANIN} --qos 0")), &run(1000, 900, 0));
+    assert_eq!(s.messages.as_ref().unwrap().lost, 100);
+    assert_eq!(s.exit_code, EXIT_OK);
+}
+
+#[test]
+fn qos1_loss_breaks_the_promise() {
+    let s = summarize(&cfg(&format!("{FANIN} --qos 1")), &run(1000, 999, 0));
+    assert_eq!(s.exit_code, EXIT_QOS);
+    assert!(s.problems[0].contains("1 messages lost"));
+}
+
+#[test]
+fn qos1_duplicates_are_allowed_qos2_are_not() {
+    let s = summarize(&cfg(&format!("{FANIN} --qos 1")), &run(1000, 1000, 5));
+    assert_eq!(s.exit_code, EXIT_OK);
+    assert_eq!(s.messages.as_ref().unwrap().duplicated, 5);
+    let s = summarize(&cfg(&format!("{FANIN} --qos 2")), &run(1000, 1000, 5));
+    assert_eq!(s.exit_code, EXIT_QOS);
+}
+
+#[test]
+fn promise_judged_at_the_granted_qos() {
+    let mut r = run(1000, 990, 0);
+    r.stats.granted = Some(0);
+    let s = summarize(&cfg(&format!("{FANIN} --qos 1")), &r);
+    assert_eq!(s.exit_code, EXIT_OK);
+    assert!(s.problems.iter().any(|p| p.contains("granted QoS 0")));
+}
+
+#[test]
+fn unacked_and_unsolicited_fail() {
+    let mut r = run(10, 10, 0);
+    r.stats.counts.unacked = 3;
+    assert_eq!(
+        summarize(&cfg(&format!("{FANIN} --qos 1")), &r).exit_code,
+        EXIT_QOS
+    );
+    let mut r = run(10, 10, 0);
+    r.stats.counts.unsolicited = 1;
+    assert_eq!(
+        summarize(&cfg(&format!("{FANIN} --qos 0")), &r).exit_code,
+        EXIT_QOS
+    );
+}
+
+#[test]
+fn connection_trouble_outranks_qos() {
+    let mut r = run(1000, 10, 0);
+    r.dropped = 1;
+    let s = summarize(&cfg(&format!("{FANIN} --qos 1")), &r);
+    assert_eq!(s.exit_code, EXIT_CONNECTIONS);
+    let mut r = run(0, 0, 0);
+    r.failed = 1;
+    r.aborted = Some("x".into());
+    assert_eq!(summarize(&cfg(FANIN), &r).exit_code, EXIT_CONNECTIONS);
+}
+
+#[test]
+fn conn_has_no_message_section_and_renders() {
+    let c = cfg("conn -n 2");
+    let mut r = run(0, 0, 0);
+    r.stats.connack.record(150).unwrap();
+    let s = summarize(&c, &r);
+    assert!(s.messages.is_none() && s.throughput.is_none());
+    assert_eq!(s.connections.connack_us.as_ref().unwrap().p50, 150);
+    let text = table::render(&s);
+    assert!(
+        text.contains("CONNACK") && text.contains("result       OK"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+    assert_eq!(json["connections"]["established"], 2);
+    assert!(json["messages"].is_null());
+}
+
+#[test]
+fn notes_warn_without_failing() {
+    let mut r = run(500, 500, 0);
+    r.cpu_ns = r.wall_ns;
+    let s = summarize(&cfg(&format!("{FANIN} --rate 1000 --threads 1")), &r);
+    assert_eq!(s.exit_code, EXIT_OK);
+    assert!(
+        s.problems.iter().any(|p| p.contains("100% of its threads")),
+        "{:?}",
+        s.problems
+    );
+    assert!(
+        s.problems
+            .iter()
+            .any(|p| p.contains("500 msg/s of the 1000")),
+        "{:?}",
+        s.problems
+    );
+}
+
+#[test]
+fn misrouted_deliveries_fail() {
+    // p2p: subscriber 1 hears publisher 0, whose topic it never subscribed.
+    let mut r = run(10, 10, 0);
+    r.pubs.push(PubResult {
+        pub_id: 1,
+        win_sent: 10,
+        unacked: 0,
+    });
+    r.subs.push(SubResult {
+        index: 1,
+        pairs: vec![
+            PairResult {
+                pub_id: 1,
+                unique: 10,
+                missing: 0,
+            },
+            PairResult {
+                pub_id: 0,
+                unique: 4,
+                missing: 0,
+            },
+        ],
+    });
+    let s = summarize(&cfg("p2p --pairs 2"), &r);
+    assert_eq!(s.messages.as_ref().unwrap().unexpected, 4);
+    assert_eq!(s.exit_code, EXIT_QOS);
+}
