@@ -109,22 +109,25 @@ fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
         )?;
         return Ok(());
     }
-    let rate = s
-        .rate_per_publisher
-        .map_or("as fast as possible".into(), |r| {
-            format!("{} msg/s each", si(r))
-        });
-    writeln!(
-        o,
-        "shardmq-bench {}: {} -> {}, QoS {}, {}, {}",
-        s.scenario,
-        plural(s.publishers.into(), "publisher"),
-        plural(s.subscribers.into(), "subscriber"),
-        s.qos,
-        s.payload_bytes
-            .map_or("-".into(), |p| format!("{p}-byte payload")),
-        rate
-    )?;
+    let who = match (s.publishers, s.subscribers) {
+        (0, n) => plural(n.into(), "subscriber"),
+        (n, 0) => plural(n.into(), "publisher"),
+        (p, n) => format!(
+            "{} -> {}",
+            plural(p.into(), "publisher"),
+            plural(n.into(), "subscriber")
+        ),
+    };
+    let mut what = format!("{who}, QoS {}", s.qos);
+    if let Some(p) = s.payload_bytes {
+        let rate = s
+            .rate_per_publisher
+            .map_or("as fast as possible".into(), |r| {
+                format!("{} msg/s each", si(r))
+            });
+        what += &format!(", {p}-byte payload, {rate}");
+    }
+    writeln!(o, "shardmq-bench {}: {what}", s.scenario)?;
     writeln!(
         o,
         "{:<13}{} (MQTT {}), {}; measured {:.2} s after {:.2} s warmup, drained {:.2} s",
