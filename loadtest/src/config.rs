@@ -2,7 +2,7 @@
 //! the others, before a single socket is opened. Errors are usage errors
 //! (exit status 2) with a message that says what to change.
 
-use crate::cli::{Command, Common, FanArgs, Publishing, Timing};
+use crate::cli::{Command, Common, ConnArgs, FanArgs, P2pArgs, Publishing, Timing};
 use crate::clock::secs_to_ns;
 use crate::payload::HEADER_LEN;
 use crate::template;
@@ -119,25 +119,7 @@ impl Config {
     pub fn from_cli(cmd: Command) -> Result<Config, String> {
         let run_tag = template::run_tag();
         match cmd {
-            Command::Conn(a) => {
-                let mut c = base(Kind::Conn, &a.common, run_tag)?;
-                c.idle = positive_count(a.count, "--count")?;
-                c.conn_rate = positive(a.rate, "--rate")?;
-                c.hold_ns = secs_to_ns(non_negative(a.hold, "--hold")?);
-                let ping = match a.ping_interval {
-                    Some(p) => positive(p, "--ping-interval")?,
-                    None => f64::from(c.keepalive) / 2.0,
-                };
-                if c.keepalive > 0 && ping > f64::from(c.keepalive) {
-                    return Err(format!(
-                        "--ping-interval {ping} is longer than --keepalive {}: the broker \
-                         would drop the connections",
-                        c.keepalive
-                    ));
-                }
-                c.ping_ns = secs_to_ns(ping);
-                finish(c)
-            }
+            Command::Conn(a) => conn(a, run_tag),
             Command::Pub(a) => {
                 let mut c = base(Kind::Pub, &a.common, run_tag)?;
                 c.load = load(&a.timing, Some(&a.publishing))?;
@@ -154,24 +136,46 @@ impl Config {
             }
             Command::Fanin(a) => fan(Kind::Fanin, a, run_tag),
             Command::Fanout(a) => fan(Kind::Fanout, a, run_tag),
-            Command::P2p(a) => {
-                let mut c = base(Kind::P2p, &a.common, run_tag)?;
-                c.load = load(&a.timing, Some(&a.publishing))?;
-                c.publishers = positive_count(a.pairs, "--pairs")?;
-                c.subscribers = c.publishers;
-                if c.publishers > 1 && !template::uses(&a.topic, 'i') {
-                    return Err(format!(
-                        "p2p --topic {:?} must contain %i: every pair needs its own topic",
-                        a.topic
-                    ));
-                }
-                c.topic = a.topic.clone();
-                c.filter = a.topic;
-                c.expect = Expect::Pairs;
-                finish(c)
-            }
+            Command::P2p(a) => p2p(a, run_tag),
         }
     }
+}
+
+fn conn(a: ConnArgs, run_tag: String) -> Result<Config, String> {
+    let mut c = base(Kind::Conn, &a.common, run_tag)?;
+    c.idle = positive_count(a.count, "--count")?;
+    c.conn_rate = positive(a.rate, "--rate")?;
+    c.hold_ns = secs_to_ns(non_negative(a.hold, "--hold")?);
+    let ping = match a.ping_interval {
+        Some(p) => positive(p, "--ping-interval")?,
+        None => f64::from(c.keepalive) / 2.0,
+    };
+    if c.keepalive > 0 && ping > f64::from(c.keepalive) {
+        return Err(format!(
+            "--ping-interval {ping} is longer than --keepalive {}: the broker \
+             would drop the connections",
+            c.keepalive
+        ));
+    }
+    c.ping_ns = secs_to_ns(ping);
+    finish(c)
+}
+
+fn p2p(a: P2pArgs, run_tag: String) -> Result<Config, String> {
+    let mut c = base(Kind::P2p, &a.common, run_tag)?;
+    c.load = load(&a.timing, Some(&a.publishing))?;
+    c.publishers = positive_count(a.pairs, "--pairs")?;
+    c.subscribers = c.publishers;
+    if c.publishers > 1 && !template::uses(&a.topic, 'i') {
+        return Err(format!(
+            "p2p --topic {:?} must contain %i: every pair needs its own topic",
+            a.topic
+        ));
+    }
+    c.topic = a.topic.clone();
+    c.filter = a.topic;
+    c.expect = Expect::Pairs;
+    finish(c)
 }
 
 fn fan(kind: Kind, a: FanArgs, run_tag: String) -> Result<Config, String> {

@@ -144,6 +144,16 @@ impl Publisher {
         self.win_sent += self.batch_win;
     }
 
+    /// The connection is over: stop counting as publishing, report.
+    fn finish(&mut self, ctx: &ThreadCtx) -> PubResult {
+        self.stop(ctx);
+        PubResult {
+            pub_id: self.pub_id,
+            win_sent: self.win_sent,
+            unacked: 0,
+        }
+    }
+
     fn stop(&mut self, ctx: &ThreadCtx) {
         if !self.stopped {
             self.stopped = true;
@@ -195,19 +205,14 @@ pub async fn run(c: &Conn<'_>, mut publisher: Option<Publisher>) -> Option<PubRe
                 }
             }
             Some(Err(e)) => c.lost(format!("write: {e}")),
-            None => break,
+            // The run ended mid-write: the stream may end inside a packet,
+            // so a DISCONNECT after it would be garbage. Just close.
+            None => return publisher.map(|mut p| p.finish(ctx)),
         }
         glommio::yield_if_needed().await;
     }
-    if let Some(p) = publisher.as_mut() {
-        p.stop(ctx);
-    }
     goodbye(c).await;
-    publisher.map(|p| PubResult {
-        pub_id: p.pub_id,
-        win_sent: p.win_sent,
-        unacked: 0,
-    })
+    publisher.map(|mut p| p.finish(ctx))
 }
 
 /// Nothing to write: wait for a kick from the reader, the start, the next

@@ -1,6 +1,6 @@
 //! The human-readable result.
 
-use super::{Latency, Summary};
+use super::{Latency, Messages, Summary, Throughput};
 use crate::units::{grouped, micros, plural, si};
 use std::fmt::Write;
 
@@ -8,92 +8,109 @@ pub fn render(s: &Summary) -> String {
     let mut o = String::new();
     let _ = headline(&mut o, s);
     if let (Some(t), Some(m)) = (&s.throughput, &s.messages) {
-        let _ = writeln!(
-            o,
-            "{:<13}in {} msg/s   out {} msg/s",
-            "throughput",
-            si(t.in_msgs_per_s),
-            si(t.out_msgs_per_s)
+        messages(&mut o, s, t, m);
+    }
+    connections(&mut o, s);
+    let threads = plural(s.threads as u64, "thread");
+    line(
+        &mut o,
+        "tool",
+        format!("{:.0}% CPU of {threads}", s.tool_cpu_percent),
+    );
+    for e in &s.errors {
+        line(
+            &mut o,
+            "error",
+            format!("{} x {}", grouped(e.count), e.error),
         );
-        let lat = s
-            .latency_us
-            .as_ref()
-            .map_or("-".into(), |l| quantiles(l, true));
-        let _ = writeln!(o, "{:<13}{lat}", "latency");
-        let _ = writeln!(
-            o,
-            "{:<13}sent {}   delivered {}   lost {}   dup {}   out-of-order {}   unacked {}",
-            "messages",
+    }
+    for p in &s.problems {
+        line(&mut o, "problem", p);
+    }
+    let verdict = match s.exit_code {
+        0 => "OK".to_string(),
+        code => format!("FAILED (exit {code})"),
+    };
+    line(&mut o, "result", verdict);
+    o
+}
+
+/// One labelled line of the table.
+fn line(o: &mut String, label: &str, text: impl std::fmt::Display) {
+    let _ = writeln!(o, "{label:<13}{text}");
+}
+
+fn messages(o: &mut String, s: &Summary, t: &Throughput, m: &Messages) {
+    let (rate_in, rate_out) = (si(t.in_msgs_per_s), si(t.out_msgs_per_s));
+    line(
+        o,
+        "throughput",
+        format!("in {rate_in} msg/s   out {rate_out} msg/s"),
+    );
+    let lat = s
+        .latency_us
+        .as_ref()
+        .map_or("-".into(), |l| quantiles(l, true));
+    line(o, "latency", lat);
+    line(
+        o,
+        "messages",
+        format!(
+            "sent {}   delivered {}   lost {}   dup {}   out-of-order {}   unacked {}",
             grouped(m.sent),
             grouped(m.delivered),
             grouped(m.lost),
             grouped(m.duplicated),
             grouped(m.out_of_order),
             grouped(m.unacked)
-        );
-        if m.unsolicited > 0 {
-            let _ = writeln!(
-                o,
-                "{:<13}{} PUBLISHes to clients that never subscribed",
-                "unsolicited",
-                grouped(m.unsolicited)
-            );
-        }
-        if m.foreign + m.unexpected > 0 {
-            let _ = writeln!(
-                o,
-                "{:<13}{} not from this run (other runs, other clients), {} from unexpected publishers",
-                "foreign", m.foreign, m.unexpected
-            );
-        }
-    }
-    let c = &s.connections;
-    let _ = writeln!(
-        o,
-        "{:<13}established {}/{}   failed {}   dropped {}",
-        "connections",
-        grouped(c.established),
-        grouped(c.requested),
-        grouped(c.failed),
-        grouped(c.dropped)
+        ),
     );
-    let _ = writeln!(
+    if m.unsolicited > 0 {
+        let n = grouped(m.unsolicited);
+        line(
+            o,
+            "unsolicited",
+            format!("{n} PUBLISHes to clients that never subscribed"),
+        );
+    }
+    if m.foreign + m.unexpected > 0 {
+        let (f, u) = (grouped(m.foreign), grouped(m.unexpected));
+        line(
+            o,
+            "foreign",
+            format!("{f} not from this run, {u} from unexpected publishers"),
+        );
+    }
+}
+
+fn connections(o: &mut String, s: &Summary) {
+    let c = &s.connections;
+    line(
         o,
-        "{:<13}{:.2} s, {} conn/s",
+        "connections",
+        format!(
+            "established {}/{}   failed {}   dropped {}",
+            grouped(c.established),
+            grouped(c.requested),
+            grouped(c.failed),
+            grouped(c.dropped)
+        ),
+    );
+    line(
+        o,
         "connect",
-        c.connect_s,
-        si(c.connect_rate_per_s)
+        format!("{:.2} s, {} conn/s", c.connect_s, si(c.connect_rate_per_s)),
     );
     if let Some(l) = &c.connack_us {
-        let _ = writeln!(o, "{:<13}{}", "CONNACK", quantiles(l, false));
+        line(o, "CONNACK", quantiles(l, false));
     }
     if s.scenario == "conn" {
-        let _ = writeln!(
+        line(
             o,
-            "{:<13}sent {}   answered {}",
-            "pings", c.pings_sent, c.pings_answered
+            "pings",
+            format!("sent {}   answered {}", c.pings_sent, c.pings_answered),
         );
     }
-    let _ = writeln!(
-        o,
-        "{:<13}{:.0}% CPU of {}",
-        "tool",
-        s.tool_cpu_percent,
-        plural(s.threads as u64, "thread")
-    );
-    for e in &s.errors {
-        let _ = writeln!(o, "{:<13}{} x {}", "error", grouped(e.count), e.error);
-    }
-    for p in &s.problems {
-        let _ = writeln!(o, "{:<13}{p}", "problem");
-    }
-    let verdict = if s.exit_code == 0 {
-        "OK".to_string()
-    } else {
-        format!("FAILED (exit {})", s.exit_code)
-    };
-    let _ = writeln!(o, "{:<13}{verdict}", "result");
-    o
 }
 
 fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
@@ -109,22 +126,25 @@ fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
         )?;
         return Ok(());
     }
-    let rate = s
-        .rate_per_publisher
-        .map_or("as fast as possible".into(), |r| {
-            format!("{} msg/s each", si(r))
-        });
-    writeln!(
-        o,
-        "shardmq-bench {}: {} -> {}, QoS {}, {}, {}",
-        s.scenario,
-        plural(s.publishers.into(), "publisher"),
-        plural(s.subscribers.into(), "subscriber"),
-        s.qos,
-        s.payload_bytes
-            .map_or("-".into(), |p| format!("{p}-byte payload")),
-        rate
-    )?;
+    let who = match (s.publishers, s.subscribers) {
+        (0, n) => plural(n.into(), "subscriber"),
+        (n, 0) => plural(n.into(), "publisher"),
+        (p, n) => format!(
+            "{} -> {}",
+            plural(p.into(), "publisher"),
+            plural(n.into(), "subscriber")
+        ),
+    };
+    let mut what = format!("{who}, QoS {}", s.qos);
+    if let Some(p) = s.payload_bytes {
+        let rate = s
+            .rate_per_publisher
+            .map_or("as fast as possible".into(), |r| {
+                format!("{} msg/s each", si(r))
+            });
+        what += &format!(", {p}-byte payload, {rate}");
+    }
+    writeln!(o, "shardmq-bench {}: {what}", s.scenario)?;
     writeln!(
         o,
         "{:<13}{} (MQTT {}), {}; measured {:.2} s after {:.2} s warmup, drained {:.2} s",
