@@ -11,32 +11,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 /// One waiter, one flag: the reader kicks the writer of its connection.
-#[derive(Default)]
-pub struct Notify {
-    flag: Cell<bool>,
-    waker: RefCell<Option<Waker>>,
-}
-
-impl Notify {
-    pub fn notify(&self) {
-        self.flag.set(true);
-        if let Some(w) = self.waker.borrow_mut().take() {
-            w.wake();
-        }
-    }
-
-    /// Completes once `notify` was called since the last completion.
-    pub async fn notified(&self) {
-        std::future::poll_fn(|cx| {
-            if self.flag.replace(false) {
-                return Poll::Ready(());
-            }
-            *self.waker.borrow_mut() = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await
-    }
-}
+/// The broker's own primitive, shared rather than copied.
+pub use shardmq::shard::Notify;
 
 /// A one-shot broadcast (start, end of run) with any number of waiters.
 /// Waiters hold a slot in a slab and give it back when dropped.

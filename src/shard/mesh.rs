@@ -137,7 +137,7 @@ impl Mesh {
     pub async fn run_data_sender(&self, p: usize, tx: ConnectedSender<Batch>) {
         let peer = self.peer(p);
         loop {
-            peer.data_ready.wait().await;
+            peer.data_ready.notified().await;
             loop {
                 let Some(batch) = peer.data.borrow_mut().pop_front() else {
                     break;
@@ -162,7 +162,7 @@ impl Mesh {
     pub async fn run_control_sender(&self, p: usize, tx: ConnectedSender<Control>) {
         let peer = self.peer(p);
         loop {
-            peer.ctrl_ready.wait().await;
+            peer.ctrl_ready.notified().await;
             loop {
                 let Some(msg) = peer.ctrl.borrow_mut().pop_front() else {
                     break;

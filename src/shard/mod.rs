@@ -16,6 +16,7 @@ mod tasks;
 mod wheel;
 
 pub use hash::{owner_shard, stable_hash};
+pub use notify::Notify;
 pub use runtime::run;
 pub use state::Shard;
 

@@ -4,7 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
 use std::task::{Poll, Waker};
 
-/// `notify` sets the flag and wakes the waiting task; `wait` returns once the
+/// `notify` sets the flag and wakes the waiting task; `notified` returns once the
 /// flag is set and clears it. Notifications before `wait` are not lost.
 #[derive(Default)]
 pub struct Notify {
@@ -20,7 +20,7 @@ impl Notify {
         }
     }
 
-    pub async fn wait(&self) {
+    pub async fn notified(&self) {
         poll_fn(|cx| {
             if self.flag.replace(false) {
                 Poll::Ready(())
