@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The idle-connection tax: broker CPU at a fixed 20 k msg/s fan-in (10
+# publishers x 2,000 msg/s, QoS 0), first alone, then with N idle
+# connections held open by a second shardmq-bench process.
+# usage: scripts/idle_tax.sh [IDLE_CONNECTIONS]   (default 18000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-18000}
+port=18860
+ulimit -n 20000
+cargo build --release -q -p shardmq -p shardmq-bench
+bench=./target/release/shardmq-bench
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+measure() { # label
+    local before after
+    before=$(cpu_ticks "$pid")
+    local out
+    out=$($bench fanin --port $port --cpus 0 --publishers 10 --rate 2000 --qos 0 --payload 24 \
+        --duration 10 -q 2>&1 | grep -E "throughput|latency")
+    after=$(cpu_ticks "$pid")
+    local hz
+    hz=$(getconf CLK_TCK)
+    echo "$1: broker CPU $(( (after - before) * 100 / hz / 10 )) % over ~10 s"
+    echo "$out" | sed 's/^/    /'
+}
+
+taskset -c 1 ./target/release/shardmq --listen 127.0.0.1:$port --shards 1 >/dev/null 2>&1 &
+sleep 1
+pid=$(pgrep -f "shardmq --listen 127.0.0.1:$port")
+measure "no idle connections"
+$bench conn --port $port --cpus 0 -n "$n" --rate 5000 --hold 25 --ping-interval 60 \
+    --source-ips 127.0.0.2-127.0.0.40 -q >/tmp/idle_tax_conn.txt 2>&1 &
+conn_pid=$!
+sleep $(( n / 5000 + 3 ))
+echo "idle connections held: $(ls /proc/$pid/fd | wc -l) broker fds"
+measure "$n idle connections"
+wait $conn_pid || true
+kill -TERM "$pid"; wait 2>/dev/null || true
