@@ -10,6 +10,8 @@
 pub mod filter_trie;
 pub mod retained;
 pub mod route;
+#[cfg(test)]
+mod test_rng;
 pub mod topic;
 
 pub use filter_trie::{FilterTrie, InsertOutcome, RemoveOutcome};

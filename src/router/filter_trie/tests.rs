@@ -267,20 +267,7 @@ fn many_pending_plus_branches_spill_correctly() {
     assert_eq!(matched_filters(&trie, "a/a/a").len(), 3);
 }
 
-/// Deterministic pseudo-random numbers (64-bit LCG, top bits used).
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
-
-const LEVELS: &[&str] = &["a", "b", "", "$s", "ab"];
+use crate::router::test_rng::{Lcg, LEVELS};
 
 fn random_topic(rng: &mut Lcg) -> String {
     let n = 1 + rng.below(4);
