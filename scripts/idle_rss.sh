@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idle-connection memory of shardmq and of Mosquitto, same client, same box.
 # usage: scripts/idle_rss.sh [CONNECTIONS]   (default 15000; < 19,990 fds here)
+# env:   SKIP_MOSQUITTO=1 to measure shardmq only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-15000}
@@ -12,7 +13,7 @@ sleep 1
 pid=$(pgrep -f "shardmq --listen 127.0.0.1:$port")
 echo -n "shardmq (1 shard):  "; python3 scripts/idle_rss.py $port "$n" "$pid" || true
 kill -TERM "$pid"; wait 2>/dev/null || true
-if command -v mosquitto >/dev/null; then
+if [ -z "${SKIP_MOSQUITTO:-}" ] && command -v mosquitto >/dev/null; then
     sleep 2
     mosquitto -p $((port + 1)) >/dev/null 2>&1 &
     sleep 1
