@@ -4,7 +4,9 @@
 # markdown table with the ratio. Loopback only; every run is bounded.
 #
 # usage: scripts/compare.sh [DURATION_SECS]      (default 5)
-# env:   BROKER_CPU (default 1), TOOL_CPU (default 0), PORT (default 18850)
+# env:   BROKER_CPU (default 1), TOOL_CPU (default 0), PORT (default 18850),
+#        WINDOW / QUEUE: set the same QoS 1/2 in-flight window and session
+#        queue bound on both brokers (default: each broker's defaults, 20/1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-5}
@@ -15,11 +17,21 @@ command -v mosquitto >/dev/null || { echo "needs mosquitto: apt-get install mosq
 cargo build --release -q -p shardmq -p shardmq-bench
 bench=./target/release/shardmq-bench
 
+conf=$(mktemp -d)
+trap 'rm -rf "$conf"' EXIT
+: >"$conf/shardmq.toml"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" >"$conf/mosquitto.conf"
+if [ -n "${WINDOW:-}${QUEUE:-}" ]; then
+    printf '[limits]\nmax_inflight = %s\nmax_queued_messages = %s\n' "${WINDOW:-20}" "${QUEUE:-1000}" >"$conf/shardmq.toml"
+    printf 'max_inflight_messages %s\nmax_queued_messages %s\n' "${WINDOW:-20}" "${QUEUE:-1000}" >>"$conf/mosquitto.conf"
+fi
+
 start_broker() { # name
     if [ "$1" = shardmq ]; then
-        taskset -c "$bcpu" ./target/release/shardmq --listen 127.0.0.1:$port --shards 1 >/dev/null 2>&1 &
+        taskset -c "$bcpu" ./target/release/shardmq --listen 127.0.0.1:$port --shards 1 \
+            --config "$conf/shardmq.toml" >/dev/null 2>&1 &
     else
-        taskset -c "$bcpu" mosquitto -p $port >/dev/null 2>&1 &
+        taskset -c "$bcpu" mosquitto -c "$conf/mosquitto.conf" >/dev/null 2>&1 &
     fi
     broker_pid=$!
     sleep 1
@@ -60,6 +72,7 @@ row() { # label scenario args...
     echo "| $label | $s_out | $s_p50 / $s_p99 | $s_lost | $m_out | $m_p50 / $m_p99 | $m_lost | **${ratio}×** |"
 }
 
+echo "Window ${WINDOW:-default}, queue ${QUEUE:-default}."
 echo "| scenario ($dur s, 24 B payload) | shardmq msg/s out | p50 / p99 µs | lost | Mosquitto msg/s out | p50 / p99 µs | lost | ratio |"
 echo "|---|---|---|---|---|---|---|---|"
 row "fanin 10→1 QoS 0" fanin --qos 0
