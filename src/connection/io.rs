@@ -63,9 +63,14 @@ impl Reader {
         max: usize,
         on_frame: &mut impl FnMut(FrameHeader, Bytes) -> Flow,
     ) -> Result<Flow, DecodeError> {
-        let buf = std::mem::take(&mut self.pending);
-        let (used, flow) = frames(&buf, max, on_frame)?;
-        self.keep(&buf[used..]);
+        let (used, flow) = frames(&self.pending, max, on_frame)?;
+        // In place: a large packet arriving over many reads must not be
+        // copied again on every read.
+        if used == self.pending.len() {
+            self.pending = Vec::new();
+        } else if used > 0 {
+            self.pending.drain(..used);
+        }
         Ok(flow)
     }
 
