@@ -8,12 +8,13 @@ use crate::protocol::{MqttStr, QoS};
 use crate::session::{Message, SessionKey};
 use crate::shard::control::send;
 use crate::shard::messages::Control;
-use crate::shard::{stable_hash, Shard};
+use crate::shard::{owner_shard, Shard};
 use std::time::Instant;
 
-/// Shard that stores the retained message of `topic`.
+/// Shard that stores the retained message of `topic`: the same stable hash
+/// that places client IDs.
 pub fn retained_owner(shard: &Shard, topic: &str) -> usize {
-    (stable_hash(topic.as_bytes()) % shard.count as u64) as usize
+    owner_shard(topic.as_bytes(), shard.count)
 }
 
 /// Route a message published by a client of this shard (or its will).
