@@ -8,14 +8,7 @@
 use std::time::Duration;
 
 pub fn now_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes into the timespec we own;
-    // CLOCK_MONOTONIC cannot fail on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    read_clock(libc::CLOCK_MONOTONIC)
 }
 
 /// Time left until the absolute instant `at_ns` (zero if it has passed).
@@ -25,12 +18,18 @@ pub fn until(at_ns: u64) -> Duration {
 
 /// CPU time (user + system) of the whole process so far, in ns.
 pub fn process_cpu_ns() -> u64 {
+    read_clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// One `clock_gettime`, in ns.
+fn read_clock(id: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: as above; the process CPU clock always exists.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    // SAFETY: clock_gettime only writes into the timespec we own; both
+    // clocks used here always exist on Linux, so it cannot fail.
+    unsafe { libc::clock_gettime(id, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
