@@ -15,7 +15,7 @@ use std::task::Context;
 use std::time::Instant;
 use tracing::debug;
 
-/// How long an answer may wait for peer shards (see `shard/interest.rs`).
+/// How long an answer may wait for peer shards (see `shard/acks.rs`).
 const HOLD_MS: u64 = 2_000;
 
 /// An answer held until peer shards applied what the client will rely on;
@@ -177,7 +177,7 @@ impl Conn {
             granted.push((filter, qos));
         }
         let hold = Hold::Suback {
-            seq: self.shard.interest.current(),
+            seq: self.shard.acks.current(),
             deadline_ms: self.shard.elapsed_ms() + HOLD_MS,
             ack: SubAck {
                 packet_id: sub.packet_id,
@@ -196,21 +196,21 @@ impl Conn {
     /// Send a held answer once peers caught up (or the wait timed out);
     /// with a context, register to be woken when acks arrive.
     pub(crate) fn try_release(&mut self, cx: Option<&mut Context<'_>>) -> bool {
-        let interest = &self.shard.interest;
+        let acks = &self.shard.acks;
         let (done, deadline_ms) = match self.blocked.as_deref().expect("held") {
             Hold::Suback {
                 seq, deadline_ms, ..
-            } => (interest.done(*seq), *deadline_ms),
+            } => (acks.done(*seq), *deadline_ms),
             Hold::Retained {
                 peer,
                 seq,
                 deadline_ms,
                 ..
-            } => (interest.done_for(*peer, *seq), *deadline_ms),
+            } => (acks.done_for(*peer, *seq), *deadline_ms),
         };
         if !done && self.shard.elapsed_ms() < deadline_ms {
             if let Some(cx) = cx {
-                interest.wait(cx.waker());
+                acks.wait(cx.waker());
             }
             return false;
         }

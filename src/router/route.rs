@@ -27,7 +27,7 @@ pub fn publish(shard: &Shard, mut msg: Message) -> Option<(usize, u64)> {
         if owner == shard.id {
             store_retained(shard, msg.clone());
         } else {
-            let seq = shard.interest.stamp(std::iter::once(owner));
+            let seq = shard.acks.stamp(std::iter::once(owner));
             send(
                 shard,
                 owner,
@@ -121,7 +121,7 @@ fn broadcast_interest(shard: &Shard, filter: MqttStr, add: bool) {
     if shard.count == 1 {
         return;
     }
-    let seq = shard.interest.stamp(shard.peers());
+    let seq = shard.acks.stamp(shard.peers());
     for p in shard.peers() {
         send(
             shard,

@@ -27,7 +27,7 @@ pub fn handle(shard: &Rc<Shard>, from: usize, msg: Control) {
             }
             send(shard, from, Control::Ack { seq });
         }
-        Control::Ack { seq } => shard.interest.ack(from, seq),
+        Control::Ack { seq } => shard.acks.ack(from, seq),
         Control::RetainSet { msg, seq } => {
             route::store_retained(shard, msg);
             send(shard, from, Control::Ack { seq });

@@ -3,9 +3,9 @@
 //! and its own counters. Shards share nothing mutable per message; they talk
 //! over the mesh.
 
+mod acks;
 pub mod control;
 mod hash;
-mod interest;
 pub mod listener;
 pub mod mesh;
 pub mod messages;

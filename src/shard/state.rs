@@ -1,7 +1,7 @@
 //! Everything one shard owns. A shard is one thread: plain `RefCell`s, and
 //! no borrow is ever held across an `.await`.
 
-use super::interest::InterestSync;
+use super::acks::PeerAcks;
 use super::mesh::Mesh;
 use super::wheel::Wheel;
 use super::{owner_shard, Global};
@@ -25,7 +25,7 @@ pub struct Shard {
     pub sessions: RefCell<Sessions>,
     pub router: RefCell<Router>,
     pub mesh: Mesh,
-    pub interest: InterestSync,
+    pub acks: PeerAcks,
     pub wheel: RefCell<Wheel>,
     pub metrics: ShardMetrics,
     pub hist: RefCell<ShardHistograms>,
@@ -53,7 +53,7 @@ impl Shard {
             sessions: RefCell::default(),
             router: RefCell::default(),
             mesh: Mesh::new(id, count, limit),
-            interest: InterestSync::new(id, count),
+            acks: PeerAcks::new(id, count),
             wheel: RefCell::default(),
             metrics: ShardMetrics::default(),
             hist: RefCell::default(),

@@ -38,7 +38,7 @@ pub async fn tick_loop(shard: Rc<Shard>) {
         glommio::timer::sleep(Duration::from_millis(250)).await;
         let kicked = shard.wheel.borrow_mut().advance(shard.elapsed_ms());
         ShardMetrics::add(&shard.metrics.keepalive_timeouts, kicked as u64);
-        shard.interest.wake_all();
+        shard.acks.wake_all();
         if tick % 4 == 0 {
             expire_sessions(&shard, &mut sweep);
             let report = Report {

@@ -18,7 +18,7 @@ use super::notify::WaitList;
 use std::cell::Cell;
 use std::task::Waker;
 
-pub struct InterestSync {
+pub struct PeerAcks {
     me: usize,
     /// Last sequence number handed out.
     seq: Cell<u64>,
@@ -29,10 +29,10 @@ pub struct InterestSync {
     waiters: WaitList,
 }
 
-impl InterestSync {
+impl PeerAcks {
     pub fn new(me: usize, n: usize) -> Self {
         let cells = || (0..n).map(|_| Cell::new(0)).collect();
-        InterestSync {
+        PeerAcks {
             me,
             seq: Cell::new(0),
             sent: cells(),
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn waits_only_for_what_each_peer_was_sent() {
-        let s = InterestSync::new(0, 3);
+        let s = PeerAcks::new(0, 3);
         let all = s.stamp([1, 2].into_iter()); // interest broadcast
         let retained = s.stamp([1].into_iter()); // retained store on shard 1 only
         let barrier = s.current();
