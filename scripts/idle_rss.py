@@ -5,7 +5,12 @@ per connection. Loopback only; connections are spread over 127.0.0.2.. so one
 address's ephemeral ports are not the limit.
 
 usage: idle_rss.py PORT N BROKER_PID      (run with `ulimit -n` above N)
+env:   SETTLE=seconds to hold the connections idle before measuring (default
+       8: longer than shardmq's default `tuning.park_after` of 5 s plus the
+       1 s wheel, so its idle connections are parked; the same for Mosquitto)
+       IP_BASE=first source address 127.0.0.IP_BASE (default 2; 10,000 each)
 """
+import os
 import socket
 import sys
 import time
@@ -28,16 +33,18 @@ def main():
     port, n, pid = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     time.sleep(0.5)
     base = rss(pid)
+    # Consecutive runs from other source addresses skip the last run's TIME_WAITs.
+    ip_base = int(os.environ.get("IP_BASE", "2"))
     socks = []
     for i in range(n):
         s = socket.socket()
         s.settimeout(10)
-        s.bind((f"127.0.0.{2 + i // 10000}", 0))
+        s.bind((f"127.0.0.{ip_base + i // 10000}", 0))
         s.connect(("127.0.0.1", port))
         s.sendall(connect_packet(f"idle-{i}"))
         socks.append(s)
     ok = sum(1 for s in socks if s.recv(4) == b"\x20\x02\x00\x00")
-    time.sleep(1.5)
+    time.sleep(float(os.environ.get("SETTLE", "8")))
     after = rss(pid)
     print(f"{ok}/{n} connected; broker RSS {base / 1e6:.2f} MB -> {after / 1e6:.2f} MB: "
           f"{(after - base) / n:.0f} B per idle connection")

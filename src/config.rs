@@ -91,6 +91,10 @@ pub struct Tuning {
     pub mesh_outbox_limit: usize,
     /// Kernel send buffer per client socket, bytes (0 = kernel default).
     pub socket_send_buffer: usize,
+    /// Seconds without traffic after which a connection is parked: its task
+    /// and io_uring state are freed and a per-shard epoll set watches the
+    /// socket instead (0 = never park). See docs/architecture.md.
+    pub park_after: f64,
 }
 
 impl Default for Config {
@@ -144,6 +148,7 @@ impl Default for Tuning {
             mesh_control_capacity: 1024,
             mesh_outbox_limit: 65536,
             socket_send_buffer: 0,
+            park_after: 5.0,
         }
     }
 }
@@ -171,6 +176,9 @@ impl Config {
         }
         if l.max_inflight == 0 {
             return Err("limits.max_inflight must be at least 1".into());
+        }
+        if !(self.tuning.park_after >= 0.0 && self.tuning.park_after < 4e6) {
+            return Err("tuning.park_after must be a number of seconds, 0 for never".into());
         }
         if self.tuning.ring_depth < 8 || !self.tuning.ring_depth.is_power_of_two() {
             return Err("tuning.ring_depth must be a power of two, at least 8".into());

@@ -1,6 +1,8 @@
 //! The part of a connection that the rest of the shard may touch: its write
 //! buffer, a way to wake its task, a way to ask it to close, and the
-//! keep-alive clock. The connection task owns the socket itself.
+//! keep-alive and idle clocks. The connection task owns the socket itself;
+//! while the connection is parked (`park.rs`) there is no task, and waking
+//! the handle brings one back.
 
 use crate::protocol::ProtocolVersion;
 use std::cell::{Cell, RefCell};
@@ -57,8 +59,17 @@ pub struct ConnHandle {
     close: Cell<Option<CloseReason>>,
     /// Shard clock (ms, wrapping) at the last packet received.
     pub last_seen_ms: Cell<u32>,
+    /// Shard clock (ms, wrapping) at the last sign of real traffic: a packet
+    /// other than PINGREQ, or a delivery written. Idle connections park.
+    pub last_active_ms: Cell<u32>,
     /// 1.5 × keep-alive in ms; 0 disables the check.
     pub expiry_ms: u32,
+    /// The parking-lot slot while the connection is parked.
+    parked: Cell<Option<u32>>,
+    /// The keep-alive wheel asked the task to park when it is quiescent.
+    park_requested: Cell<bool>,
+    /// Generation of this handle's live entry in the keep-alive wheel.
+    pub wheel_gen: Cell<u32>,
 }
 
 impl ConnHandle {
@@ -70,7 +81,11 @@ impl ConnHandle {
             waker: RefCell::new(None),
             close: Cell::new(None),
             last_seen_ms: Cell::new(now_ms),
+            last_active_ms: Cell::new(now_ms),
             expiry_ms: keep_alive_secs as u32 * 1500,
+            parked: Cell::new(None),
+            park_requested: Cell::new(false),
+            wheel_gen: Cell::new(0),
         }
     }
 
@@ -115,10 +130,43 @@ impl ConnHandle {
         }
     }
 
+    /// Wake the task, or bring a parked connection back to life.
     pub fn wake(&self) {
-        if let Some(w) = self.waker.borrow().as_ref() {
+        if let Some(slot) = self.parked.get() {
+            super::park::wake_parked(slot, self.id);
+        } else if let Some(w) = self.waker.borrow().as_ref() {
             w.wake_by_ref();
         }
+    }
+
+    pub fn parked(&self) -> bool {
+        self.parked.get().is_some()
+    }
+
+    pub(super) fn set_parked(&self, slot: Option<u32>) {
+        self.parked.set(slot);
+        self.park_requested.set(false);
+    }
+
+    /// Ask a live task to park once it has nothing in flight on its socket.
+    pub fn request_park(&self) {
+        if !self.parked() && !self.park_requested.replace(true) {
+            self.wake();
+        }
+    }
+
+    pub fn park_requested(&self) -> bool {
+        self.park_requested.get()
+    }
+
+    /// The task cannot park now (something is in flight).
+    pub fn decline_park(&self) {
+        self.park_requested.set(false);
+    }
+
+    /// Has there been no real traffic for `after_ms` at shard time `now_ms`?
+    pub fn idle_for(&self, after_ms: u32, now_ms: u32) -> bool {
+        after_ms != 0 && now_ms.wrapping_sub(self.last_active_ms.get()) >= after_ms
     }
 
     /// Drop the stored waker (the task is ending) so no cycle keeps it alive.

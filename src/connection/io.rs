@@ -153,6 +153,8 @@ fn frames(
 pub struct Writer {
     buf: OutBuf,
     pos: usize,
+    /// Deliveries were written since the last `take_delivered`.
+    delivered: bool,
 }
 
 impl Writer {
@@ -186,10 +188,15 @@ impl Writer {
         }
     }
 
+    pub fn take_delivered(&mut self) -> bool {
+        std::mem::take(&mut self.delivered)
+    }
+
     fn written(&mut self, hist: &RefCell<ShardHistograms>) {
         if self.buf.stamps.is_empty() {
             return;
         }
+        self.delivered = true;
         let now = Instant::now();
         let mut h = hist.borrow_mut();
         let l = &mut h.publish_to_delivery;

@@ -6,13 +6,17 @@
 //! connect timeout on the accepting shard and either continues locally or
 //! hands the socket to the owner shard ([`serve_handoff`]); [`serve_connected`]
 //! admits the client (`connect.rs`), runs the packet loop (`packets.rs`) and
-//! cleans up (will, session) when it ends.
+//! cleans up (will, session) when it ends. An idle connection parks in
+//! between (`park.rs`): its task ends and a new one takes over on traffic.
 
 mod connect;
 pub use connect::end_session;
 mod handle;
 mod io;
 mod packets;
+mod park;
+
+pub use park::{start as start_parking, ParkingLot};
 
 pub use handle::{CloseReason, ConnHandle, OutBuf};
 
@@ -93,10 +97,25 @@ fn serve_connected(
     }
 }
 
-/// The connected phase: the packet loop, then the clean-up.
+/// Why the packet loop stopped.
+enum Exit {
+    Close(CloseReason),
+    /// Asked to park and nothing is in flight on the socket.
+    Park,
+}
+
+/// The connected phase: the packet loop until the connection parks (the
+/// task ends; another resumes it) or closes (clean-up).
 async fn run(mut conn: Connection) {
-    let reason = poll_fn(|cx| conn.poll_run(cx)).await;
-    conn.st.finish(reason);
+    loop {
+        match poll_fn(|cx| conn.poll_run(cx)).await {
+            Exit::Close(reason) => return conn.st.finish(reason),
+            Exit::Park => match park::park(conn) {
+                Ok(()) => return,
+                Err(back) => conn = back,
+            },
+        }
+    }
 }
 
 /// State the packet handlers work on (everything but the socket).
@@ -112,6 +131,8 @@ pub(crate) struct Conn {
     blocked: Option<Box<Hold>>,
     /// Set by a handler that ends the connection.
     close: Option<CloseReason>,
+    /// A packet other than PINGREQ arrived since the last read.
+    active: bool,
 }
 
 struct Connection {
@@ -132,6 +153,7 @@ impl Connection {
             will: a.will.map(Box::new),
             blocked: None,
             close: None,
+            active: false,
         };
         Connection {
             st,
@@ -141,8 +163,8 @@ impl Connection {
         }
     }
 
-    /// Drive the connection until it must close; returns why.
-    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<CloseReason> {
+    /// Drive the connection until it must close or may park.
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<Exit> {
         let Connection {
             st,
             stream,
@@ -154,18 +176,31 @@ impl Connection {
         let (max_packet, max_out) = (limits.max_packet_size, limits.max_outbound_bytes);
         for _ in 0..READ_BUDGET {
             if let Some(r) = st.close.or(st.handle.close_reason()) {
-                return Poll::Ready(r);
+                return Poll::Ready(Exit::Close(r));
             }
-            if let Poll::Ready(Err(e)) = writer.poll_flush(cx, stream, &st.handle, &st.shard.hist) {
-                debug!(client_id = %st.client_id, error = %e, "write failed");
-                return Poll::Ready(CloseReason::SocketClosed);
+            let flushed = match writer.poll_flush(cx, stream, &st.handle, &st.shard.hist) {
+                Poll::Ready(Err(e)) => {
+                    debug!(client_id = %st.client_id, error = %e, "write failed");
+                    return Poll::Ready(Exit::Close(CloseReason::SocketClosed));
+                }
+                Poll::Ready(Ok(())) => true,
+                Poll::Pending => false,
+            };
+            if writer.take_delivered() {
+                st.handle.last_active_ms.set(st.shard.now_ms());
+            }
+            if st.handle.park_requested() {
+                if flushed && st.blocked.is_none() && !reader.has_pending() {
+                    return Poll::Ready(Exit::Park);
+                }
+                st.handle.decline_park(); // the wheel asks again later
             }
             if st.blocked.is_some() && !st.try_release(Some(cx)) {
                 return Poll::Pending;
             }
             if reader.has_pending() {
                 match reader.drain_pending(max_packet, &mut |h, f| st.on_frame(h, f)) {
-                    Err(e) => return Poll::Ready(st.malformed(e)),
+                    Err(e) => return Poll::Ready(Exit::Close(st.malformed(e))),
                     Ok(Flow::Continue) => {}
                     Ok(_) => continue,
                 }
@@ -177,13 +212,17 @@ impl Connection {
             }
             match reader.poll_read(cx, stream, max_packet, &mut |h, f| st.on_frame(h, f)) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok((false, _))) => return Poll::Ready(CloseReason::SocketClosed),
-                Poll::Ready(Ok((true, _))) => st.handle.last_seen_ms.set(st.shard.now_ms()),
+                Poll::Ready(Ok((false, _))) => {
+                    return Poll::Ready(Exit::Close(CloseReason::SocketClosed))
+                }
+                Poll::Ready(Ok((true, _))) => st.seen(),
                 Poll::Ready(Err(ReadError::Io(e))) => {
                     debug!(client_id = %st.client_id, error = %e, "read failed");
-                    return Poll::Ready(CloseReason::SocketClosed);
+                    return Poll::Ready(Exit::Close(CloseReason::SocketClosed));
                 }
-                Poll::Ready(Err(ReadError::Decode(e))) => return Poll::Ready(st.malformed(e)),
+                Poll::Ready(Err(ReadError::Decode(e))) => {
+                    return Poll::Ready(Exit::Close(st.malformed(e)))
+                }
             }
         }
         // Budget spent: let the other connections of this shard run.
@@ -193,6 +232,16 @@ impl Connection {
 }
 
 impl Conn {
+    /// Bytes arrived: the keep-alive clock restarts, and the idle clock too
+    /// unless they were only PINGREQs.
+    fn seen(&mut self) {
+        let now = self.shard.now_ms();
+        self.handle.last_seen_ms.set(now);
+        if std::mem::take(&mut self.active) {
+            self.handle.last_active_ms.set(now);
+        }
+    }
+
     /// A packet failed to decode: count, log, close.
     fn malformed(&mut self, e: DecodeError) -> CloseReason {
         connect::count_decode_error(&self.shard.metrics, &e);

@@ -42,6 +42,8 @@ pub enum Hold {
 impl Conn {
     /// Handle one whole packet.
     pub(crate) fn on_frame(&mut self, h: FrameHeader, frame: Bytes) -> Flow {
+        const PINGREQ: u8 = 12;
+        self.active |= h.packet_type() != PINGREQ;
         let packet = match decode_packet(frame, &h, self.version) {
             Ok(p) => p,
             Err(e) => {

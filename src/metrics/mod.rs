@@ -45,6 +45,12 @@ counters! {
     connections_total,
     /// Connections currently open and connected (a gauge).
     connections_current,
+    /// Idle connections currently parked (a gauge; see `tuning.park_after`).
+    connections_parked,
+    /// Connections parked (their task and io_uring state freed).
+    parks,
+    /// Parked connections resumed by traffic, a delivery or a kick.
+    unparks,
     /// Connections handed to their owner shard after CONNECT.
     handoffs,
     /// Sockets closed for sending no complete CONNECT in time.

@@ -37,6 +37,14 @@ const SERIES: &[Series] = &[
         None,
     ),
     ("connections_current", "shardmq_connections", "gauge", None),
+    (
+        "connections_parked",
+        "shardmq_connections_parked",
+        "gauge",
+        None,
+    ),
+    ("parks", "shardmq_parks_total", "counter", None),
+    ("unparks", "shardmq_unparks_total", "counter", None),
     ("handoffs", "shardmq_handoffs_total", "counter", None),
     (
         "connect_timeouts",

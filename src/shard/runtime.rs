@@ -202,6 +202,7 @@ async fn shard_main(mut init: ShardInit) {
         init.board.clone(),
     ));
     connect_mesh(&shard, &mut init.ends).await;
+    crate::connection::start_parking(&shard);
     // The fd came from socket2 on the main thread; this executor owns it now.
     let listener = unsafe { TcpListener::from_raw_fd(init.listener) };
     glommio::spawn_local(tasks::accept_loop(shard.clone(), listener)).detach();

@@ -7,6 +7,7 @@ use super::wheel::Wheel;
 use super::{owner_shard, Global};
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::connection::ParkingLot;
 use crate::metrics::{Board, ShardHistograms, ShardMetrics};
 use crate::protocol::MqttStr;
 use crate::router::Router;
@@ -27,6 +28,7 @@ pub struct Shard {
     pub mesh: Mesh,
     pub acks: PeerAcks,
     pub wheel: RefCell<Wheel>,
+    pub parking: RefCell<ParkingLot>,
     pub metrics: ShardMetrics,
     pub hist: RefCell<ShardHistograms>,
     epoch: Instant,
@@ -43,6 +45,7 @@ impl Shard {
         board: Arc<Board>,
     ) -> Shard {
         let limit = cfg.tuning.mesh_outbox_limit;
+        let park_after_ms = (cfg.tuning.park_after * 1000.0).ceil() as u32;
         Shard {
             id,
             count,
@@ -54,7 +57,8 @@ impl Shard {
             router: RefCell::default(),
             mesh: Mesh::new(id, count, limit),
             acks: PeerAcks::new(id, count),
-            wheel: RefCell::default(),
+            wheel: RefCell::new(Wheel::new(park_after_ms)),
+            parking: RefCell::default(),
             metrics: ShardMetrics::default(),
             hist: RefCell::default(),
             epoch: Instant::now(),

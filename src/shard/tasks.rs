@@ -31,15 +31,18 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
 }
 
 /// Four times a second: keep-alive expiry and a nudge to SUBACKs waiting on
-/// peers; once a second: post this shard's numbers to the metrics board.
+/// peers; once a second: post this shard's numbers to the metrics board,
+/// expire sessions, return memory freed by parked connections.
 pub async fn tick_loop(shard: Rc<Shard>) {
     let mut sweep = 0;
+    let mut release = super::memory::Release::default();
     for tick in 0u64.. {
         glommio::timer::sleep(Duration::from_millis(250)).await;
         let kicked = shard.wheel.borrow_mut().advance(shard.elapsed_ms());
         ShardMetrics::add(&shard.metrics.keepalive_timeouts, kicked as u64);
         shard.acks.wake_all();
         if tick % 4 == 0 {
+            release.tick(shard.metrics.parks.get());
             expire_sessions(&shard, &mut sweep);
             let report = Report {
                 counters: shard.metrics.snapshot(),

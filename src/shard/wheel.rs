@@ -1,66 +1,109 @@
-//! One coarse timer wheel per shard for keep-alive: 512 one-second slots of
-//! weak connection handles. A packet only stores the shard clock into its
-//! handle (`last_seen_ms`); the wheel re-checks lazily when a slot comes due
-//! and re-slots live connections. No timer object per connection.
+//! One coarse timer wheel per shard for keep-alive and idle parking: 512
+//! one-second slots of weak connection handles. A packet only stores the
+//! shard clock into its handle (`last_seen_ms`, `last_active_ms`); the wheel
+//! re-checks lazily when a slot comes due and re-slots live connections. No
+//! timer object per connection.
 
 use crate::connection::{CloseReason, ConnHandle};
 use std::rc::{Rc, Weak};
 
 const SLOTS: usize = 512;
 
-pub struct Wheel {
-    slots: Vec<Vec<Weak<ConnHandle>>>,
-    /// Seconds of shard time already processed.
-    cursor: u64,
+/// A handle has one live entry; re-adding it bumps `wheel_gen` and the older
+/// entry is dropped when its slot comes up.
+struct Entry {
+    conn: Weak<ConnHandle>,
+    gen: u32,
 }
 
-impl Default for Wheel {
-    fn default() -> Self {
-        Wheel {
-            slots: (0..SLOTS).map(|_| Vec::new()).collect(),
-            cursor: 0,
-        }
-    }
+pub struct Wheel {
+    slots: Vec<Vec<Entry>>,
+    /// Seconds of shard time already processed.
+    cursor: u64,
+    /// Idle time after which a connection is asked to park (0: never).
+    park_after_ms: u32,
 }
 
 impl Wheel {
-    /// Watch a connection (keep-alive 0 connections are not added).
-    pub fn add(&mut self, conn: &Rc<ConnHandle>) {
-        if conn.expiry_ms == 0 {
-            return;
+    pub fn new(park_after_ms: u32) -> Wheel {
+        Wheel {
+            slots: (0..SLOTS).map(|_| Vec::new()).collect(),
+            cursor: 0,
+            park_after_ms,
         }
-        let due = self.due_second(conn);
-        self.slots[due % SLOTS].push(Rc::downgrade(conn));
     }
 
-    /// Second at which `conn` would expire if it stays silent, rounded up.
-    fn due_second(&self, conn: &ConnHandle) -> usize {
-        // last_seen is a wrapping u32 ms clock; work relative to the cursor.
+    pub fn park_after_ms(&self) -> u32 {
+        self.park_after_ms
+    }
+
+    /// Stop asking connections to park (parking is unavailable).
+    pub fn disable_parking(&mut self) {
+        self.park_after_ms = 0;
+    }
+
+    /// Watch a connection, replacing its previous entry. Called when it
+    /// connects and when it leaves the parking lot (its next idle check may
+    /// be much earlier than its keep-alive entry).
+    pub fn add(&mut self, conn: &Rc<ConnHandle>) {
+        let gen = conn.wheel_gen.get().wrapping_add(1);
+        conn.wheel_gen.set(gen);
+        if let Some(due) = self.due_second(conn) {
+            let conn = Rc::downgrade(conn);
+            self.slots[due % SLOTS].push(Entry { conn, gen });
+        }
+    }
+
+    /// Next second at which `conn` needs a look (keep-alive expiry, or the
+    /// end of its idle time while it is not parked), rounded up; `None` when
+    /// nothing about it is timed.
+    fn due_second(&self, conn: &ConnHandle) -> Option<usize> {
+        let keep_alive =
+            (conn.expiry_ms != 0).then(|| self.left_ms(conn.last_seen_ms.get(), conn.expiry_ms));
+        let park = (self.park_after_ms != 0 && !conn.parked())
+            .then(|| self.left_ms(conn.last_active_ms.get(), self.park_after_ms));
+        let left = match (keep_alive, park) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some((self.cursor + left.div_ceil(1000)).max(self.cursor + 1) as usize)
+    }
+
+    /// Milliseconds from the cursor until `since + span` (0 if past).
+    fn left_ms(&self, since_ms: u32, span_ms: u32) -> u64 {
+        // The handle clocks are wrapping u32 ms; work relative to the cursor.
         let cursor_ms = (self.cursor * 1000) as u32;
-        let since = cursor_ms.wrapping_sub(conn.last_seen_ms.get()) as i32 as i64;
-        let left_ms = (conn.expiry_ms as i64 - since).max(0) as u64;
-        (self.cursor + left_ms.div_ceil(1000)).max(self.cursor + 1) as usize
+        let elapsed = cursor_ms.wrapping_sub(since_ms) as i32 as i64;
+        (span_ms as i64 - elapsed).max(0) as u64
     }
 
-    /// Advance to shard time `now_ms`: expire silent connections (kick them)
-    /// and re-slot the others. Returns how many were kicked.
+    /// Advance to shard time `now_ms`: expire silent connections (kick
+    /// them), ask idle ones to park, re-slot the others. Returns how many
+    /// were kicked.
     pub fn advance(&mut self, now_ms: u64) -> usize {
         let mut kicked = 0;
+        let now = now_ms as u32;
         let target = now_ms / 1000;
         while self.cursor < target {
             self.cursor += 1;
             let slot = std::mem::take(&mut self.slots[self.cursor as usize % SLOTS]);
-            for weak in slot {
-                let Some(conn) = weak.upgrade() else { continue };
-                if conn.close_reason().is_some() {
+            for e in slot {
+                let Some(conn) = e.conn.upgrade() else {
+                    continue;
+                };
+                if conn.wheel_gen.get() != e.gen || conn.close_reason().is_some() {
                     continue;
                 }
-                if conn.expired(now_ms as u32) {
+                if conn.expired(now) {
                     conn.kick(CloseReason::KeepAliveTimeout);
                     kicked += 1;
-                } else {
-                    let due = self.due_second(&conn);
-                    self.slots[due % SLOTS].push(weak);
+                    continue;
+                }
+                if !conn.parked() && conn.idle_for(self.park_after_ms, now) {
+                    conn.request_park();
+                }
+                if let Some(due) = self.due_second(&conn) {
+                    self.slots[due % SLOTS].push(e);
                 }
             }
         }
@@ -79,7 +122,7 @@ mod tests {
 
     #[test]
     fn expires_after_one_and_a_half_keepalives_not_before() {
-        let mut w = Wheel::default();
+        let mut w = Wheel::new(0);
         let c = conn(2, 0); // 3 s
         w.add(&c);
         assert_eq!(w.advance(2_999), 0);
@@ -90,7 +133,7 @@ mod tests {
 
     #[test]
     fn activity_postpones_and_dead_entries_vanish() {
-        let mut w = Wheel::default();
+        let mut w = Wheel::new(0);
         let c = conn(1, 0);
         w.add(&c);
         c.last_seen_ms.set(1_200);
@@ -104,7 +147,7 @@ mod tests {
 
     #[test]
     fn long_keepalives_wrap_the_wheel() {
-        let mut w = Wheel::default();
+        let mut w = Wheel::new(0);
         let c = conn(600, 0); // 900 s > 512 slots
         w.add(&c);
         assert_eq!(w.advance(899_000), 0);

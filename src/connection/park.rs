@@ -1,0 +1,226 @@
+//! Parking idle connections.
+//!
+//! A live connection costs a glommio task plus a glommio stream with an
+//! armed io_uring poll (~1.2 KB together, docs/benchmarks.md); most of a
+//! large broker's connections are idle. After `tuning.park_after` seconds
+//! without traffic (PINGREQs do not count) the keep-alive wheel asks the task
+//! to park: once nothing is in flight on its socket, it keeps only its
+//! handler state (`Conn`) and the socket in this shard's lot, and the shard's
+//! epoll set ([`Poller`]) watches the socket. The task and stream are freed.
+//!
+//! A parked connection comes back as a new task when its socket becomes
+//! readable or closes (a token from the poller thread), or when anything
+//! on the shard wakes its handle: a delivery, a kick (takeover, keep-alive
+//! expiry). Its session, keep-alive and handle stay where they were.
+
+use super::{run, Conn, Connection};
+use crate::metrics::ShardMetrics;
+use crate::shard::poller::Poller;
+use crate::shard::{spawn_guarded, Shard};
+use futures_lite::AsyncReadExt;
+use glommio::net::{TcpStream, UnixStream};
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use tracing::{debug, warn};
+
+/// A parked connection: its handler state and its socket.
+struct Parked {
+    conn: Conn,
+    fd: OwnedFd,
+}
+
+/// This shard's parked connections, by slot.
+#[derive(Default)]
+pub struct ParkingLot {
+    slots: Vec<Option<Parked>>,
+    free: Vec<u32>,
+    poller: Option<Poller>,
+}
+
+impl ParkingLot {
+    fn vacant(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            (self.slots.len() - 1) as u32
+        })
+    }
+
+    /// Take the connection parked under `token`, if it is still there.
+    fn take(&mut self, token: u64) -> Option<Parked> {
+        let (slot, id) = (token as u32, (token >> 32) as u32);
+        let entry = self.slots.get_mut(slot as usize)?;
+        if entry.as_ref()?.conn.handle.id as u32 != id {
+            return None; // stale: that connection left and the slot was reused
+        }
+        let p = entry.take()?;
+        self.free.push(slot);
+        if let Some(poller) = &self.poller {
+            poller.unwatch(p.fd.as_raw_fd());
+        }
+        Some(p)
+    }
+}
+
+/// A token names a slot and (the low half of) its connection's id, so a
+/// token that arrives after the slot changed hands is ignored.
+fn token(slot: u32, conn_id: u64) -> u64 {
+    (conn_id << 32) | slot as u64
+}
+
+/// Tokens of parked connections woken from inside the shard. Thread-local
+/// because a handle is woken without a reference to its shard; a shard is
+/// one thread.
+#[derive(Default)]
+struct Woken {
+    tokens: Vec<u64>,
+    waker: Option<Waker>,
+}
+
+thread_local! {
+    static WOKEN: RefCell<Woken> = RefCell::default();
+}
+
+/// Called by [`super::ConnHandle::wake`] for a parked connection.
+pub(super) fn wake_parked(slot: u32, conn_id: u64) {
+    let waker = WOKEN.with(|w| {
+        let mut w = w.borrow_mut();
+        w.tokens.push(token(slot, conn_id));
+        w.waker.take()
+    });
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
+/// Start this shard's poller and the two tasks that bring connections back.
+/// Without a poller (epoll or thread creation failed) nothing parks.
+pub fn start(shard: &Rc<Shard>) {
+    if shard.wheel.borrow().park_after_ms() == 0 {
+        return;
+    }
+    match Poller::start(shard.id) {
+        Ok((poller, tokens)) => {
+            shard.parking.borrow_mut().poller = Some(poller);
+            let tokens = unsafe { UnixStream::from_raw_fd(tokens.into_raw_fd()) };
+            glommio::spawn_local(ready_loop(shard.clone(), tokens)).detach();
+            glommio::spawn_local(woken_loop(shard.clone())).detach();
+        }
+        Err(e) => {
+            warn!(shard = shard.id, error = %e, "cannot start the idle poller: connections will not park");
+            shard.wheel.borrow_mut().disable_parking();
+        }
+    }
+}
+
+/// Park a quiescent connection; gives it back if it cannot be parked.
+#[allow(clippy::result_large_err)]
+pub(super) fn park(conn: Connection) -> Result<(), Connection> {
+    let shard = conn.st.shard.clone();
+    let mut lot = shard.parking.borrow_mut();
+    // The dup keeps the socket open while glommio's stream (and its armed
+    // poll) goes away.
+    let raw = match lot.poller {
+        Some(_) => unsafe { libc::dup(conn.stream.as_raw_fd()) },
+        None => -1,
+    };
+    if raw < 0 {
+        conn.st.handle.set_parked(None); // withdraws the request
+        return Err(conn);
+    }
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let Connection { st, stream, .. } = conn;
+    drop(stream);
+    let slot = lot.vacant();
+    let watched = lot
+        .poller
+        .as_ref()
+        .unwrap()
+        .watch(fd.as_raw_fd(), token(slot, st.handle.id));
+    if let Err(e) = watched {
+        lot.free.push(slot);
+        debug!(client_id = %st.client_id, error = %e, "cannot watch the socket: not parking");
+        st.handle.set_parked(None);
+        return Err(Connection::resume(st, fd));
+    }
+    st.handle.clear_waker();
+    st.handle.set_parked(Some(slot));
+    lot.slots[slot as usize] = Some(Parked { conn: st, fd });
+    let m = &shard.metrics;
+    ShardMetrics::inc(&m.parks);
+    ShardMetrics::inc(&m.connections_parked);
+    Ok(())
+}
+
+/// Bring the connection parked under `token` back as a running task.
+fn unpark(shard: &Rc<Shard>, token: u64) {
+    let Some(Parked { conn, fd }) = shard.parking.borrow_mut().take(token) else {
+        return;
+    };
+    conn.handle.set_parked(None);
+    // Its next idle check may be much earlier than its keep-alive entry.
+    shard.wheel.borrow_mut().add(&conn.handle);
+    let m = &shard.metrics;
+    ShardMetrics::inc(&m.unparks);
+    ShardMetrics::dec(&m.connections_parked);
+    spawn_guarded(shard, run(Connection::resume(conn, fd)));
+}
+
+/// Tokens of sockets that became readable, from the poller thread.
+async fn ready_loop(shard: Rc<Shard>, mut tokens: UnixStream) {
+    let mut buf = vec![0u8; 8 * 512];
+    let mut have = 0;
+    loop {
+        let n = match tokens.read(&mut buf[have..]).await {
+            Ok(n) if n > 0 => n,
+            other => {
+                warn!(shard = shard.id, result = ?other, "idle poller gone: parked connections wake only from inside the shard");
+                return;
+            }
+        };
+        have += n;
+        let whole = have / 8 * 8;
+        for t in buf[..whole].chunks_exact(8) {
+            unpark(&shard, u64::from_le_bytes(t.try_into().unwrap()));
+        }
+        buf.copy_within(whole..have, 0);
+        have -= whole;
+    }
+}
+
+/// Tokens of parked connections woken by the shard itself.
+async fn woken_loop(shard: Rc<Shard>) {
+    loop {
+        let tokens = poll_fn(|cx| {
+            WOKEN.with(|w| {
+                let mut w = w.borrow_mut();
+                if w.tokens.is_empty() {
+                    w.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                } else {
+                    Poll::Ready(std::mem::take(&mut w.tokens))
+                }
+            })
+        })
+        .await;
+        for t in tokens {
+            unpark(&shard, t);
+        }
+    }
+}
+
+impl Connection {
+    /// A connection back from the lot: a new stream on its socket, nothing
+    /// buffered (it parked with nothing in flight).
+    fn resume(st: Conn, fd: OwnedFd) -> Connection {
+        let stream = unsafe { TcpStream::from_raw_fd(fd.into_raw_fd()) };
+        Connection {
+            st,
+            stream,
+            reader: Default::default(),
+            writer: Default::default(),
+        }
+    }
+}
