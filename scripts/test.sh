@@ -31,3 +31,7 @@ if ! python3 -c 'import paho.mqtt' 2>/dev/null; then
 fi
 
 cargo test --workspace "$@"
+# The black-box suite again with every connection parking as soon as it is
+# idle at a wheel tick: parked connections must behave exactly like live ones.
+echo "black-box tests again with tuning.park_after = 1 ms"
+SHARDMQ_TEST_PARK_AFTER=0.001 cargo test -p shardmq --test '*' "$@"

@@ -143,7 +143,7 @@ impl ConnHandle {
         self.parked.get().is_some()
     }
 
-    pub(super) fn set_parked(&self, slot: Option<u32>) {
+    pub(crate) fn set_parked(&self, slot: Option<u32>) {
         self.parked.set(slot);
         self.park_requested.set(false);
     }

@@ -153,4 +153,46 @@ mod tests {
         assert_eq!(w.advance(899_000), 0);
         assert_eq!(w.advance(901_000), 1);
     }
+
+    #[test]
+    fn idle_connections_are_asked_to_park_pings_do_not_count() {
+        let mut w = Wheel::new(2_000);
+        let c = conn(0, 0); // no keep-alive: only the idle clock
+        w.add(&c);
+        w.advance(1_000);
+        assert!(!c.park_requested());
+        c.last_seen_ms.set(1_500); // a PINGREQ: seen, not active
+        w.advance(2_000);
+        assert!(c.park_requested(), "idle 2 s despite the ping");
+    }
+
+    #[test]
+    fn parked_connections_keep_only_their_keepalive_entry() {
+        let mut w = Wheel::new(1_000);
+        let c = conn(4, 0); // 6 s
+        w.add(&c);
+        w.advance(1_000);
+        assert!(c.park_requested());
+        c.set_parked(Some(0));
+        assert_eq!(w.advance(5_000), 0);
+        assert!(!c.park_requested(), "no new request while parked");
+        assert_eq!(
+            w.advance(6_000),
+            1,
+            "keep-alive still expires a parked connection"
+        );
+    }
+
+    #[test]
+    fn re_adding_replaces_the_old_entry() {
+        let mut w = Wheel::new(0);
+        let c = conn(1, 0);
+        for _ in 0..5 {
+            w.add(&c);
+        }
+        let entries: usize = w.slots.iter().map(Vec::len).sum();
+        assert_eq!(entries, 5);
+        assert_eq!(w.advance(2_000), 1, "kicked once, stale entries dropped");
+        assert_eq!(w.slots.iter().map(Vec::len).sum::<usize>(), 0);
+    }
 }

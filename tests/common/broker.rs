@@ -95,7 +95,9 @@ pub fn line_reader(stdout: impl std::io::Read + Send + 'static) -> Receiver<Stri
 impl Broker {
     /// Starts a broker with this TOML config (see the contract in
     /// `tests/README.md`). Unless given, `log` is `$SHARDMQ_TEST_LOG` or
-    /// "debug" and `limits.connect_timeout` is 0.5 s.
+    /// "debug", `limits.connect_timeout` is 0.5 s and `tuning.park_after`
+    /// is `$SHARDMQ_TEST_PARK_AFTER` (scripts/test.sh runs the suite a second
+    /// time with connections parking whenever they are idle for a moment).
     pub fn start(toml: &str) -> Broker {
         let mut table: toml::Table = toml.parse().expect("test config is not valid TOML");
         if mosquitto_mode() {
@@ -111,6 +113,16 @@ impl Broker {
         limits
             .entry("connect_timeout")
             .or_insert(toml::Value::Float(0.5));
+        if let Ok(v) = std::env::var("SHARDMQ_TEST_PARK_AFTER") {
+            let secs: f64 = v.parse().expect("SHARDMQ_TEST_PARK_AFTER is seconds");
+            table
+                .entry("tuning")
+                .or_insert(toml::Value::Table(Default::default()))
+                .as_table_mut()
+                .expect("[tuning] must be a table")
+                .entry("park_after")
+                .or_insert(toml::Value::Float(secs));
+        }
 
         let dir = TempDir::new("shardmq");
         let config = dir.path().join("shardmq.toml");

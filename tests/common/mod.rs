@@ -7,6 +7,7 @@
 
 pub mod broker;
 pub mod client;
+pub mod metrics;
 pub mod packets;
 pub mod tools;
 
