@@ -3,6 +3,11 @@
 # publishers x 2,000 msg/s, QoS 0), first alone, then with N idle
 # connections held open by a second shardmq-bench process.
 # usage: scripts/idle_tax.sh [IDLE_CONNECTIONS]   (default 18000)
+# env:   PARK_AFTER=seconds, the broker's tuning.park_after (default: its
+#        default, 5 s; 0 keeps every idle connection live). The measurement
+#        starts once the idle connections have been idle longer than that.
+#        PING_INTERVAL=seconds between the idle clients' PINGREQs (default
+#        60); short intervals show what waking parked connections costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-18000}
@@ -26,14 +31,17 @@ measure() { # label
     echo "$out" | sed 's/^/    /'
 }
 
-taskset -c 1 ./target/release/shardmq --listen 127.0.0.1:$port --shards 1 >/dev/null 2>&1 &
+conf=$(mktemp)
+trap 'rm -f "$conf"' EXIT
+if [ -n "${PARK_AFTER:-}" ]; then printf '[tuning]\npark_after = %s\n' "$PARK_AFTER" >"$conf"; fi
+taskset -c 1 ./target/release/shardmq --listen 127.0.0.1:$port --shards 1 --config "$conf" >/dev/null 2>&1 &
 sleep 1
 pid=$(pgrep -f "shardmq --listen 127.0.0.1:$port")
 measure "no idle connections"
-$bench conn --port $port --cpus 0 -n "$n" --rate 5000 --hold 25 --ping-interval 60 \
+$bench conn --port $port --cpus 0 -n "$n" --rate 5000 --hold 30 --ping-interval "${PING_INTERVAL:-60}" \
     --source-ips 127.0.0.2-127.0.0.40 -q >/tmp/idle_tax_conn.txt 2>&1 &
 conn_pid=$!
-sleep $(( n / 5000 + 3 ))
+sleep $(( n / 5000 + 8 ))
 echo "idle connections held: $(ls /proc/$pid/fd | wc -l) broker fds"
 measure "$n idle connections"
 wait $conn_pid || true
