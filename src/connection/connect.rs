@@ -167,6 +167,9 @@ pub fn admit(
 ) -> Result<Admitted, ConnectReturnCode> {
     check_identifier(shard, &mut c)?;
     authenticate(shard, &c)?;
+    // The decoded ID points into the whole CONNECT frame (password, will);
+    // the session keeps it for its lifetime, so keep only the ID's bytes.
+    c.client_id = MqttStr::from(c.client_id.as_str());
     if shard.global.stopping()
         || !shard
             .global
