@@ -117,51 +117,45 @@ mod tests {
     use super::*;
     use std::io::{Read, Write};
     use std::os::unix::net::UnixStream;
+    use std::time::Duration;
+
+    fn started() -> (Poller, UnixStream) {
+        let (poller, theirs) = Poller::start(0).unwrap();
+        (poller, UnixStream::from(theirs))
+    }
+
+    /// The next token, or None if none comes within `within`.
+    fn next_token(tokens: &mut UnixStream, within: Duration) -> Option<u64> {
+        tokens.set_read_timeout(Some(within)).unwrap();
+        let mut t = [0u8; 8];
+        tokens.read_exact(&mut t).ok()?;
+        Some(u64::from_le_bytes(t))
+    }
+
+    const WAIT: Duration = Duration::from_secs(5);
 
     #[test]
     fn a_readable_socket_yields_its_token_once() {
-        let (poller, theirs) = Poller::start(0).unwrap();
-        let mut tokens = UnixStream::from(theirs);
-        tokens
-            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .unwrap();
+        let (poller, mut tokens) = started();
         let (mut a, b) = UnixStream::pair().unwrap();
         poller.watch(b.as_raw_fd(), 0xfeed_0000_0001).unwrap();
         a.write_all(b"x").unwrap();
-        let mut t = [0u8; 8];
-        tokens.read_exact(&mut t).unwrap();
-        assert_eq!(u64::from_le_bytes(t), 0xfeed_0000_0001);
+        assert_eq!(next_token(&mut tokens, WAIT), Some(0xfeed_0000_0001));
         // One-shot: more data brings no second token until watched again.
         a.write_all(b"y").unwrap();
-        tokens
-            .set_read_timeout(Some(std::time::Duration::from_millis(200)))
-            .unwrap();
-        assert!(tokens.read_exact(&mut t).is_err());
+        assert_eq!(next_token(&mut tokens, Duration::from_millis(200)), None);
         poller.unwatch(b.as_raw_fd());
         poller.watch(b.as_raw_fd(), 7).unwrap();
-        tokens
-            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .unwrap();
-        tokens.read_exact(&mut t).unwrap();
-        assert_eq!(
-            u64::from_le_bytes(t),
-            7,
-            "data already there is reported at once"
-        );
+        let t = next_token(&mut tokens, WAIT);
+        assert_eq!(t, Some(7), "data already there is reported at once");
     }
 
     #[test]
     fn a_closed_peer_yields_its_token() {
-        let (poller, theirs) = Poller::start(0).unwrap();
-        let mut tokens = UnixStream::from(theirs);
-        tokens
-            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .unwrap();
+        let (poller, mut tokens) = started();
         let (a, b) = UnixStream::pair().unwrap();
         poller.watch(b.as_raw_fd(), 9).unwrap();
         drop(a);
-        let mut t = [0u8; 8];
-        tokens.read_exact(&mut t).unwrap();
-        assert_eq!(u64::from_le_bytes(t), 9);
+        assert_eq!(next_token(&mut tokens, WAIT), Some(9));
     }
 }
