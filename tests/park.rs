@@ -25,12 +25,6 @@ fn parked(addr: &str, n: usize) {
     wait_for(addr, "shardmq_connections_parked", n as f64);
 }
 
-/// Wait until `parks_total` exceeds what it was (a connection parked again).
-fn parked_again(addr: &str) {
-    let before = value(&scrape(addr), "shardmq_parks_total").unwrap_or(0.0);
-    wait_for(addr, "shardmq_parks_total", before + 1.0);
-}
-
 #[test]
 fn parked_subscribers_get_deliveries_at_every_qos() {
     let Some((b, addr)) = broker("") else { return };
@@ -70,19 +64,28 @@ fn a_parked_publisher_is_read_when_it_sends() {
 }
 
 #[test]
-fn pings_answered_while_parked_and_it_parks_again() {
+fn pings_are_answered_without_waking_and_keep_it_alive() {
     let Some((b, addr)) = broker("") else { return };
-    let mut c = b.connect("pinger", true);
+    let ka = Connect::new("pinger").keepalive(2); // closed after 3 s of silence
+    let mut c = connect_with(b.port, &ka, &connack(false, 0));
     parked(&addr, 1);
-    for _ in 0..2 {
-        c.ping();
-        parked_again(&addr);
+    for _ in 0..4 {
+        c.ping(); // expects the PINGRESP
+        std::thread::sleep(ms(1000));
     }
-    // A PINGREQ is not traffic: the connection went straight back.
-    assert_eq!(
-        value(&scrape(&addr), "shardmq_connections_parked"),
-        Some(1.0)
-    );
+    wait_for(&addr, "shardmq_pings_while_parked_total", 4.0);
+    let text = scrape(&addr);
+    assert_eq!(value(&text, "shardmq_unparks_total"), Some(0.0), "{text}");
+    assert_eq!(value(&text, "shardmq_keepalive_timeouts_total"), Some(0.0));
+    // Two pings in one read, then a PUBLISH behind a ping: both handled.
+    c.send(&[0xC0, 0, 0xC0, 0]);
+    c.expect_packet(&[0xD0, 0]);
+    c.expect_packet(&[0xD0, 0]);
+    c.subscribe("ping/#", 0);
+    std::thread::sleep(ms(1500));
+    c.send(&[&[0xC0, 0][..], &publish("ping/x", b"after", 0, false, 0)].concat());
+    c.expect_packet(&[0xD0, 0]);
+    c.expect_msg("ping/x", b"after", 0);
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod handle;
 mod io;
 mod packets;
 mod park;
+mod parked_io;
 
 pub use park::{start as start_parking, ParkingLot};
 

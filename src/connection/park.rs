@@ -8,11 +8,14 @@
 //! handler state (`Conn`) and the socket in this shard's lot, and the shard's
 //! epoll set ([`Poller`]) watches the socket. The task and stream are freed.
 //!
-//! A parked connection comes back as a new task when its socket becomes
-//! readable or closes (a token from the poller thread), or when anything
+//! A parked connection comes back as a new task when its socket has
+//! something other than PINGREQs to read or closes (a token from the poller
+//! thread; PINGREQs are answered in place, `parked_io.rs`), or when anything
 //! on the shard wakes its handle: a delivery, a kick (takeover, keep-alive
 //! expiry). Its session, keep-alive and handle stay where they were.
 
+use super::io::Reader;
+use super::parked_io::{self, Heard};
 use super::{run, Conn, Connection};
 use crate::metrics::ShardMetrics;
 use crate::shard::poller::Poller;
@@ -48,14 +51,19 @@ impl ParkingLot {
         })
     }
 
+    /// The connection parked under `token`, if it is still there.
+    fn get(&self, token: u64) -> Option<&Parked> {
+        let (slot, id) = (token as u32, (token >> 32) as u32);
+        let p = self.slots.get(slot as usize)?.as_ref()?;
+        // Stale: that connection left and the slot was reused.
+        (p.conn.handle.id as u32 == id).then_some(p)
+    }
+
     /// Take the connection parked under `token`, if it is still there.
     fn take(&mut self, token: u64) -> Option<Parked> {
-        let (slot, id) = (token as u32, (token >> 32) as u32);
-        let entry = self.slots.get_mut(slot as usize)?;
-        if entry.as_ref()?.conn.handle.id as u32 != id {
-            return None; // stale: that connection left and the slot was reused
-        }
-        let p = entry.take()?;
+        self.get(token)?;
+        let slot = token as u32;
+        let p = self.slots[slot as usize].take()?;
         self.free.push(slot);
         if let Some(poller) = &self.poller {
             poller.unwatch(p.fd.as_raw_fd());
@@ -143,7 +151,7 @@ pub(super) fn park(conn: Connection) -> Result<(), Connection> {
         lot.free.push(slot);
         debug!(client_id = %st.client_id, error = %e, "cannot watch the socket: not parking");
         st.handle.set_parked(None);
-        return Err(Connection::resume(st, fd));
+        return Err(Connection::resume(st, fd, Vec::new()));
     }
     st.handle.clear_waker();
     st.handle.set_parked(Some(slot));
@@ -154,18 +162,52 @@ pub(super) fn park(conn: Connection) -> Result<(), Connection> {
     Ok(())
 }
 
-/// Bring the connection parked under `token` back as a running task.
-fn unpark(shard: &Rc<Shard>, token: u64) {
+/// The poller says the socket parked under `token` is readable: answer
+/// PINGREQs in place, bring the connection back for anything else.
+fn on_readable(shard: &Rc<Shard>, token: u64) {
+    let lot = shard.parking.borrow();
+    let Some(p) = lot.get(token) else { return };
+    let (heard, unsent) = parked_io::listen(p.fd.as_raw_fd());
+    let rearm = |lot: &ParkingLot| {
+        let poller = lot
+            .poller
+            .as_ref()
+            .expect("a parked connection has a poller");
+        poller.rearm(p.fd.as_raw_fd(), token).is_ok()
+    };
+    let pending = match heard {
+        Heard::Pings(n) => {
+            p.conn.handle.last_seen_ms.set(shard.now_ms()); // keep-alive, not activity
+            ShardMetrics::add(&shard.metrics.pings_while_parked, n as u64);
+            if unsent.is_empty() && rearm(&lot) {
+                return;
+            }
+            Vec::new()
+        }
+        Heard::Nothing if rearm(&lot) => return,
+        Heard::Nothing => Vec::new(),
+        Heard::Wake(bytes) => bytes,
+    };
+    drop(lot);
+    unpark(shard, token, pending, unsent);
+}
+
+/// Bring the connection parked under `token` back as a running task, with
+/// input already read from its socket and output still to write.
+fn unpark(shard: &Rc<Shard>, token: u64, pending: Vec<u8>, unsent: Vec<u8>) {
     let Some(Parked { conn, fd }) = shard.parking.borrow_mut().take(token) else {
         return;
     };
     conn.handle.set_parked(None);
+    if !unsent.is_empty() {
+        conn.handle.write(|o| o.bytes.extend_from_slice(&unsent));
+    }
     // Its next idle check may be much earlier than its keep-alive entry.
     shard.wheel.borrow_mut().add(&conn.handle);
     let m = &shard.metrics;
     ShardMetrics::inc(&m.unparks);
     ShardMetrics::dec(&m.connections_parked);
-    spawn_guarded(shard, run(Connection::resume(conn, fd)));
+    spawn_guarded(shard, run(Connection::resume(conn, fd, pending)));
 }
 
 /// Tokens of sockets that became readable, from the poller thread.
@@ -183,7 +225,7 @@ async fn ready_loop(shard: Rc<Shard>, mut tokens: UnixStream) {
         have += n;
         let whole = have / 8 * 8;
         for t in buf[..whole].chunks_exact(8) {
-            unpark(&shard, u64::from_le_bytes(t.try_into().unwrap()));
+            on_readable(&shard, u64::from_le_bytes(t.try_into().unwrap()));
         }
         buf.copy_within(whole..have, 0);
         have -= whole;
@@ -206,20 +248,20 @@ async fn woken_loop(shard: Rc<Shard>) {
         })
         .await;
         for t in tokens {
-            unpark(&shard, t);
+            unpark(&shard, t, Vec::new(), Vec::new());
         }
     }
 }
 
 impl Connection {
-    /// A connection back from the lot: a new stream on its socket, nothing
-    /// buffered (it parked with nothing in flight).
-    fn resume(st: Conn, fd: OwnedFd) -> Connection {
+    /// A connection back from the lot: a new stream on its socket, and the
+    /// bytes read while it was parked (it parked with nothing in flight).
+    fn resume(st: Conn, fd: OwnedFd, pending: Vec<u8>) -> Connection {
         let stream = unsafe { TcpStream::from_raw_fd(fd.into_raw_fd()) };
         Connection {
             st,
             stream,
-            reader: Default::default(),
+            reader: Reader::with_pending(pending),
             writer: Default::default(),
         }
     }

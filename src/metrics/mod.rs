@@ -51,6 +51,8 @@ counters! {
     parks,
     /// Parked connections resumed by traffic, a delivery or a kick.
     unparks,
+    /// PINGREQs answered for parked connections without resuming them.
+    pings_while_parked,
     /// Connections handed to their owner shard after CONNECT.
     handoffs,
     /// Sockets closed for sending no complete CONNECT in time.

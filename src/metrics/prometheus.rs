@@ -45,6 +45,12 @@ const SERIES: &[Series] = &[
     ),
     ("parks", "shardmq_parks_total", "counter", None),
     ("unparks", "shardmq_unparks_total", "counter", None),
+    (
+        "pings_while_parked",
+        "shardmq_pings_while_parked_total",
+        "counter",
+        None,
+    ),
     ("handoffs", "shardmq_handoffs_total", "counter", None),
     (
         "connect_timeouts",

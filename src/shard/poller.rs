@@ -39,13 +39,21 @@ impl Poller {
     }
 
     /// Watch `fd` until it is readable or closed, once (one-shot: a socket
-    /// yields one token per `watch`).
+    /// yields one token per `watch` or `rearm`).
     pub fn watch(&self, fd: RawFd, token: u64) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_ADD, fd, token)
+    }
+
+    /// Watch a watched `fd` again after its token came.
+    pub fn rearm(&self, fd: RawFd, token: u64) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_MOD, fd, token)
+    }
+
+    fn ctl(&self, op: i32, fd: RawFd, token: u64) -> io::Result<()> {
         let mut ev = libc::epoll_event {
             events: (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32,
             u64: token,
         };
-        let op = libc::EPOLL_CTL_ADD;
         cvt(unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut ev) }).map(drop)
     }
 
