@@ -6,8 +6,9 @@ address's ephemeral ports are not the limit.
 
 usage: idle_rss.py PORT N BROKER_PID      (run with `ulimit -n` above N)
 env:   SETTLE=seconds to hold the connections idle before measuring (default
-       8: longer than shardmq's default `tuning.park_after` of 5 s plus the
-       1 s wheel, so its idle connections are parked; the same for Mosquitto)
+       30: shardmq parks a connection after `tuning.park_after` (5 s) idle,
+       at most 1,024 a second, so 19,000 are all parked after ~25 s; the
+       same wait for Mosquitto)
        IP_BASE=first source address 127.0.0.IP_BASE (default 2; 10,000 each)
 """
 import os
@@ -44,7 +45,7 @@ def main():
         s.sendall(connect_packet(f"idle-{i}"))
         socks.append(s)
     ok = sum(1 for s in socks if s.recv(4) == b"\x20\x02\x00\x00")
-    time.sleep(float(os.environ.get("SETTLE", "8")))
+    time.sleep(float(os.environ.get("SETTLE", "30")))
     after = rss(pid)
     print(f"{ok}/{n} connected; broker RSS {base / 1e6:.2f} MB -> {after / 1e6:.2f} MB: "
           f"{(after - base) / n:.0f} B per idle connection")

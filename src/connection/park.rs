@@ -16,7 +16,7 @@
 
 use super::io::Reader;
 use super::parked_io::{self, Heard};
-use super::{run, Conn, Connection};
+use super::{run, CloseReason, Conn, Connection};
 use crate::metrics::ShardMetrics;
 use crate::shard::poller::Poller;
 use crate::shard::{spawn_guarded, Shard};
@@ -187,9 +187,32 @@ fn on_readable(shard: &Rc<Shard>, token: u64) {
         Heard::Nothing if rearm(&lot) => return,
         Heard::Nothing => Vec::new(),
         Heard::Wake(bytes) => bytes,
+        Heard::Closed => {
+            drop(lot);
+            return close_parked(shard, token);
+        }
     };
     drop(lot);
     unpark(shard, token, pending, unsent);
+}
+
+/// The client went away while parked: end the connection where it lies,
+/// without a task or a stream (a disconnect storm of parked clients would
+/// otherwise rebuild thousands of streams just to read end-of-stream).
+fn close_parked(shard: &Rc<Shard>, token: u64) {
+    let Some(Parked { mut conn, fd }) = shard.parking.borrow_mut().take(token) else {
+        return;
+    };
+    conn.handle.set_parked(None);
+    left_lot(shard);
+    drop(fd);
+    conn.finish(CloseReason::SocketClosed);
+}
+
+fn left_lot(shard: &Shard) {
+    let m = &shard.metrics;
+    ShardMetrics::inc(&m.unparks);
+    ShardMetrics::dec(&m.connections_parked);
 }
 
 /// Bring the connection parked under `token` back as a running task, with
@@ -204,9 +227,7 @@ fn unpark(shard: &Rc<Shard>, token: u64, pending: Vec<u8>, unsent: Vec<u8>) {
     }
     // Its next idle check may be much earlier than its keep-alive entry.
     shard.wheel.borrow_mut().add(&conn.handle);
-    let m = &shard.metrics;
-    ShardMetrics::inc(&m.unparks);
-    ShardMetrics::dec(&m.connections_parked);
+    left_lot(shard);
     spawn_guarded(shard, run(Connection::resume(conn, fd, pending)));
 }
 

@@ -18,10 +18,11 @@ pub enum Heard {
     Pings(usize),
     /// Nothing after all (a spurious wake-up).
     Nothing,
-    /// Anything else: these bytes (already read; the connection must
-    /// handle them first), or none for end of stream or an error, which
-    /// the connection's own read will see.
+    /// Anything else: these bytes, already read; the connection must handle
+    /// them first.
     Wake(Vec<u8>),
+    /// End of stream, or the socket failed.
+    Closed,
 }
 
 /// Read what is there without blocking; answer it if it is only PINGREQs.
@@ -36,11 +37,14 @@ pub fn listen(fd: RawFd) -> (Heard, Vec<u8>) {
             std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted => {
                 (Heard::Nothing, Vec::new())
             }
-            _ => (Heard::Wake(Vec::new()), Vec::new()),
+            _ => (Heard::Closed, Vec::new()),
         };
     }
     let got = &buf[..n as usize];
-    if got.is_empty() || got.len() % 2 != 0 || got.chunks(2).any(|p| p != PINGREQ) {
+    if got.is_empty() {
+        return (Heard::Closed, Vec::new());
+    }
+    if got.len() % 2 != 0 || got.chunks(2).any(|p| p != PINGREQ) {
         return (Heard::Wake(got.to_vec()), Vec::new());
     }
     let pings = got.len() / 2;
@@ -98,6 +102,6 @@ mod tests {
         let (client, server) = pair();
         assert_eq!(listen(server.as_raw_fd()).0, Heard::Nothing);
         drop(client);
-        assert_eq!(listen(server.as_raw_fd()).0, Heard::Wake(vec![]));
+        assert_eq!(listen(server.as_raw_fd()).0, Heard::Closed);
     }
 }

@@ -49,7 +49,7 @@ counters! {
     connections_parked,
     /// Connections parked (their task and io_uring state freed).
     parks,
-    /// Parked connections resumed by traffic, a delivery or a kick.
+    /// Connections that left the parking lot (resumed, or closed by the client while parked).
     unparks,
     /// PINGREQs answered for parked connections without resuming them.
     pings_while_parked,
