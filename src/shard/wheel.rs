@@ -107,12 +107,11 @@ impl Wheel {
                     kicked += 1;
                     continue;
                 }
-                if !conn.parked() && conn.idle_for(self.park_after_ms, now) {
-                    if parks < PARK_BUDGET {
-                        parks += 1;
-                        conn.request_park();
-                    }
-                    // Over budget: due again next second (`due_second`).
+                // Over budget: due again next second (`due_second`).
+                let idle = !conn.parked() && conn.idle_for(self.park_after_ms, now);
+                if idle && parks < PARK_BUDGET {
+                    parks += 1;
+                    conn.request_park();
                 }
                 if let Some(due) = self.due_second(&conn) {
                     self.slots[due % SLOTS].push(e);
