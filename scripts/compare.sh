@@ -4,12 +4,16 @@
 # markdown table with the ratio. Loopback only; every run is bounded.
 #
 # usage: scripts/compare.sh [DURATION_SECS]      (default 5)
-# env:   BROKER_CPU (default 1), TOOL_CPU (default 0), PORT (default 18850),
+# env:   PAYLOAD bytes (default 16, the tool's minimum), REPEAT runs per
+#        cell (default 3; the table shows the median run and the min–max of
+#        msg/s), BROKER_CPU (default 1), TOOL_CPU (default 0), PORT (default 18850),
 #        WINDOW / QUEUE: set the same QoS 1/2 in-flight window and session
 #        queue bound on both brokers (default: each broker's defaults, 20/1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-5}
+payload=${PAYLOAD:-16}
+repeat=${REPEAT:-3}
 bcpu=${BROKER_CPU:-1}
 tcpu=${TOOL_CPU:-0}
 port=${PORT:-18850}
@@ -49,7 +53,7 @@ run() { # broker scenario args...
     shift
     start_broker "$b"
     local json
-    json=$("$bench" "$@" --port $port --cpus "$tcpu" --payload 24 --duration "$dur" -q --json 2>/dev/null | tail -1) || true
+    json=$("$bench" "$@" --port $port --cpus "$tcpu" --payload "$payload" --duration "$dur" -q --json 2>/dev/null | tail -1) || true
     stop_broker
     python3 -c '
 import json, sys
@@ -62,18 +66,45 @@ except Exception:
 ' "$json"
 }
 
+# REPEAT runs of one cell; prints "median_out min_out max_out p50 p99 lost"
+# (latency and loss of the median run).
+runs() { # broker scenario args...
+    local i results=()
+    for ((i = 0; i < repeat; i++)); do
+        results+=("$(run "$@")")
+    done
+    python3 -c '
+import sys
+rs = sorted((float(r.split()[0]),) + tuple(r.split()[1:]) for r in sys.argv[1:])
+out, p50, p99, lost = rs[len(rs) // 2]
+print("%.0f %.0f %.0f %s %s %s" % (out, rs[0][0], rs[-1][0], p50, p99, lost))
+' "${results[@]}"
+}
+
+# "3.23 M (3.10–3.30 M)": the median and, over several runs, the range.
+rate() { # median min max
+    python3 -c '
+import sys
+def f(v):
+    v = float(v)
+    return "%.2f M" % (v / 1e6) if v >= 1e6 else "%.1f k" % (v / 1e3) if v >= 1e3 else "%.0f" % v
+med, lo, hi = sys.argv[1:4]
+print(f(med) if int(sys.argv[4]) < 2 else "%s (%s–%s)" % (f(med), f(lo), f(hi)))
+' "$1" "$2" "$3" "$repeat"
+}
+
 row() { # label scenario args...
     local label=$1
     shift
-    read -r s_out s_p50 s_p99 s_lost < <(run shardmq "$@")
-    read -r m_out m_p50 m_p99 m_lost < <(run mosquitto "$@")
+    read -r s_out s_lo s_hi s_p50 s_p99 s_lost < <(runs shardmq "$@")
+    read -r m_out m_lo m_hi m_p50 m_p99 m_lost < <(runs mosquitto "$@")
     local ratio
     ratio=$(python3 -c "print(f'{$s_out / max($m_out, 1):.2f}')")
-    echo "| $label | $s_out | $s_p50 / $s_p99 | $s_lost | $m_out | $m_p50 / $m_p99 | $m_lost | **${ratio}×** |"
+    echo "| $label | $(rate "$s_out" "$s_lo" "$s_hi") | $s_p50 / $s_p99 | $s_lost | $(rate "$m_out" "$m_lo" "$m_hi") | $m_p50 / $m_p99 | $m_lost | **${ratio}×** |"
 }
 
-echo "Window ${WINDOW:-default}, queue ${QUEUE:-default}."
-echo "| scenario ($dur s, 24 B payload) | shardmq msg/s out | p50 / p99 µs | lost | Mosquitto msg/s out | p50 / p99 µs | lost | ratio |"
+echo "Window ${WINDOW:-default}, queue ${QUEUE:-default}; median of $repeat run(s), range in brackets."
+echo "| scenario ($dur s, $payload B payload) | shardmq msg/s out | p50 / p99 µs | lost | Mosquitto msg/s out | p50 / p99 µs | lost | ratio |"
 echo "|---|---|---|---|---|---|---|---|"
 row "fanin 10→1 QoS 0" fanin --qos 0
 row "fanin 10→1 QoS 1" fanin --qos 1

@@ -114,7 +114,7 @@ pub struct Timing {
 /// What publishers send.
 #[derive(Args, Debug, Clone)]
 pub struct Publishing {
-    /// Payload size in bytes (at least 24: timestamp, publisher id, sequence).
+    /// Payload size in bytes (at least 16: timestamp, publisher id, sequence).
     #[arg(long, value_name = "BYTES", default_value_t = 64)]
     pub payload: usize,
     /// Messages per second per publisher [default: as fast as possible].

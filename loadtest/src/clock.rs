@@ -11,6 +11,14 @@ pub fn now_ns() -> u64 {
     read_clock(libc::CLOCK_MONOTONIC)
 }
 
+static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// When this process started (its first call, made first thing in `main`):
+/// no message of this run can have been sent before it.
+pub fn process_start_ns() -> u64 {
+    *START.get_or_init(now_ns)
+}
+
 /// Time left until the absolute instant `at_ns` (zero if it has passed).
 pub fn until(at_ns: u64) -> Duration {
     Duration::from_nanos(at_ns.saturating_sub(now_ns()))

@@ -68,7 +68,7 @@ pub struct Config {
     pub quiet: bool,
     pub run_tag: String,
     /// Carried in every payload (see `payload`).
-    pub run_id: u16,
+    pub run_id: u8,
     pub start_index: u32,
     /// Connections opened per second, all threads together.
     pub conn_rate: f64,

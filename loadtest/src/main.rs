@@ -24,6 +24,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
+    clock::process_start_ns(); // the epoch that screens out older runs' messages
     let cli = cli::Cli::parse();
     let cfg = match config::Config::from_cli(cli.cmd) {
         Ok(c) => c,

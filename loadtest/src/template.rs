@@ -85,9 +85,9 @@ pub fn filter_for(topic_tpl: &str) -> Option<String> {
     Some(out.join("/"))
 }
 
-/// The payload's 16-bit run id: the low bits of the `%r` tag.
-pub fn run_id(tag: &str) -> u16 {
-    u32::from_str_radix(tag, 16).map_or(0, |v| v as u16)
+/// The payload's 8-bit run id: the low bits of the `%r` tag.
+pub fn run_id(tag: &str) -> u8 {
+    u32::from_str_radix(tag, 16).map_or(0, |v| v as u8)
 }
 
 /// A short random tag for `%r`: the std hasher is seeded from the OS.
@@ -147,6 +147,6 @@ mod tests {
         let t = run_tag();
         assert_eq!(t.len(), 6);
         assert!(t.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(run_id("abc123"), 0xc123);
+        assert_eq!(run_id("abc123"), 0x23);
     }
 }

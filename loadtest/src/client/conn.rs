@@ -5,10 +5,10 @@ use super::inflight::{AckAction, Inflight};
 use super::readbuf::ReadBuf;
 use super::writer::{self, Publisher};
 use super::{Outcome, Role, Spec};
-use crate::clock::now_ns;
+use crate::clock::{now_ns, process_start_ns};
 use crate::config::Kind;
 use crate::net::Half;
-use crate::payload::read_header;
+use crate::payload::read_ours;
 use crate::runtime::ThreadCtx;
 use crate::stats::seq::{Seen, SeqTracker};
 use crate::sync::Notify;
@@ -39,12 +39,12 @@ pub struct SubResult {
 /// earlier run is another sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct PairKey {
-    run: u16,
+    run: u8,
     pub_id: u32,
 }
 
 impl PairKey {
-    fn new(run: u16, pub_id: u32) -> PairKey {
+    fn new(run: u8, pub_id: u32) -> PairKey {
         PairKey { run, pub_id }
     }
 }
@@ -223,8 +223,8 @@ impl<'a> Conn<'a> {
         // A `sub` process takes any run (its publishers are elsewhere);
         // the combined scenarios only their own.
         let any_run = self.ctx.cfg.kind == Kind::Sub;
-        let Some(h) = read_header(&p.payload).filter(|h| any_run || h.run == self.ctx.cfg.run_id)
-        else {
+        let run = (!any_run).then_some(self.ctx.cfg.run_id);
+        let Some(h) = read_ours(&p.payload, now, run, process_start_ns()) else {
             st.counts.foreign += 1;
             return;
         };
@@ -232,7 +232,7 @@ impl<'a> Conn<'a> {
         st.interval.saturating_record(latency_us);
         live.delivered.fetch_add(1, Relaxed);
         let pair = pairs.entry(PairKey::new(h.run, h.pub_id)).or_default();
-        let seen = pair.seq.observe(h.seq);
+        let seen = pair.seq.observe(pair.seq.extend(h.seq));
         let Some(ph) = self.ctx.phases() else {
             return;
         };

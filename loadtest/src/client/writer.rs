@@ -120,7 +120,7 @@ impl Publisher {
             let h = Header {
                 run: c.ctx.cfg.run_id,
                 pub_id: self.pub_id,
-                seq: self.seq,
+                seq: self.seq as u32, // widened again by the receiver
                 ts_ns: ts,
             };
             write_header(&mut self.payload, &h);

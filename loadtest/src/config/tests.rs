@@ -41,8 +41,8 @@ fn defaults_of_fanout_and_p2p() {
 
 #[test]
 fn small_payload_is_refused() {
-    assert!(err("fanin --payload 10").contains("24-byte header"));
-    assert_eq!(cfg("fanin --payload 24").unwrap().load.payload, 24);
+    assert!(err("fanin --payload 15").contains("16-byte header"));
+    assert_eq!(cfg("fanin --payload 16").unwrap().load.payload, 16);
 }
 
 #[test]

@@ -4,6 +4,10 @@
 //! In-order delivery is the fast path (one compare). Gaps below the highest
 //! sequence seen are kept as ranges, so a late message can be told from a
 //! duplicate: late fills part of a gap, a duplicate hits no gap.
+//!
+//! The wire carries only the low 32 bits of a sequence number
+//! ([`crate::payload`]); [`SeqTracker::extend`] widens them back, so the
+//! accounting itself is in 64 bits and a publisher may outrun 2^32.
 
 use std::collections::VecDeque;
 
@@ -35,6 +39,19 @@ pub struct SeqTracker {
 }
 
 impl SeqTracker {
+    /// The 64-bit sequence number whose low 32 bits are `low`: the one
+    /// nearest the highest seen so far (the first one is taken as is).
+    /// Right unless two deliveries of one publisher are 2^31 or more apart.
+    pub fn extend(&self, low: u32) -> u64 {
+        let Some((_, hi)) = self.range else {
+            return u64::from(low);
+        };
+        let delta = low.wrapping_sub(hi as u32) as i32;
+        // Below 0 does not exist: then it is that far ahead instead.
+        hi.checked_add_signed(i64::from(delta))
+            .unwrap_or(hi + u64::from(delta as u32))
+    }
+
     pub fn observe(&mut self, seq: u64) -> Seen {
         let Some((lo, hi)) = self.range else {
             self.range = Some((seq, seq));
@@ -166,6 +183,41 @@ mod tests {
         assert_eq!(t.missing(), 6); // 2..=4 and 6..=8
         assert_eq!(t.gaps, VecDeque::from(vec![(2, 4), (6, 8)]));
         assert_eq!(t.observe(5), Duplicate);
+    }
+
+    #[test]
+    fn extend_follows_the_32_bit_wrap() {
+        let mut t = SeqTracker::default();
+        let start = u64::from(u32::MAX) - 2;
+        for s in start..start + 6 {
+            let wide = t.extend(s as u32);
+            assert_eq!(wide, s);
+            assert_eq!(t.observe(wide), New);
+        }
+        // Late and repeated messages from before the wrap stay there.
+        assert_eq!(t.extend(u32::MAX), u64::from(u32::MAX));
+        assert_eq!(t.observe(t.extend(u32::MAX)), Duplicate);
+        // A gap across the wrap, filled late.
+        let hi = start + 5;
+        assert_eq!(t.observe(t.extend((hi + 10) as u32)), New);
+        assert_eq!(t.missing(), 9);
+        assert_eq!(t.observe(t.extend((hi + 3) as u32)), OutOfOrder);
+        assert_eq!(t.missing(), 8);
+    }
+
+    #[test]
+    fn extend_never_goes_below_zero() {
+        let mut t = SeqTracker::default();
+        assert_eq!(t.extend(5), 5);
+        t.observe(5);
+        assert_eq!(t.extend(2), 2);
+        // Taken as behind by 7 it would be negative: it is ahead instead.
+        assert_eq!(t.extend(u32::MAX - 1), u64::from(u32::MAX - 1));
+        // Far past the first wrap, the same low bits mean the nearest.
+        let mut t = SeqTracker::default();
+        t.observe(5 << 32);
+        assert_eq!(t.extend(u32::MAX), (5 << 32) - 1);
+        assert_eq!(t.extend(1), (5 << 32) + 1);
     }
 
     #[test]
