@@ -1,7 +1,7 @@
 //! Handling the packets of a connected client (§3.3–§3.14).
 
 use super::handle::CloseReason;
-use super::io::Flow;
+use super::io::{self, Flow};
 use super::Conn;
 use crate::metrics::ShardMetrics;
 use crate::protocol::{
@@ -12,7 +12,6 @@ use crate::router::route;
 use crate::session::{Message, Session};
 use bytes::Bytes;
 use std::task::Context;
-use std::time::Instant;
 use tracing::debug;
 
 /// How long an answer may wait for peer shards (see `shard/acks.rs`).
@@ -135,7 +134,7 @@ impl Conn {
             payload: p.payload,
             qos: p.qos,
             retain: p.retain,
-            published_at: Instant::now(),
+            published_at: io::received_at(),
         };
         let stored_elsewhere = if fresh {
             route::publish(&self.shard, msg)

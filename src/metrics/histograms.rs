@@ -25,9 +25,14 @@ impl Default for Latency {
 
 impl Latency {
     pub fn record(&mut self, d: Duration) {
+        self.record_n(d, 1);
+    }
+
+    /// Record `n` events of the same latency.
+    pub fn record_n(&mut self, d: Duration, n: u64) {
         let us = (d.as_micros() as u64).clamp(1, MAX_US);
-        self.hdr.saturating_record(us);
-        self.sum_us += us;
+        self.hdr.saturating_record_n(us, n);
+        self.sum_us += us * n;
     }
 
     pub fn merge(&mut self, other: &Latency) {
@@ -82,6 +87,12 @@ mod tests {
         assert_eq!(l.count(), 3);
         assert_eq!(l.sum_us, 100 + 1 + MAX_US);
         assert_eq!(l.hdr.value_at_quantile(0.5), 100);
+        let mut c = Latency::default();
+        c.record_n(Duration::from_micros(40), 3);
+        c.record(Duration::from_micros(40));
+        assert_eq!(c.count(), 4);
+        assert_eq!(c.sum_us, 160);
+        assert_eq!(c.hdr.count_at(40), 4);
         assert!(a
             .all()
             .iter()

@@ -68,6 +68,10 @@ impl Router {
     pub fn match_remote(&mut self, topic: &str) -> Vec<u16> {
         let mut s = std::mem::take(&mut self.shards);
         s.clear();
+        if self.remote.is_empty() {
+            // One shard, or no peer subscribes to anything: skip the walk.
+            return s;
+        }
         self.remote.for_each_match(topic, |k, _| s.push(*k));
         s.sort_unstable();
         s.dedup();

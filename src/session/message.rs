@@ -14,7 +14,9 @@ pub struct Message {
     pub qos: QoS,
     /// Set only on retained messages sent because of a new subscription.
     pub retain: bool,
-    /// When the broker decoded the PUBLISH: the start of the
-    /// publish-to-delivery and cross-shard hop latencies.
+    /// When the PUBLISH arrived: the time of the socket read that brought
+    /// it, shared by every PUBLISH of that read (see
+    /// `connection::io::received_at`). The start of the publish-to-delivery
+    /// and cross-shard hop latencies.
     pub published_at: Instant,
 }
