@@ -22,7 +22,7 @@ measure() { # label
     local before after
     before=$(cpu_ticks "$pid")
     local out
-    out=$($bench fanin --port $port --cpus 0 --publishers 10 --rate 2000 --qos 0 --payload 24 \
+    out=$($bench fanin --port $port --cpus 0 --publishers 10 --rate 2000 --qos 0 --payload 16 \
         --duration 10 -q 2>&1 | grep -E "throughput|latency")
     after=$(cpu_ticks "$pid")
     local hz
