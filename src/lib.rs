@@ -5,16 +5,18 @@
 //! - [`protocol`]: the MQTT codec (framing, decode, encode, validation with
 //!   the normative statement each rule comes from).
 //! - [`shard`]: one pinned glommio executor per core; listeners, the mesh of
-//!   channels between shards, connection hand-off, keep-alive wheel, start-up
-//!   and shutdown.
+//!   channels between shards, connection hand-off, the keep-alive and idle
+//!   wheel, the epoll poller for parked connections, start-up and shutdown.
 //! - [`connection`]: one client connection: CONNECT handling, the packet loop,
-//!   reading through the shard's scratch buffer, writing its queue.
+//!   reading through the shard's scratch buffer, writing its queue, parking
+//!   when idle.
 //! - [`session`]: what the broker keeps per client ID: subscriptions, the
 //!   in-flight window, the bounded offline queue, inbound QoS 2 state.
 //! - [`router`]: topic matching, the subscription trie, the cross-shard
 //!   interest table, retained messages, and the path of a message.
 //! - [`auth`]: the authenticator interface and the built-in one.
-//! - [`metrics`]: per-shard counters.
+//! - [`metrics`]: per-shard counters and latency histograms, Prometheus text,
+//!   `$SYS` topics.
 //! - [`config`]: the typed configuration.
 //!
 //! `docs/architecture.md` walks the path of a connection and of a message.
