@@ -282,7 +282,7 @@ fn load(t: &Timing, p: Option<&Publishing>) -> Result<Load, String> {
         if p.payload < HEADER_LEN {
             return Err(format!(
                 "--payload {} is smaller than the {HEADER_LEN}-byte header every message \
-                 carries (send time, publisher id, sequence)",
+                 carries (magic, run id, publisher id, sequence, send time)",
                 p.payload
             ));
         }
