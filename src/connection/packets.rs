@@ -5,8 +5,8 @@ use super::io::{self, Flow};
 use super::Conn;
 use crate::metrics::ShardMetrics;
 use crate::protocol::{
-    decode_packet, encode, FrameHeader, MqttStr, Packet, Publish, QoS, SubAck, SubackCode,
-    Subscribe,
+    decode_packet, encode, packet_type, FrameHeader, MqttStr, Packet, Publish, QoS, SubAck,
+    SubackCode, Subscribe,
 };
 use crate::router::route;
 use crate::session::{Message, Session};
@@ -41,8 +41,7 @@ pub enum Hold {
 impl Conn {
     /// Handle one whole packet.
     pub(crate) fn on_frame(&mut self, h: FrameHeader, frame: Bytes) -> Flow {
-        const PINGREQ: u8 = 12;
-        self.active |= h.packet_type() != PINGREQ;
+        self.active |= h.packet_type() != packet_type::PINGREQ;
         let packet = match decode_packet(frame, &h, self.version) {
             Ok(p) => p,
             Err(e) => {

@@ -168,23 +168,21 @@ fn on_readable(shard: &Rc<Shard>, token: u64) {
     let lot = shard.parking.borrow();
     let Some(p) = lot.get(token) else { return };
     let (heard, unsent) = parked_io::listen(p.fd.as_raw_fd());
-    let rearm = |lot: &ParkingLot| {
-        let poller = lot
-            .poller
-            .as_ref()
-            .expect("a parked connection has a poller");
-        poller.rearm(p.fd.as_raw_fd(), token).is_ok()
-    };
+    let poller = lot
+        .poller
+        .as_ref()
+        .expect("a parked connection has a poller");
+    let rearm = || poller.rearm(p.fd.as_raw_fd(), token).is_ok();
     let pending = match heard {
         Heard::Pings(n) => {
             p.conn.handle.last_seen_ms.set(shard.now_ms()); // keep-alive, not activity
             ShardMetrics::add(&shard.metrics.pings_while_parked, n as u64);
-            if unsent.is_empty() && rearm(&lot) {
+            if unsent.is_empty() && rearm() {
                 return;
             }
             Vec::new()
         }
-        Heard::Nothing if rearm(&lot) => return,
+        Heard::Nothing if rearm() => return,
         Heard::Nothing => Vec::new(),
         Heard::Wake(bytes) => bytes,
         Heard::Closed => {
@@ -200,34 +198,35 @@ fn on_readable(shard: &Rc<Shard>, token: u64) {
 /// without a task or a stream (a disconnect storm of parked clients would
 /// otherwise rebuild thousands of streams just to read end-of-stream).
 fn close_parked(shard: &Rc<Shard>, token: u64) {
-    let Some(Parked { mut conn, fd }) = shard.parking.borrow_mut().take(token) else {
+    let Some(Parked { mut conn, fd }) = leave(shard, token) else {
         return;
     };
-    conn.handle.set_parked(None);
-    left_lot(shard);
     drop(fd);
     conn.finish(CloseReason::SocketClosed);
 }
 
-fn left_lot(shard: &Shard) {
+/// Take the connection parked under `token` out of the lot, if it is still
+/// there: its handle is live again (wakes reach a task) and it is counted out.
+fn leave(shard: &Shard, token: u64) -> Option<Parked> {
+    let p = shard.parking.borrow_mut().take(token)?;
+    p.conn.handle.set_parked(None);
     let m = &shard.metrics;
     ShardMetrics::inc(&m.unparks);
     ShardMetrics::dec(&m.connections_parked);
+    Some(p)
 }
 
 /// Bring the connection parked under `token` back as a running task, with
 /// input already read from its socket and output still to write.
 fn unpark(shard: &Rc<Shard>, token: u64, pending: Vec<u8>, unsent: Vec<u8>) {
-    let Some(Parked { conn, fd }) = shard.parking.borrow_mut().take(token) else {
+    let Some(Parked { conn, fd }) = leave(shard, token) else {
         return;
     };
-    conn.handle.set_parked(None);
     if !unsent.is_empty() {
         conn.handle.write(|o| o.bytes.extend_from_slice(&unsent));
     }
     // Its next idle check may be much earlier than its keep-alive entry.
     shard.wheel.borrow_mut().add(&conn.handle);
-    left_lot(shard);
     spawn_guarded(shard, run(Connection::resume(conn, fd, pending)));
 }
 

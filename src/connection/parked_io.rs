@@ -4,12 +4,14 @@
 //! parking again) cost ~45 µs of shard CPU per ping and came in bursts that
 //! delayed everyone else (docs/benchmarks.md). Nonblocking syscalls only.
 
+use crate::protocol::packet_type::{PINGREQ, PINGRESP};
 use std::os::fd::RawFd;
 
 /// Bytes read from a parked socket per readiness event.
 const PEEK: usize = 256;
-const PINGREQ: [u8; 2] = [0xC0, 0x00];
-const PINGRESP: [u8; 2] = [0xD0, 0x00];
+/// The whole packets, fixed header only (§3.12, §3.13).
+const PING_REQUEST: [u8; 2] = [PINGREQ << 4, 0];
+const PING_RESPONSE: [u8; 2] = [PINGRESP << 4, 0];
 
 /// What a parked socket had to say.
 #[derive(Debug, PartialEq, Eq)]
@@ -44,11 +46,11 @@ pub fn listen(fd: RawFd) -> (Heard, Vec<u8>) {
     if got.is_empty() {
         return (Heard::Closed, Vec::new());
     }
-    if got.len() % 2 != 0 || got.chunks(2).any(|p| p != PINGREQ) {
+    if got.len() % 2 != 0 || got.chunks(2).any(|p| p != PING_REQUEST) {
         return (Heard::Wake(got.to_vec()), Vec::new());
     }
     let pings = got.len() / 2;
-    let answer = PINGRESP.repeat(pings);
+    let answer = PING_RESPONSE.repeat(pings);
     let sent = unsafe {
         let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
         libc::send(fd, answer.as_ptr().cast(), answer.len(), flags)

@@ -20,7 +20,7 @@ mod v3;
 #[cfg(test)]
 mod tests;
 
-pub use codec_util::MAX_REMAINING_LEN;
+pub use codec_util::{packet_type, MAX_REMAINING_LEN};
 pub use error::DecodeError;
 pub use frame::FrameHeader;
 pub use packet::*;
