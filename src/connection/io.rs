@@ -180,8 +180,8 @@ fn frames(
 pub struct Writer {
     buf: OutBuf,
     pos: usize,
-    /// Deliveries were written since the last `take_delivered`.
-    delivered: bool,
+    /// When deliveries were last written, if since the last `take_delivered`.
+    delivered: Option<Instant>,
 }
 
 impl Writer {
@@ -215,8 +215,8 @@ impl Writer {
         }
     }
 
-    pub fn take_delivered(&mut self) -> bool {
-        std::mem::take(&mut self.delivered)
+    pub fn take_delivered(&mut self) -> Option<Instant> {
+        self.delivered.take()
     }
 
     /// Record the latency of every delivery just written. Deliveries of
@@ -227,8 +227,8 @@ impl Writer {
         let Some(mut run) = stamps.next() else {
             return;
         };
-        self.delivered = true;
         let now = Instant::now();
+        self.delivered = Some(now);
         let mut h = hist.borrow_mut();
         let l = &mut h.publish_to_delivery;
         let mut n = 1;

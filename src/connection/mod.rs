@@ -187,8 +187,9 @@ impl Connection {
                 Poll::Ready(Ok(())) => true,
                 Poll::Pending => false,
             };
-            if writer.take_delivered() {
-                st.handle.last_active_ms.set(st.shard.now_ms());
+            if let Some(at) = writer.take_delivered() {
+                // The latency clock read of the write, not another one.
+                st.handle.last_active_ms.set(st.shard.ms_at(at));
             }
             if st.handle.park_requested() {
                 if flushed && st.blocked.is_none() && !reader.has_pending() {

@@ -75,6 +75,11 @@ impl Shard {
         self.epoch.elapsed().as_millis() as u64
     }
 
+    /// [`Shard::now_ms`] of an instant already read.
+    pub fn ms_at(&self, t: Instant) -> u32 {
+        t.saturating_duration_since(self.epoch).as_millis() as u32
+    }
+
     pub fn next_conn_id(&self) -> u64 {
         let id = self.next_conn_id.get() + 1;
         self.next_conn_id.set(id);
