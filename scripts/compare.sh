@@ -8,7 +8,10 @@
 #        cell (default 3; the table shows the median run and the min–max of
 #        msg/s), BROKER_CPU (default 1), TOOL_CPU (default 0), PORT (default 18850),
 #        WINDOW / QUEUE: set the same QoS 1/2 in-flight window and session
-#        queue bound on both brokers (default: each broker's defaults, 20/1000)
+#        queue bound on both brokers (default: each broker's defaults, 20/1000),
+#        SHARDMQ / BENCH: binaries to use instead of building target/release
+#        (to compare two builds), OTHER=shardmq:PATH to put a second shardmq
+#        binary in Mosquitto's column (a before/after run on the same machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-5}
@@ -17,9 +20,12 @@ repeat=${REPEAT:-3}
 bcpu=${BROKER_CPU:-1}
 tcpu=${TOOL_CPU:-0}
 port=${PORT:-18850}
-command -v mosquitto >/dev/null || { echo "needs mosquitto: apt-get install mosquitto" >&2; exit 2; }
-cargo build --release -q -p shardmq -p shardmq-bench
-bench=./target/release/shardmq-bench
+if [ -z "${SHARDMQ:-}" ] || [ -z "${BENCH:-}" ]; then
+    cargo build --release -q -p shardmq -p shardmq-bench
+fi
+shardmq=${SHARDMQ:-./target/release/shardmq}
+bench=${BENCH:-./target/release/shardmq-bench}
+other=${OTHER:-mosquitto}
 
 conf=$(mktemp -d)
 trap 'rm -rf "$conf"' EXIT
@@ -30,9 +36,14 @@ if [ -n "${WINDOW:-}${QUEUE:-}" ]; then
     printf 'max_inflight_messages %s\nmax_queued_messages %s\n' "${WINDOW:-20}" "${QUEUE:-1000}" >>"$conf/mosquitto.conf"
 fi
 
+[ "$other" != mosquitto ] || command -v mosquitto >/dev/null \
+    || { echo "needs mosquitto: apt-get install mosquitto" >&2; exit 2; }
+
 start_broker() { # name
-    if [ "$1" = shardmq ]; then
-        taskset -c "$bcpu" ./target/release/shardmq --listen 127.0.0.1:$port --shards 1 \
+    if [ "$1" = shardmq ] || [ "${1%%:*}" = shardmq ]; then
+        local bin=$shardmq
+        [ "$1" = shardmq ] || bin=${1#shardmq:}
+        taskset -c "$bcpu" "$bin" --listen 127.0.0.1:$port --shards 1 \
             --config "$conf/shardmq.toml" >/dev/null 2>&1 &
     else
         taskset -c "$bcpu" mosquitto -c "$conf/mosquitto.conf" >/dev/null 2>&1 &
@@ -97,14 +108,16 @@ row() { # label scenario args...
     local label=$1
     shift
     read -r s_out s_lo s_hi s_p50 s_p99 s_lost < <(runs shardmq "$@")
-    read -r m_out m_lo m_hi m_p50 m_p99 m_lost < <(runs mosquitto "$@")
+    read -r m_out m_lo m_hi m_p50 m_p99 m_lost < <(runs "$other" "$@")
     local ratio
     ratio=$(python3 -c "print(f'{$s_out / max($m_out, 1):.2f}')")
     echo "| $label | $(rate "$s_out" "$s_lo" "$s_hi") | $s_p50 / $s_p99 | $s_lost | $(rate "$m_out" "$m_lo" "$m_hi") | $m_p50 / $m_p99 | $m_lost | **${ratio}×** |"
 }
 
 echo "Window ${WINDOW:-default}, queue ${QUEUE:-default}; median of $repeat run(s), range in brackets."
-echo "| scenario ($dur s, $payload B payload) | shardmq msg/s out | p50 / p99 µs | lost | Mosquitto msg/s out | p50 / p99 µs | lost | ratio |"
+other_name=Mosquitto
+[ "$other" = mosquitto ] || other_name="${other#shardmq:}"
+echo "| scenario ($dur s, $payload B payload) | shardmq msg/s out | p50 / p99 µs | lost | $other_name msg/s out | p50 / p99 µs | lost | ratio |"
 echo "|---|---|---|---|---|---|---|---|"
 row "fanin 10→1 QoS 0" fanin --qos 0
 row "fanin 10→1 QoS 1" fanin --qos 1

@@ -12,8 +12,11 @@
 //!   when idle.
 //! - [`session`]: what the broker keeps per client ID: subscriptions, the
 //!   in-flight window, the bounded offline queue, inbound QoS 2 state.
-//! - [`router`]: topic matching, the subscription trie, the cross-shard
-//!   interest table, retained messages, and the path of a message.
+//! - [`plane`]: the message plane: the path of a message from its publisher
+//!   to every subscriber on every shard, the mesh of channels between
+//!   shards, and what shards say to each other.
+//! - [`router`]: routing data structures: topic matching, the subscription
+//!   trie, the cross-shard interest table, the retained store.
 //! - [`auth`]: the authenticator interface and the built-in one.
 //! - [`metrics`]: per-shard counters and latency histograms, Prometheus text,
 //!   `$SYS` topics.
@@ -25,6 +28,7 @@ pub mod auth;
 pub mod config;
 pub mod connection;
 pub mod metrics;
+pub mod plane;
 pub mod protocol;
 pub mod router;
 pub mod session;

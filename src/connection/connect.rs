@@ -3,7 +3,7 @@
 //! owner check identity and credentials, resolve takeover, attach or create
 //! the session and answer CONNACK (§3.1, §3.2).
 
-use super::handle::{CloseReason, ConnHandle};
+use super::handle::ConnHandle;
 use super::io::poll_append;
 use crate::auth::{AuthDecision, AuthRequest};
 use crate::metrics::ShardMetrics;
@@ -11,10 +11,12 @@ use crate::protocol::{
     decode_packet, encode, parse_frame_header, ConnAck, Connect, ConnectReturnCode, DecodeError,
     MqttStr, Packet, ProtocolVersion, Will,
 };
-use crate::router::route;
-use crate::session::{Session, SessionKey};
-use crate::shard::messages::{Control, HandOff};
-use crate::shard::{owner_shard, Shard};
+use crate::plane::{
+    self,
+    messages::{Control, HandOff},
+};
+use crate::session::{Message, Origin, SessionKey};
+use crate::shard::Shard;
 use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
@@ -45,7 +47,6 @@ pub struct Admitted {
     pub key: SessionKey,
     pub handle: Rc<ConnHandle>,
     pub client_id: MqttStr,
-    pub will: Option<Will>,
     pub version: ProtocolVersion,
 }
 
@@ -154,7 +155,7 @@ pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
     if connect.client_id.is_empty() {
         shard.id
     } else {
-        owner_shard(connect.client_id.as_bytes(), shard.count)
+        shard.partitions.owner(connect.client_id.as_bytes())
     }
 }
 
@@ -177,29 +178,27 @@ pub fn admit(
     {
         return Err(ConnectReturnCode::ServerUnavailable);
     }
-    let (key, present) = attach_session(shard, &c.client_id, c.clean_session);
     let handle = Rc::new(ConnHandle::new(
         shard.next_conn_id(),
         c.protocol,
         c.keep_alive,
         shard.now_ms(),
     ));
-    let ack = Packet::ConnAck(ConnAck {
+    let opened = shard
+        .sessions
+        .borrow_mut()
+        .open(&c.client_id, c.clean_session, c.will, &handle);
+    let (key, present) = (opened.key, opened.present);
+    handle.send(&Packet::ConnAck(ConnAck {
         session_present: present,
         code: ConnectReturnCode::Accepted,
-    });
-    handle.write(|o| encode(&ack, c.protocol, &mut o.bytes));
-    {
-        let mut sessions = shard.sessions.borrow_mut();
-        let s = sessions.get_mut(key).expect("session just attached");
-        s.conn = Some(handle.clone());
-        if present {
-            let Session { conn, outbound, .. } = s;
-            conn.as_ref()
-                .unwrap()
-                .write(|o| outbound.resend(c.protocol, &mut o.bytes));
-            s.pump(&shard.cfg.limits, &shard.metrics);
-        }
+    }));
+    if present {
+        shard.sessions.borrow_mut().replay(key);
+    }
+    plane::forget_interest(shard, opened.lost);
+    if let Some(w) = opened.displaced_will {
+        publish_will(shard, key, *w);
     }
     shard.wheel.borrow_mut().add(&handle);
     shard
@@ -214,9 +213,18 @@ pub fn admit(
         key,
         handle,
         client_id: c.client_id,
-        will: c.will,
         version: c.protocol,
     })
+}
+
+/// Publish the will of a connection of session `key` that ended.
+pub fn publish_will(shard: &Shard, key: SessionKey, w: Will) {
+    ShardMetrics::inc(&shard.metrics.wills_published);
+    let origin = Origin::Session {
+        shard: shard.id as u16,
+        key,
+    };
+    plane::publish(shard, Message::from_will(w, origin));
 }
 
 fn check_identifier(shard: &Shard, c: &mut Connect) -> Result<(), ConnectReturnCode> {
@@ -256,43 +264,6 @@ fn authenticate(shard: &Shard, c: &Connect) -> Result<(), ConnectReturnCode> {
             debug!(shard = shard.id, client_id = %c.client_id, "not authorized: CONNACK 5");
             Err(ConnectReturnCode::NotAuthorized)
         }
-    }
-}
-
-/// Take over any live connection of this client ID [MQTT-3.1.4-2], then
-/// resume its session (clean session 0 and one stored) or start a new one.
-/// Returns the session and the session-present flag.
-fn attach_session(shard: &Shard, client_id: &MqttStr, clean: bool) -> (SessionKey, bool) {
-    let existing = shard.sessions.borrow().find(client_id);
-    if let Some(key) = existing {
-        let (old, persistent) = {
-            let mut sessions = shard.sessions.borrow_mut();
-            let s = sessions.get_mut(key).expect("indexed session exists");
-            (s.conn.take(), s.persistent)
-        };
-        if let Some(old) = old {
-            old.kick(CloseReason::TakenOver);
-            ShardMetrics::inc(&shard.metrics.takeovers);
-            debug!(shard = shard.id, client_id = %client_id, "taking over the previous connection");
-        }
-        if !clean && persistent {
-            return (key, true);
-        }
-        end_session(shard, key);
-    }
-    let key = shard
-        .sessions
-        .borrow_mut()
-        .insert(Session::new(client_id.clone(), !clean));
-    ShardMetrics::inc(&shard.metrics.sessions);
-    (key, false)
-}
-
-/// Forget a session: its subscriptions leave the routing tables.
-pub fn end_session(shard: &Shard, key: SessionKey) {
-    route::unsubscribe_all(shard, key);
-    if shard.sessions.borrow_mut().remove(key).is_some() {
-        ShardMetrics::dec(&shard.metrics.sessions);
     }
 }
 

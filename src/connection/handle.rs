@@ -4,7 +4,9 @@
 //! while the connection is parked (`park.rs`) there is no task, and waking
 //! the handle brings one back.
 
-use crate::protocol::ProtocolVersion;
+use super::encoder::Wire;
+use crate::protocol::{Packet, ProtocolVersion};
+use crate::session::{Delivery, Outlet};
 use std::cell::{Cell, RefCell};
 use std::task::Waker;
 use std::time::Instant;
@@ -53,8 +55,8 @@ impl OutBuf {
 #[derive(Debug)]
 pub struct ConnHandle {
     pub id: u64,
-    pub version: ProtocolVersion,
-    out: RefCell<OutBuf>,
+    /// The encoder and the bytes it queued for the socket.
+    out: RefCell<Wire>,
     waker: RefCell<Option<Waker>>,
     close: Cell<Option<CloseReason>>,
     /// Shard clock (ms, wrapping) at the last packet received.
@@ -76,8 +78,7 @@ impl ConnHandle {
     pub fn new(id: u64, version: ProtocolVersion, keep_alive_secs: u16, now_ms: u32) -> ConnHandle {
         ConnHandle {
             id,
-            version,
-            out: RefCell::new(OutBuf::default()),
+            out: RefCell::new(Wire::new(version)),
             waker: RefCell::new(None),
             close: Cell::new(None),
             last_seen_ms: Cell::new(now_ms),
@@ -89,26 +90,48 @@ impl ConnHandle {
         }
     }
 
-    /// Append packets to the write buffer and wake the task if it was idle.
-    pub fn write<R>(&self, f: impl FnOnce(&mut OutBuf) -> R) -> R {
+    /// Work on the write side and wake the task if its buffer was empty
+    /// and is not any more.
+    pub fn with_outlet<R>(&self, f: impl FnOnce(&mut Wire) -> R) -> R {
         let mut out = self.out.borrow_mut();
-        let was_empty = out.bytes.is_empty();
+        let was_empty = out.buf.bytes.is_empty();
         let r = f(&mut out);
-        if was_empty && !out.bytes.is_empty() {
+        if was_empty && !out.buf.bytes.is_empty() {
             drop(out);
             self.wake();
         }
         r
     }
 
+    /// Queue one PUBLISH for the client.
+    #[inline]
+    pub fn deliver(&self, d: &Delivery<'_>) {
+        self.with_outlet(|w| w.publish(d));
+    }
+
+    /// Queue one control packet for the client.
+    pub fn send(&self, p: &Packet) {
+        self.with_outlet(|w| w.packet(p));
+    }
+
+    /// Queue bytes already encoded for this connection (a transport's
+    /// answers written while parked).
+    pub fn write_encoded(&self, bytes: &[u8]) {
+        self.with_outlet(|w| w.buf.bytes.extend_from_slice(bytes));
+    }
+
+    pub fn version(&self) -> ProtocolVersion {
+        self.out.borrow().enc.version()
+    }
+
     pub fn pending_bytes(&self) -> usize {
-        self.out.borrow().bytes.len()
+        self.out.borrow().buf.bytes.len()
     }
 
     /// Take everything queued for writing, leaving `spare` (an empty buffer
     /// with capacity, or a fresh one) in its place.
     pub fn take_out(&self, spare: OutBuf) -> OutBuf {
-        std::mem::replace(&mut *self.out.borrow_mut(), spare)
+        std::mem::replace(&mut self.out.borrow_mut().buf, spare)
     }
 
     /// Ask the task to close; the first reason wins.

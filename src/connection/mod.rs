@@ -10,7 +10,7 @@
 //! between (`park.rs`): its task ends and a new one takes over on traffic.
 
 mod connect;
-pub use connect::end_session;
+mod encoder;
 mod handle;
 mod io;
 mod packets;
@@ -19,13 +19,13 @@ mod parked_io;
 
 pub use park::{start as start_parking, ParkingLot};
 
+pub use encoder::{Encoder, Wire};
 pub use handle::{CloseReason, ConnHandle, OutBuf};
 
 use crate::metrics::ShardMetrics;
-use crate::protocol::{Connect, DecodeError, MqttStr, ProtocolVersion, Will};
-use crate::router::route;
-use crate::session::{Message, SessionKey};
-use crate::shard::messages::HandOff;
+use crate::plane::{self, messages::HandOff};
+use crate::protocol::{Connect, DecodeError, MqttStr, ProtocolVersion};
+use crate::session::SessionKey;
 use crate::shard::{spawn_guarded, Shard};
 use connect::Admitted;
 use glommio::net::TcpStream;
@@ -126,8 +126,6 @@ pub(crate) struct Conn {
     key: SessionKey,
     client_id: MqttStr,
     version: ProtocolVersion,
-    /// Boxed: most clients have none, and every idle connection pays inline bytes.
-    will: Option<Box<Will>>,
     /// An answer held until peer shards confirm (SUBACK, retained PUBACK).
     blocked: Option<Box<Hold>>,
     /// Set by a handler that ends the connection.
@@ -151,7 +149,6 @@ impl Connection {
             key: a.key,
             client_id: a.client_id,
             version: a.version,
-            will: a.will.map(Box::new),
             blocked: None,
             close: None,
             active: false,
@@ -251,38 +248,20 @@ impl Conn {
         CloseReason::ProtocolError
     }
 
-    /// The connection is over: detach from the session (ending it if it was
-    /// clean), publish the will when the end calls for it.
+    /// The connection is over: the session detaches it (and ends, if it
+    /// was clean); the will goes out when the end calls for it.
     fn finish(&mut self, reason: CloseReason) {
         let shard = &*self.shard;
         self.handle.clear_waker();
         self.handle.kick(reason);
-        let ended = {
-            let mut sessions = shard.sessions.borrow_mut();
-            match sessions.get_mut(self.key) {
-                Some(s) if s.conn.as_ref().is_some_and(|c| Rc::ptr_eq(c, &self.handle)) => {
-                    s.conn = None;
-                    s.offline_since_ms = shard.elapsed_ms();
-                    !s.persistent
-                }
-                _ => false, // taken over: the session already belongs to the new connection
-            }
-        };
-        if ended {
-            connect::end_session(shard, self.key);
-        }
-        if let Some(w) = self.will.take().filter(|_| reason.publishes_will()) {
-            ShardMetrics::inc(&shard.metrics.wills_published);
-            route::publish(
-                shard,
-                Message {
-                    topic: w.topic,
-                    payload: w.payload,
-                    qos: w.qos,
-                    retain: w.retain,
-                    published_at: Instant::now(),
-                },
-            );
+        let now = shard.elapsed_ms();
+        let closed = shard
+            .sessions
+            .borrow_mut()
+            .close(self.key, &self.handle, reason, now);
+        plane::forget_interest(shard, closed.lost);
+        if let Some(w) = closed.will {
+            connect::publish_will(shard, self.key, *w);
         }
         shard.global.remove_connection();
         ShardMetrics::dec(&shard.metrics.connections_current);

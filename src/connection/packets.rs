@@ -4,13 +4,14 @@ use super::handle::CloseReason;
 use super::io::{self, Flow};
 use super::Conn;
 use crate::metrics::ShardMetrics;
+use crate::plane::{self, retained};
 use crate::protocol::{
-    decode_packet, encode, packet_type, FrameHeader, MqttStr, Packet, Publish, QoS, SubAck,
-    SubackCode, Subscribe,
+    decode_packet, packet_type, FrameHeader, MqttStr, Packet, Publish, QoS, SubAck, SubackCode,
+    Subscribe,
 };
-use crate::router::route;
-use crate::session::{Message, Session};
+use crate::session::{Message, Origin, Sessions, Subscribed, Subscription};
 use bytes::Bytes;
+use std::num::NonZeroU32;
 use std::task::Context;
 use tracing::debug;
 
@@ -26,7 +27,7 @@ pub enum Hold {
         seq: u64,
         deadline_ms: u64,
         ack: SubAck,
-        granted: Vec<(MqttStr, QoS)>,
+        granted: Vec<(MqttStr, Subscription)>,
     },
     /// The PUBACK/PUBREC (none for QoS 0) of a retained PUBLISH until the
     /// shard owning its topic stored it.
@@ -51,41 +52,25 @@ impl Conn {
         };
         match packet {
             Packet::Publish(p) => return self.on_publish(p),
-            Packet::PubAck(id) => {
-                self.with_session(|s, c| {
-                    if s.outbound.on_puback(id) {
-                        s.pump(&c.shard.cfg.limits, &c.shard.metrics);
-                    }
-                });
-            }
-            Packet::PubRec(id) => {
-                self.with_session(|s, c| {
-                    let Session { conn, outbound, .. } = s;
-                    if let Some(h) = conn {
-                        h.write(|o| outbound.on_pubrec(id, c.version, &mut o.bytes));
-                    }
-                });
-            }
+            Packet::PubAck(id) => self.sessions().puback(self.key, id),
+            Packet::PubRec(id) => self.sessions().pubrec(self.key, id),
             Packet::PubRel(id) => {
-                self.with_session(|s, _| s.qos2_released(id));
+                self.sessions().qos2_released(self.key, id);
                 self.reply(&Packet::PubComp(id));
             }
-            Packet::PubComp(id) => {
-                self.with_session(|s, c| {
-                    if s.outbound.on_pubcomp(id) {
-                        s.pump(&c.shard.cfg.limits, &c.shard.metrics);
-                    }
-                });
-            }
+            Packet::PubComp(id) => self.sessions().pubcomp(self.key, id),
             Packet::Subscribe(s) => return self.on_subscribe(s),
             Packet::Unsubscribe(u) => {
                 for f in &u.filters {
-                    route::unsubscribe(&self.shard, self.key, f);
+                    plane::unsubscribe(&self.shard, self.key, f);
                 }
                 self.reply(&Packet::UnsubAck(u.packet_id));
             }
             Packet::PingReq => self.reply(&Packet::PingResp),
-            Packet::Disconnect => return self.stop(CloseReason::ClientDisconnect),
+            Packet::Disconnect => {
+                self.sessions().discard_will(self.key); // [MQTT-3.1.2-10]
+                return self.stop(CloseReason::ClientDisconnect);
+            }
             Packet::Connect(_) => {
                 ShardMetrics::inc(&self.shard.metrics.protocol_errors);
                 debug!(client_id = %self.client_id, "[MQTT-3.1.0-2] second CONNECT: closing");
@@ -106,12 +91,11 @@ impl Conn {
     }
 
     fn reply(&self, p: &Packet) {
-        self.handle.write(|o| encode(p, self.version, &mut o.bytes));
+        self.handle.send(p);
     }
 
-    fn with_session<R>(&self, f: impl FnOnce(&mut Session, &Conn) -> R) -> Option<R> {
-        let mut sessions = self.shard.sessions.borrow_mut();
-        sessions.get_mut(self.key).map(|s| f(s, self))
+    fn sessions(&self) -> std::cell::RefMut<'_, Sessions> {
+        self.shard.sessions.borrow_mut()
     }
 
     fn on_publish(&mut self, p: Publish) -> Flow {
@@ -124,8 +108,8 @@ impl Conn {
             QoS::AtLeastOnce => (true, Some(Packet::PubAck(id))),
             // A PUBLISH re-sent before PUBREL is acknowledged, not forwarded again.
             QoS::ExactlyOnce => {
-                let fresh = self.with_session(|s, _| s.qos2_received(id));
-                (fresh.unwrap_or(false), Some(Packet::PubRec(id)))
+                let fresh = self.sessions().qos2_received(self.key, id);
+                (fresh, Some(Packet::PubRec(id)))
             }
         };
         let msg = Message {
@@ -133,10 +117,15 @@ impl Conn {
             payload: p.payload,
             qos: p.qos,
             retain: p.retain,
+            properties: p.properties,
+            origin: Origin::Session {
+                shard: self.shard.id as u16,
+                key: self.key,
+            },
             published_at: io::received_at(),
         };
         let stored_elsewhere = if fresh {
-            route::publish(&self.shard, msg)
+            plane::publish(&self.shard, msg)
         } else {
             None
         };
@@ -157,24 +146,25 @@ impl Conn {
     }
 
     fn on_subscribe(&mut self, sub: Subscribe) -> Flow {
-        let max = self.shard.cfg.limits.max_subscriptions_per_session;
+        let id = sub
+            .properties
+            .as_ref()
+            .and_then(|p| p.subscription_identifier)
+            .and_then(NonZeroU32::new);
         let mut codes = Vec::with_capacity(sub.filters.len());
         let mut granted = Vec::with_capacity(sub.filters.len());
-        for (filter, qos) in sub.filters {
-            let room = max == 0
-                || self
-                    .with_session(|s, _| {
-                        s.subscriptions.len() < max || s.subscriptions.contains_key(&filter)
-                    })
-                    .unwrap_or(false);
-            if !room {
-                debug!(client_id = %self.client_id, %filter, "subscription limit reached: SUBACK 0x80");
-                codes.push(SubackCode::Failure);
-                continue;
+        for (filter, opts) in sub.filters {
+            let s = Subscription { opts, id };
+            match plane::subscribe(&self.shard, self.key, &filter, s) {
+                Subscribed::Granted { .. } => {
+                    codes.push(SubackCode::Granted(opts.qos));
+                    granted.push((filter, s));
+                }
+                Subscribed::TooMany | Subscribed::NoSession => {
+                    debug!(client_id = %self.client_id, %filter, "subscription limit reached: SUBACK 0x80");
+                    codes.push(SubackCode::Failure);
+                }
             }
-            route::subscribe(&self.shard, self.key, filter.clone(), qos);
-            codes.push(SubackCode::Granted(qos));
-            granted.push((filter, qos));
         }
         let hold = Hold::Suback {
             seq: self.shard.acks.current(),
@@ -230,10 +220,10 @@ impl Conn {
 
     /// SUBACK, then the retained messages of each granted filter
     /// [MQTT-3.3.1-6] (after the SUBACK, so clients see them in order).
-    fn emit_suback(&mut self, ack: SubAck, granted: &[(MqttStr, QoS)]) {
+    fn emit_suback(&mut self, ack: SubAck, granted: &[(MqttStr, Subscription)]) {
         self.reply(&Packet::SubAck(ack));
-        for (filter, qos) in granted {
-            route::send_retained(&self.shard, self.key, filter, *qos);
+        for (filter, sub) in granted {
+            retained::send_matching(&self.shard, self.key, filter, *sub);
         }
     }
 }

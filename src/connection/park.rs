@@ -223,7 +223,7 @@ fn unpark(shard: &Rc<Shard>, token: u64, pending: Vec<u8>, unsent: Vec<u8>) {
         return;
     };
     if !unsent.is_empty() {
-        conn.handle.write(|o| o.bytes.extend_from_slice(&unsent));
+        conn.handle.write_encoded(&unsent);
     }
     // Its next idle check may be much earlier than its keep-alive entry.
     shard.wheel.borrow_mut().add(&conn.handle);

@@ -9,9 +9,10 @@ mod tests;
 
 use super::filter_trie::{DfsStack, LevelMap};
 use super::topic::{has_wildcard, is_dollar, split_level};
-use crate::protocol::{MqttStr, QoS};
+use crate::protocol::{MqttStr, PublishProperties, QoS};
 use bytes::Bytes;
 use std::collections::hash_map;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// One retained message: the last PUBLISH with RETAIN set on its topic.
@@ -20,6 +21,7 @@ pub struct RetainedMessage {
     pub topic: MqttStr,
     pub payload: Bytes,
     pub qos: QoS,
+    pub properties: Option<Arc<PublishProperties>>,
     pub stored_at: Instant,
 }
 

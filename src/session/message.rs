@@ -1,22 +1,56 @@
 //! The unit of delivery inside the broker.
 
-use crate::protocol::{MqttStr, QoS};
+use super::SessionKey;
+use crate::protocol::{MqttStr, PublishProperties, QoS, Will};
 use bytes::Bytes;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// One application message as it travels between shards and sits in queues.
-/// Cloning it clones two reference counts; the payload is never copied.
+/// Cloning it clones reference counts; the payload is never copied.
 #[derive(Debug, Clone)]
 pub struct Message {
     pub topic: MqttStr,
     pub payload: Bytes,
     /// QoS it was published with (deliveries use min(this, granted)).
     pub qos: QoS,
-    /// Set only on retained messages sent because of a new subscription.
+    /// RETAIN as published. Live deliveries clear it unless the subscription
+    /// asked for retain-as-published; see [`super::Delivery::retain`].
     pub retain: bool,
+    /// MQTT 5 properties, shared by every delivery; `None` for MQTT 3
+    /// publishers and for v5 ones that sent none.
+    pub properties: Option<Arc<PublishProperties>>,
+    /// Who published it: MQTT 5 no-local compares it with the subscriber.
+    pub origin: Origin,
     /// When the PUBLISH arrived: the time of the socket read that brought
     /// it, shared by every PUBLISH of that read (see
     /// `connection::io::received_at`). The start of the publish-to-delivery
     /// and cross-shard hop latencies.
     pub published_at: Instant,
+}
+
+/// The publisher of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A client's session (its PUBLISH, or its will). A client lives on its
+    /// owner shard, so the shard and the generation-checked key name it.
+    Session { shard: u16, key: SessionKey },
+    /// The broker itself (`$SYS`).
+    Broker,
+}
+
+impl Message {
+    /// A will, published now on behalf of the session it belonged to.
+    /// (Will properties become publish properties with MQTT 5.)
+    pub fn from_will(w: Will, origin: Origin) -> Message {
+        Message {
+            topic: w.topic,
+            payload: w.payload,
+            qos: w.qos,
+            retain: w.retain,
+            properties: None,
+            origin,
+            published_at: Instant::now(),
+        }
+    }
 }

@@ -1,35 +1,63 @@
 //! Session state: what the broker remembers about one client ID —
 //! subscriptions, the in-flight window, the offline queue, inbound QoS 2
-//! state — and the shard-local registry that finds sessions by client ID.
+//! state, the will — and [`Sessions`], the one API through which all of it
+//! changes on a shard.
+//!
+//! Every change (open, resume, takeover, close, expire, subscribe,
+//! unsubscribe, deliver, queue, send, ack, release) is a method of
+//! [`Sessions`], which emits a [`SessionEvent`] for each: the choke point a
+//! durable log hangs from. Sessions hand their connection [`Delivery`]
+//! records, never bytes.
+//!
+//! Files: `store.rs` (the API), `lifecycle.rs` (open, close, takeover,
+//! expiry, wills), `deliver.rs` (matching and delivery), `outbound.rs` (window
+//! and queue), `registry.rs` (slab and client-ID index), `events.rs`,
+//! `delivery.rs`, `message.rs`, `subscription.rs`.
 
+mod deliver;
+mod delivery;
+mod events;
+mod lifecycle;
 mod message;
 mod outbound;
 mod registry;
+mod store;
+mod subscription;
+#[cfg(test)]
+mod test_util;
+#[cfg(test)]
+mod tests;
 
-pub use message::Message;
+pub use delivery::{Delivery, Outlet, Pending};
+pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
+pub use lifecycle::{Closed, Opened};
+pub use message::{Message, Origin};
 pub use outbound::{Enqueued, InflightState, Outbound};
-pub use registry::{SessionKey, Sessions};
+pub use registry::SessionKey;
+pub use store::Sessions;
+pub use subscription::{Subscribed, Subscription};
 
-use crate::config::Limits;
 use crate::connection::ConnHandle;
-use crate::metrics::ShardMetrics;
-use crate::protocol::{self, MqttStr, QoS};
+use crate::protocol::{MqttStr, Will};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-/// One client's session. Lives on the client ID's owner shard only.
+/// One client's session. Lives on the client ID's owner shard only; changed
+/// only through [`Sessions`].
 #[derive(Debug)]
 pub struct Session {
-    pub client_id: MqttStr,
+    client_id: MqttStr,
     /// Clean session 0: survives the connection.
-    pub persistent: bool,
+    persistent: bool,
     /// Shard time (ms) when the last connection went away; for expiry.
-    pub offline_since_ms: u64,
-    /// Filter → granted QoS.
-    pub subscriptions: HashMap<MqttStr, QoS>,
+    offline_since_ms: u64,
+    /// Filter → subscription (options, identifier).
+    subscriptions: HashMap<MqttStr, Subscription>,
     /// The live connection, if any.
-    pub conn: Option<Rc<ConnHandle>>,
-    pub outbound: Outbound,
+    conn: Option<Rc<ConnHandle>>,
+    outbound: Outbound,
+    /// The will of the live connection; boxed, most clients have none.
+    will: Option<Box<Will>>,
     /// QoS 2 packet ids received (PUBREC sent) and not yet released by
     /// PUBREL: a PUBLISH re-sent with one of these is not forwarded again.
     /// Boxed on first use: most sessions never publish at QoS 2, and the
@@ -39,7 +67,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(client_id: MqttStr, persistent: bool) -> Session {
+    fn new(client_id: MqttStr, persistent: bool) -> Session {
         Session {
             client_id,
             persistent,
@@ -47,89 +75,40 @@ impl Session {
             subscriptions: HashMap::new(),
             conn: None,
             outbound: Outbound::default(),
+            will: None,
             incoming_qos2: None,
         }
     }
 
-    /// Record an inbound QoS 2 packet id; false if it is already pending
-    /// (a re-sent PUBLISH, not to be forwarded again).
-    pub fn qos2_received(&mut self, id: u16) -> bool {
-        self.incoming_qos2
-            .get_or_insert_with(Default::default)
-            .insert(id)
+    pub fn client_id(&self) -> &MqttStr {
+        &self.client_id
     }
 
-    /// PUBREL released an inbound QoS 2 packet id.
-    pub fn qos2_released(&mut self, id: u16) {
-        if let Some(set) = &mut self.incoming_qos2 {
-            set.remove(&id);
-            if set.is_empty() {
-                self.incoming_qos2 = None;
-            }
-        }
+    pub fn persistent(&self) -> bool {
+        self.persistent
     }
 
-    /// Hand one message to this session at delivery QoS `qos`: straight to
-    /// the wire when possible, else into the bounded queue, else dropped and
-    /// counted by reason.
-    pub fn deliver(&mut self, msg: &Message, qos: QoS, limits: &Limits, m: &ShardMetrics) {
-        match (&self.conn, qos) {
-            (Some(c), QoS::AtMostOnce) => {
-                if c.pending_bytes() >= limits.max_outbound_bytes {
-                    ShardMetrics::inc(&m.dropped_slow_subscriber);
-                    return;
-                }
-                // Encoded straight from the shared message: no clone, no refcount traffic.
-                c.write(|o| {
-                    o.stamps.push(msg.published_at);
-                    protocol::encode_publish(
-                        &mut o.bytes,
-                        &msg.topic,
-                        &msg.payload,
-                        qos,
-                        msg.retain,
-                        false,
-                        0,
-                    )
-                });
-                count_out(m, qos, msg.payload.len());
-            }
-            (Some(c), _) if self.outbound.can_send(limits.max_inflight) => {
-                let msg = Message { qos, ..msg.clone() };
-                count_out(m, qos, msg.payload.len());
-                c.write(|o| self.outbound.send(msg, o));
-            }
-            (None, QoS::AtMostOnce) if !(self.persistent && limits.queue_qos0) => {
-                ShardMetrics::inc(&m.dropped_offline_qos0);
-            }
-            _ => {
-                let kept = Message { qos, ..msg.clone() };
-                if self
-                    .outbound
-                    .enqueue(kept, limits.max_queued_messages, limits.queue_overflow)
-                    != Enqueued::Queued
-                {
-                    ShardMetrics::inc(&m.dropped_queue_full);
-                }
-            }
-        }
+    pub fn connected(&self) -> bool {
+        self.conn.is_some()
     }
 
-    /// Fill the in-flight window from the queue (after an ack or a resume).
-    pub fn pump(&mut self, limits: &Limits, m: &ShardMetrics) {
-        if let Some(c) = &self.conn {
-            // Queued messages are counted out by the QoS they leave with.
-            let Session { outbound, .. } = self;
-            c.write(|o| {
-                outbound.pump(limits.max_inflight, o, |q| {
-                    ShardMetrics::inc(m.messages_out(q))
-                })
-            });
-        }
+    pub fn subscription(&self, filter: &str) -> Option<&Subscription> {
+        self.subscriptions.get(filter)
     }
-}
 
-fn count_out(m: &ShardMetrics, qos: QoS, payload_len: usize) {
-    ShardMetrics::inc(m.messages_out(qos));
-    ShardMetrics::add(&m.bytes_out, payload_len as u64);
+    pub fn subscription_count(&self) -> usize {
+        self.subscriptions.len()
+    }
+
+    pub fn inflight_len(&self) -> usize {
+        self.outbound.inflight_len()
+    }
+
+    pub fn queued_len(&self) -> usize {
+        self.outbound.queued_len()
+    }
+
+    pub fn has_will(&self) -> bool {
+        self.will.is_some()
+    }
 }

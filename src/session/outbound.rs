@@ -1,13 +1,13 @@
 //! Messages owed to one client: the in-flight window of QoS 1/2 deliveries
 //! waiting for acknowledgement, and the bounded queue behind it.
 //!
-//! Everything here writes finished packets into a byte buffer supplied by the
-//! caller (the connection's write buffer), so it is testable without sockets.
+//! Everything here hands [`Delivery`] records to an [`Outlet`] supplied by
+//! the caller (the connection's encoder), so it is testable without sockets
+//! and never deals in bytes.
 
-use super::message::Message;
+use super::delivery::{Outlet, Pending};
 use crate::config::QueueOverflow;
-use crate::connection::OutBuf;
-use crate::protocol::{self, Packet, ProtocolVersion, QoS};
+use crate::protocol::QoS;
 use std::collections::VecDeque;
 
 /// Where an outgoing QoS 1/2 delivery is in its handshake.
@@ -25,7 +25,7 @@ pub enum InflightState {
 struct Inflight {
     packet_id: u16,
     state: InflightState,
-    msg: Option<Message>,
+    msg: Option<Pending>,
 }
 
 /// What happened to a message offered to the queue.
@@ -63,18 +63,25 @@ impl Outbound {
     }
 
     /// Queue a message (already at its delivery QoS) behind the window.
-    pub fn enqueue(&mut self, msg: Message, max: usize, policy: QueueOverflow) -> Enqueued {
+    pub fn enqueue(&mut self, msg: Pending, max: usize, policy: QueueOverflow) -> Enqueued {
         self.window().enqueue(msg, max, policy)
     }
 
-    /// Put a QoS 1/2 message (at its delivery QoS) on the wire and track it.
-    pub fn send(&mut self, msg: Message, out: &mut OutBuf) {
+    /// Put a QoS 1/2 message (at its delivery QoS) on the wire and track it;
+    /// returns its packet id.
+    pub fn send(&mut self, msg: Pending, out: &mut impl Outlet) -> u16 {
         self.window().send(msg, out)
     }
 
     /// Move queued messages onto the wire while the window has room;
-    /// `sent` hears the QoS of each. Returns the number written.
-    pub fn pump(&mut self, window: u16, out: &mut OutBuf, sent: impl FnMut(QoS)) -> usize {
+    /// `sent` hears each with its packet id (0 for QoS 0). Returns the
+    /// number written.
+    pub fn pump(
+        &mut self,
+        window: u16,
+        out: &mut impl Outlet,
+        sent: impl FnMut(&Pending, u16),
+    ) -> usize {
         self.0.as_mut().map_or(0, |w| w.pump(window, out, sent))
     }
 
@@ -87,8 +94,8 @@ impl Outbound {
 
     /// PUBREC from the client: answer PUBREL either way (the client may be
     /// repeating itself after a reconnect), move a matching delivery on.
-    pub fn on_pubrec(&mut self, id: u16, version: ProtocolVersion, out: &mut Vec<u8>) -> bool {
-        protocol::encode(&Packet::PubRel(id), version, out);
+    pub fn on_pubrec(&mut self, id: u16, out: &mut impl Outlet) -> bool {
+        out.pubrel(id);
         self.0.as_mut().is_some_and(|w| w.on_pubrec(id))
     }
 
@@ -101,8 +108,8 @@ impl Outbound {
 
     /// After a session resumes: every unacknowledged PUBLISH again with DUP
     /// set [MQTT-4.4.0-1], every pending PUBREL again, in the original order.
-    pub fn resend(&mut self, version: ProtocolVersion, out: &mut Vec<u8>) -> usize {
-        self.0.as_ref().map_or(0, |w| w.resend(version, out))
+    pub fn resend(&mut self, out: &mut impl Outlet) -> usize {
+        self.0.as_ref().map_or(0, |w| w.resend(out))
     }
 }
 
@@ -110,7 +117,7 @@ impl Outbound {
 struct Window {
     next_id: u16,
     inflight: VecDeque<Inflight>,
-    queue: VecDeque<Message>,
+    queue: VecDeque<Pending>,
 }
 
 impl Window {
@@ -118,7 +125,7 @@ impl Window {
         self.queue.is_empty() && self.inflight.len() < window as usize
     }
 
-    fn enqueue(&mut self, msg: Message, max: usize, policy: QueueOverflow) -> Enqueued {
+    fn enqueue(&mut self, msg: Pending, max: usize, policy: QueueOverflow) -> Enqueued {
         if self.queue.len() < max {
             self.queue.push_back(msg);
             return Enqueued::Queued;
@@ -135,19 +142,10 @@ impl Window {
         }
     }
 
-    fn send(&mut self, msg: Message, out: &mut OutBuf) {
+    fn send(&mut self, msg: Pending, out: &mut impl Outlet) -> u16 {
         let id = self.alloc_id();
-        out.stamps.push(msg.published_at);
-        protocol::encode_publish(
-            &mut out.bytes,
-            &msg.topic,
-            &msg.payload,
-            msg.qos,
-            msg.retain,
-            false,
-            id,
-        );
-        let state = match msg.qos {
+        out.publish(&msg.delivery(id, false));
+        let state = match msg.msg.qos {
             QoS::ExactlyOnce => InflightState::AwaitPubRec,
             _ => InflightState::AwaitPubAck,
         };
@@ -156,28 +154,27 @@ impl Window {
             state,
             msg: Some(msg),
         });
+        id
     }
 
-    fn pump(&mut self, window: u16, out: &mut OutBuf, mut sent: impl FnMut(QoS)) -> usize {
+    fn pump(
+        &mut self,
+        window: u16,
+        out: &mut impl Outlet,
+        mut sent: impl FnMut(&Pending, u16),
+    ) -> usize {
         let mut n = 0;
         while self.inflight.len() < window as usize {
             let Some(msg) = self.queue.pop_front() else {
                 break;
             };
-            sent(msg.qos);
-            if msg.qos == QoS::AtMostOnce {
-                out.stamps.push(msg.published_at);
-                protocol::encode_publish(
-                    &mut out.bytes,
-                    &msg.topic,
-                    &msg.payload,
-                    QoS::AtMostOnce,
-                    msg.retain,
-                    false,
-                    0,
-                );
+            if msg.msg.qos == QoS::AtMostOnce {
+                out.publish(&msg.delivery(0, false));
+                sent(&msg, 0);
             } else {
-                self.send(msg, out);
+                let id = self.send(msg, out);
+                let f = self.inflight.back().expect("just sent");
+                sent(f.msg.as_ref().expect("in flight with its message"), id);
             }
             n += 1;
         }
@@ -195,21 +192,13 @@ impl Window {
         }
     }
 
-    fn resend(&self, version: ProtocolVersion, out: &mut Vec<u8>) -> usize {
+    fn resend(&self, out: &mut impl Outlet) -> usize {
         for f in &self.inflight {
             match (&f.msg, f.state) {
                 (Some(m), InflightState::AwaitPubAck | InflightState::AwaitPubRec) => {
-                    protocol::encode_publish(
-                        out,
-                        &m.topic,
-                        &m.payload,
-                        m.qos,
-                        m.retain,
-                        true,
-                        f.packet_id,
-                    )
+                    out.publish(&m.delivery(f.packet_id, true))
                 }
-                _ => protocol::encode(&Packet::PubRel(f.packet_id), version, out),
+                _ => out.pubrel(f.packet_id),
             }
         }
         self.inflight.len()

@@ -1,4 +1,5 @@
-//! Shard-local session registry: a slab of sessions plus a client-ID index.
+//! The slab of one shard's sessions plus a client-ID index (private to
+//! `session/`: everything else goes through `Sessions`).
 //! Keys carry a generation so a stale key (a retained-message reply that
 //! arrives after its session ended) never reaches a newer session in the
 //! same slot.
@@ -23,13 +24,13 @@ struct Slot {
 
 /// All sessions of one shard.
 #[derive(Default)]
-pub struct Sessions {
+pub(super) struct Registry {
     by_id: HashMap<MqttStr, u32>,
     slots: Vec<Slot>,
     free: Vec<u32>,
 }
 
-impl Sessions {
+impl Registry {
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
@@ -83,10 +84,16 @@ impl Sessions {
         slot.session.as_deref_mut()
     }
 
-    /// Session by slot index alone (the subscription trie stores indexes;
-    /// its entries are removed before a slot is reused).
-    pub fn by_index_mut(&mut self, index: u32) -> Option<&mut Session> {
-        self.slots.get_mut(index as usize)?.session.as_deref_mut()
+    /// Session by slot index alone (the subscription index stores slot
+    /// indexes; its entries are removed before a slot is reused), with its
+    /// full key.
+    pub fn by_index_mut(&mut self, index: u32) -> Option<(SessionKey, &mut Session)> {
+        let slot = self.slots.get_mut(index as usize)?;
+        let key = SessionKey {
+            index,
+            generation: slot.generation,
+        };
+        Some((key, slot.session.as_deref_mut()?))
     }
 
     /// Scan up to `budget` slots from `cursor` (wrapping) and return the
@@ -139,7 +146,7 @@ mod tests {
 
     #[test]
     fn stale_keys_miss_after_reuse() {
-        let mut s = Sessions::default();
+        let mut s = Registry::default();
         let a = s.insert(Session::new("a".into(), true));
         assert_eq!(s.find("a"), Some(a));
         assert!(s.remove(a).is_some());
@@ -156,7 +163,7 @@ mod tests {
 
     #[test]
     fn expiry_sweep_finds_only_old_offline_sessions() {
-        let mut s = Sessions::default();
+        let mut s = Registry::default();
         let old = s.insert(Session::new("old".into(), true));
         let young = s.insert(Session::new("young".into(), true));
         s.get_mut(old).unwrap().offline_since_ms = 100;

@@ -3,22 +3,16 @@
 //! and its own counters. Shards share nothing mutable per message; they talk
 //! over the mesh.
 
-mod acks;
-pub mod control;
-mod hash;
+mod partition;
 pub mod listener;
 mod memory;
-pub mod mesh;
-pub mod messages;
-mod notify;
 pub mod poller;
 mod runtime;
 mod state;
 mod tasks;
 mod wheel;
 
-pub use hash::{owner_shard, stable_hash};
-pub use notify::Notify;
+pub use partition::{owner_shard, stable_hash, Partition, PartitionMap, PARTITIONS};
 pub use runtime::run;
 pub use state::Shard;
 

@@ -1,14 +1,12 @@
 //! Starting the shards, checking that every one of them really started,
 //! and stopping them on SIGINT/SIGTERM.
 
-use super::mesh::{self, MeshEnds};
-use super::messages::{Batch, Control};
 use super::state::Shard;
-use super::{control, listener, tasks, Global};
+use super::{listener, tasks, Global};
 use crate::auth::{Authenticator, StaticAuthenticator};
 use crate::config::Config;
 use crate::metrics::Board;
-use glommio::channels::shared_channel::{ConnectedReceiver, ConnectedSender};
+use crate::plane::mesh::{self, MeshEnds};
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -201,7 +199,7 @@ async fn shard_main(mut init: ShardInit) {
         init.global.clone(),
         init.board.clone(),
     ));
-    connect_mesh(&shard, &mut init.ends).await;
+    crate::plane::mesh::connect(&shard, &mut init.ends).await;
     crate::connection::start_parking(&shard);
     // The fd came from socket2 on the main thread; this executor owns it now.
     let listener = unsafe { TcpListener::from_raw_fd(init.listener) };
@@ -213,48 +211,4 @@ async fn shard_main(mut init: ShardInit) {
     init.ready.ready();
     init.global.clone().stopped().await;
     debug!(shard = shard.id, "stopped");
-}
-
-/// Connect every channel end concurrently (a sender's connect waits for its
-/// receiver's, so connecting them one after another deadlocks two shards),
-/// then start the sender and receiver tasks.
-async fn connect_mesh(shard: &Rc<Shard>, ends: &mut MeshEnds) {
-    let mut pending = Vec::new();
-    for p in shard.peers() {
-        let dtx = glommio::spawn_local(ends.data_tx[p].take().unwrap().connect());
-        let drx = glommio::spawn_local(ends.data_rx[p].take().unwrap().connect());
-        let ctx = glommio::spawn_local(ends.ctrl_tx[p].take().unwrap().connect());
-        let crx = glommio::spawn_local(ends.ctrl_rx[p].take().unwrap().connect());
-        pending.push((p, dtx, drx, ctx, crx));
-    }
-    for (p, dtx, drx, ctx, crx) in pending {
-        spawn_peer_tasks(shard.clone(), p, dtx.await, drx.await, ctx.await, crx.await);
-    }
-}
-
-fn spawn_peer_tasks(
-    shard: Rc<Shard>,
-    p: usize,
-    dtx: ConnectedSender<Batch>,
-    drx: ConnectedReceiver<Batch>,
-    ctx: ConnectedSender<Control>,
-    crx: ConnectedReceiver<Control>,
-) {
-    let s = shard.clone();
-    glommio::spawn_local(async move { s.mesh.run_data_sender(p, dtx).await }).detach();
-    let s = shard.clone();
-    glommio::spawn_local(async move { s.mesh.run_control_sender(p, ctx).await }).detach();
-    let s = shard.clone();
-    glommio::spawn_local(async move {
-        while let Some(batch) = drx.recv().await {
-            control::handle_batch(&s, batch);
-        }
-    })
-    .detach();
-    glommio::spawn_local(async move {
-        while let Some(msg) = crx.recv().await {
-            control::handle(&shard, p, msg);
-        }
-    })
-    .detach();
 }

@@ -1,24 +1,27 @@
 //! Everything one shard owns. A shard is one thread: plain `RefCell`s, and
 //! no borrow is ever held across an `.await`.
 
-use super::acks::PeerAcks;
-use super::mesh::Mesh;
 use super::wheel::Wheel;
-use super::{owner_shard, Global};
+use super::{Global, PartitionMap};
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::connection::ParkingLot;
 use crate::metrics::{Board, ShardHistograms, ShardMetrics};
+use crate::plane::acks::PeerAcks;
+use crate::plane::Mesh;
 use crate::protocol::MqttStr;
 use crate::router::Router;
 use crate::session::Sessions;
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
 pub struct Shard {
     pub id: usize,
     pub count: usize,
+    /// Which shard owns which client IDs and retained topics.
+    pub partitions: PartitionMap,
     pub cfg: Arc<Config>,
     pub auth: Arc<dyn Authenticator>,
     pub global: Arc<Global>,
@@ -29,7 +32,8 @@ pub struct Shard {
     pub acks: PeerAcks,
     pub wheel: RefCell<Wheel>,
     pub parking: RefCell<ParkingLot>,
-    pub metrics: ShardMetrics,
+    /// Shared with `sessions`, which counts its own events.
+    pub metrics: Rc<ShardMetrics>,
     pub hist: RefCell<ShardHistograms>,
     epoch: Instant,
     next_conn_id: Cell<u64>,
@@ -46,20 +50,23 @@ impl Shard {
     ) -> Shard {
         let limit = cfg.tuning.mesh_outbox_limit;
         let park_after_ms = (cfg.tuning.park_after * 1000.0).ceil() as u32;
+        let metrics = Rc::new(ShardMetrics::default());
+        let sessions = Sessions::new(id, cfg.limits.clone(), metrics.clone());
         Shard {
             id,
             count,
+            partitions: PartitionMap::new(count),
             cfg,
             auth,
             global,
             board,
-            sessions: RefCell::default(),
+            sessions: RefCell::new(sessions),
             router: RefCell::default(),
             mesh: Mesh::new(id, count, limit),
             acks: PeerAcks::new(id, count),
             wheel: RefCell::new(Wheel::new(park_after_ms)),
             parking: RefCell::default(),
-            metrics: ShardMetrics::default(),
+            metrics,
             hist: RefCell::default(),
             epoch: Instant::now(),
             next_conn_id: Cell::new(0),
@@ -97,7 +104,7 @@ impl Shard {
         let stamp = self.epoch.elapsed().as_nanos() as u64 ^ std::process::id() as u64;
         loop {
             let id = format!("auto-{:x}-{}-{}", stamp, self.id, self.next_conn_id());
-            if owner_shard(id.as_bytes(), self.count) == self.id {
+            if self.partitions.owner(id.as_bytes()) == self.id {
                 return id.into();
             }
         }

@@ -5,9 +5,9 @@
 use super::state::Shard;
 use crate::connection;
 use crate::metrics::{Report, ShardMetrics};
+use crate::plane;
 use crate::protocol::QoS;
-use crate::router::route;
-use crate::session::Message;
+use crate::session::{Message, Origin};
 use glommio::net::TcpListener;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -63,15 +63,11 @@ fn expire_sessions(shard: &Shard, cursor: &mut usize) {
         return;
     }
     let cutoff = shard.elapsed_ms().saturating_sub((expiry * 1000.0) as u64);
-    let (keys, next) = shard
+    let lost = shard
         .sessions
-        .borrow()
-        .expired(*cursor, SWEEP_BUDGET, cutoff);
-    *cursor = next;
-    for key in keys {
-        connection::end_session(shard, key);
-        ShardMetrics::inc(&shard.metrics.sessions_expired);
-    }
+        .borrow_mut()
+        .expire(cursor, SWEEP_BUDGET, cutoff);
+    plane::forget_interest(shard, lost);
 }
 
 /// Shard 0 publishes the `$SYS/broker/...` topics, retained.
@@ -86,9 +82,11 @@ pub async fn sys_loop(shard: Rc<Shard>) {
                 payload: payload.into(),
                 qos: QoS::AtMostOnce,
                 retain: true,
+                properties: None,
+                origin: Origin::Broker,
                 published_at: Instant::now(),
             };
-            route::publish(&shard, msg);
+            plane::publish(&shard, msg);
         }
     }
 }

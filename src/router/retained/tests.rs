@@ -6,6 +6,7 @@ fn msg(topic: &str, payload: &'static str) -> RetainedMessage {
         topic: MqttStr::from(topic),
         payload: Bytes::from_static(payload.as_bytes()),
         qos: QoS::AtLeastOnce,
+        properties: None,
         stored_at: Instant::now(),
     }
 }

@@ -1,7 +1,7 @@
 //! What shards say to each other.
 
-use crate::protocol::{Connect, MqttStr, QoS};
-use crate::session::{Message, SessionKey};
+use crate::protocol::{Connect, MqttStr};
+use crate::session::{Message, SessionKey, Subscription};
 use std::os::fd::RawFd;
 use std::time::Instant;
 
@@ -44,11 +44,11 @@ pub enum Control {
     RetainQuery {
         filter: MqttStr,
         target: SessionKey,
-        granted: QoS,
+        sub: Subscription,
     },
     RetainReply {
         target: SessionKey,
-        granted: QoS,
+        sub: Subscription,
         msgs: Vec<Message>,
     },
 }

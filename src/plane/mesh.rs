@@ -1,5 +1,6 @@
 //! The mesh: one bounded glommio `shared_channel` per ordered pair of shards
-//! for published messages (in batches) and one for control messages.
+//! for published messages (in batches) and one for control messages, with
+//! the tasks that send into them and receive from them.
 //!
 //! Nothing on a shard ever awaits a full channel while handling a message:
 //! handlers push into a local per-peer outbox and a dedicated sender task per
@@ -10,13 +11,20 @@
 //! dropped and counted (it carries rare messages: hand-offs, interest
 //! changes, retained traffic).
 
+use super::apply;
 use super::messages::{Batch, Control};
 use super::notify::{Notify, WaitList};
+use crate::metrics::ShardMetrics;
 use crate::session::Message;
-use glommio::channels::shared_channel::{self, ConnectedSender, SharedReceiver, SharedSender};
+use crate::shard::Shard;
+use glommio::channels::shared_channel::{
+    self, ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender,
+};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::rc::Rc;
 use std::task::Waker;
+use tracing::debug;
 
 /// Messages per batch sent over a data channel.
 pub const BATCH: usize = 256;
@@ -173,4 +181,67 @@ impl Mesh {
             }
         }
     }
+}
+
+/// Queue a control message for shard `to`, counting it if the outbox is full.
+pub fn send_control(shard: &Shard, to: usize, msg: Control) {
+    if !shard.mesh.send_control(to, msg) {
+        ShardMetrics::inc(&shard.metrics.control_dropped);
+        debug!(shard = shard.id, to, "control outbox full: message dropped");
+    }
+}
+
+/// Connect every channel end of this shard concurrently (a sender's connect
+/// waits for its receiver's, so connecting them one after another
+/// deadlocks two shards), then start the sender and receiver tasks.
+pub async fn connect(shard: &Rc<Shard>, ends: &mut MeshEnds) {
+    let mut pending = Vec::new();
+    for p in shard.peers() {
+        let dtx = glommio::spawn_local(ends.data_tx[p].take().unwrap().connect());
+        let drx = glommio::spawn_local(ends.data_rx[p].take().unwrap().connect());
+        let ctx = glommio::spawn_local(ends.ctrl_tx[p].take().unwrap().connect());
+        let crx = glommio::spawn_local(ends.ctrl_rx[p].take().unwrap().connect());
+        pending.push((p, dtx, drx, ctx, crx));
+    }
+    for (p, dtx, drx, ctx, crx) in pending {
+        let peer = PeerChannels {
+            data_tx: dtx.await,
+            data_rx: drx.await,
+            ctrl_tx: ctx.await,
+            ctrl_rx: crx.await,
+        };
+        spawn_peer_tasks(shard, p, peer);
+    }
+}
+
+struct PeerChannels {
+    data_tx: ConnectedSender<Batch>,
+    data_rx: ConnectedReceiver<Batch>,
+    ctrl_tx: ConnectedSender<Control>,
+    ctrl_rx: ConnectedReceiver<Control>,
+}
+
+/// Four tasks per peer: two senders draining this shard's outboxes, two
+/// receivers applying what the peer sends.
+fn spawn_peer_tasks(shard: &Rc<Shard>, p: usize, c: PeerChannels) {
+    let s = shard.clone();
+    glommio::spawn_local(async move { s.mesh.run_data_sender(p, c.data_tx).await }).detach();
+    let s = shard.clone();
+    glommio::spawn_local(async move { s.mesh.run_control_sender(p, c.ctrl_tx).await }).detach();
+    let s = shard.clone();
+    let data_rx = c.data_rx;
+    glommio::spawn_local(async move {
+        while let Some(batch) = data_rx.recv().await {
+            apply::batch(&s, batch);
+        }
+    })
+    .detach();
+    let s = shard.clone();
+    let ctrl_rx = c.ctrl_rx;
+    glommio::spawn_local(async move {
+        while let Some(msg) = ctrl_rx.recv().await {
+            apply::control(&s, p, msg);
+        }
+    })
+    .detach();
 }

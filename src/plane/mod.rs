@@ -1,0 +1,27 @@
+//! The message plane: how a message and the shard-to-shard traffic around
+//! it move. Sending to a peer, receiving its batches and applying them live
+//! here together.
+//!
+//! - `route.rs`: a PUBLISH (or a will) from this shard to every matching
+//!   session on every shard, and subscription changes with the interest
+//!   broadcast they cause.
+//! - `retained.rs`: retained messages on their owner shard: store, query on
+//!   subscribe, replies.
+//! - `mesh.rs`: the bounded channels between shards, the per-peer outboxes,
+//!   the sender tasks and the receiver tasks.
+//! - `apply.rs`: what a shard does with what its peers send.
+//! - `acks.rs`: acknowledged control messages (SUBACK after interest,
+//!   PUBACK after a remote retained store).
+//! - `messages.rs`: what shards say to each other.
+
+pub mod acks;
+mod apply;
+pub mod mesh;
+pub mod messages;
+mod notify;
+pub mod retained;
+pub mod route;
+
+pub use mesh::Mesh;
+pub use notify::{Notify, WaitList};
+pub use route::{forget_interest, publish, subscribe, unsubscribe};

@@ -1,0 +1,199 @@
+//! Matching a message against this shard's subscriptions and handing it to
+//! each session: straight to the wire when possible, else into the bounded
+//! queue, else dropped and counted by reason.
+
+use super::delivery::{Delivery, Pending};
+use super::outbound::Enqueued;
+use super::{DropReason, Message, Origin, Session, SessionEvent, SessionKey, Sessions, Subscription};
+use crate::metrics::ShardMetrics;
+use crate::protocol::QoS;
+
+/// How a session should receive one message, merged over every one of its
+/// subscriptions that matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Grant {
+    pub qos: QoS,
+    pub retain: bool,
+}
+
+impl Sessions {
+    /// Deliver a live message to every matching session of this shard;
+    /// returns how many sessions it reached.
+    pub fn publish(&mut self, msg: &Message) -> usize {
+        let mut m = std::mem::take(&mut self.matches);
+        m.clear();
+        self.index.for_each_match(&msg.topic, |k, s| m.push((*k, *s)));
+        if m.len() > 1 {
+            // Overlapping filters of one session are next to each other.
+            m.sort_unstable_by_key(|e| e.0);
+        }
+        let mut reached = 0;
+        let mut rest = &m[..];
+        while let Some(&(index, _)) = rest.first() {
+            let run = rest.iter().take_while(|e| e.0 == index).count();
+            reached += self.deliver_matched(index, &rest[..run], msg) as usize;
+            rest = &rest[run..];
+        }
+        self.matches = m;
+        reached
+    }
+
+    /// One session's matching subscriptions: one delivery at the highest
+    /// granted QoS with every subscription identifier [MQTT-3.3.4-2/3];
+    /// a no-local subscription does not match its own messages [MQTT-3.8.3-3].
+    fn deliver_matched(&mut self, index: u32, run: &[(u32, Subscription)], msg: &Message) -> bool {
+        let Some((key, _)) = self.registry.by_index_mut(index) else {
+            return false;
+        };
+        let own = msg.origin
+            == Origin::Session {
+                shard: self.shard,
+                key,
+            };
+        let mut ids = std::mem::take(&mut self.ids);
+        ids.clear();
+        let mut grant: Option<Grant> = None;
+        for (_, sub) in run.iter().filter(|(_, s)| !(own && s.opts.no_local)) {
+            let g = grant.get_or_insert(Grant {
+                qos: QoS::AtMostOnce,
+                retain: false,
+            });
+            g.qos = g.qos.max(sub.opts.qos);
+            g.retain |= sub.opts.retain_as_published && msg.retain;
+            ids.extend(sub.id.map(|id| id.get()));
+        }
+        if let Some(g) = grant {
+            let g = Grant {
+                qos: msg.qos.min(g.qos),
+                ..g
+            };
+            self.deliver(key, msg, g, &ids);
+        }
+        self.ids = ids;
+        grant.is_some()
+    }
+
+    /// Deliver retained messages to one session after its SUBSCRIBE (with
+    /// RETAIN set [MQTT-3.3.1-8]); nothing if the session is gone.
+    pub fn deliver_retained(&mut self, key: SessionKey, sub: Subscription, msgs: &[Message]) {
+        let ids: Vec<u32> = sub.id.map(|i| i.get()).into_iter().collect();
+        for m in msgs {
+            let g = Grant {
+                qos: m.qos.min(sub.opts.qos),
+                retain: true,
+            };
+            self.deliver(key, m, g, &ids);
+        }
+    }
+
+    /// Hand one message to one session at its grant.
+    pub(super) fn deliver(&mut self, key: SessionKey, msg: &Message, g: Grant, ids: &[u32]) {
+        let Sessions {
+            registry,
+            limits,
+            metrics: m,
+            events,
+            ..
+        } = self;
+        let Some(s) = registry.get_mut(key) else {
+            return;
+        };
+        let drop = |events: &mut super::events::Events, reason| {
+            ShardMetrics::inc(match reason {
+                DropReason::SlowSubscriber => &m.dropped_slow_subscriber,
+                DropReason::OfflineQos0 => &m.dropped_offline_qos0,
+                DropReason::QueueFull => &m.dropped_queue_full,
+            });
+            events.emit(SessionEvent::Dropped { key, reason });
+        };
+        match (&s.conn, g.qos) {
+            (Some(c), QoS::AtMostOnce) => {
+                if c.pending_bytes() >= limits.max_outbound_bytes {
+                    return drop(events, DropReason::SlowSubscriber);
+                }
+                // Encoded straight from the shared message: no clone.
+                c.deliver(&Delivery {
+                    msg,
+                    qos: g.qos,
+                    packet_id: 0,
+                    dup: false,
+                    retain: g.retain,
+                    subscription_ids: ids,
+                });
+                count_out(m, g.qos, msg.payload.len());
+                events.emit(SessionEvent::Sent {
+                    key,
+                    packet_id: 0,
+                    msg,
+                });
+            }
+            (Some(c), _) if s.outbound.can_send(limits.max_inflight) => {
+                let p = pending(msg, g, ids);
+                count_out(m, g.qos, msg.payload.len());
+                let Session { outbound, .. } = s;
+                let packet_id = c.with_outlet(|o| outbound.send(p, o));
+                events.emit(SessionEvent::Sent {
+                    key,
+                    packet_id,
+                    msg,
+                });
+            }
+            (None, QoS::AtMostOnce) if !(s.persistent && limits.queue_qos0) => {
+                drop(events, DropReason::OfflineQos0)
+            }
+            _ => {
+                let p = pending(msg, g, ids);
+                let max = limits.max_queued_messages;
+                match s.outbound.enqueue(p, max, limits.queue_overflow) {
+                    Enqueued::Queued => events.emit(SessionEvent::Queued { key, msg }),
+                    Enqueued::DroppedNew => drop(events, DropReason::QueueFull),
+                    Enqueued::DroppedOldest => {
+                        drop(events, DropReason::QueueFull);
+                        events.emit(SessionEvent::Queued { key, msg });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fill the in-flight window from the queue (after an ack or a resume).
+    pub(super) fn pump(&mut self, key: SessionKey) {
+        let Sessions {
+            registry,
+            limits,
+            metrics: m,
+            events,
+            ..
+        } = self;
+        let Some(Session { conn, outbound, .. }) = registry.get_mut(key) else {
+            return;
+        };
+        let Some(c) = conn else { return };
+        c.with_outlet(|o| {
+            outbound.pump(limits.max_inflight, o, |p, packet_id| {
+                // Queued messages are counted out by the QoS they leave with.
+                ShardMetrics::inc(m.messages_out(p.msg.qos));
+                events.emit(SessionEvent::Sent {
+                    key,
+                    packet_id,
+                    msg: &p.msg,
+                });
+            })
+        });
+    }
+}
+
+/// The session's own copy of a message, at its delivery QoS and RETAIN.
+fn pending(msg: &Message, g: Grant, ids: &[u32]) -> Pending {
+    let kept = Message {
+        qos: g.qos,
+        retain: g.retain,
+        ..msg.clone()
+    };
+    Pending::new(kept, ids)
+}
+
+fn count_out(m: &ShardMetrics, qos: QoS, payload_len: usize) {
+    ShardMetrics::inc(m.messages_out(qos));
+    ShardMetrics::add(&m.bytes_out, payload_len as u64);
+}

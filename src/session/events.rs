@@ -1,0 +1,87 @@
+//! Session events: one for every change of session state, in the order the
+//! changes happen. A durable log records them; tests assert on them.
+
+use super::{Message, SessionKey, Subscription};
+use crate::protocol::MqttStr;
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// A clean (non-persistent) session lost its connection.
+    Clean,
+    /// A new connection asked for a clean session [MQTT-3.1.2-6].
+    Replaced,
+    /// Offline longer than `limits.session_expiry`.
+    Expired,
+}
+
+/// Why a message for a session was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// QoS 0 and the client's write buffer is full.
+    SlowSubscriber,
+    /// QoS 0 for an offline session (queued only with `queue_qos0`).
+    OfflineQos0,
+    /// The session queue was full and `queue_overflow` refused the message
+    /// or evicted the oldest.
+    QueueFull,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum SessionEvent<'a> {
+    Created {
+        key: SessionKey,
+        client_id: &'a MqttStr,
+        persistent: bool,
+    },
+    /// A connection attached to the session (new or resumed).
+    Connected { key: SessionKey, resumed: bool },
+    /// Its connection went away; a persistent session stays offline.
+    Disconnected { key: SessionKey },
+    Ended { key: SessionKey, reason: EndReason },
+    Subscribed {
+        key: SessionKey,
+        filter: &'a str,
+        sub: Subscription,
+    },
+    Unsubscribed { key: SessionKey, filter: &'a str },
+    /// Waiting in the session queue (offline, or behind the window).
+    Queued { key: SessionKey, msg: &'a Message },
+    /// Went on the wire; QoS 1/2 with a packet id now in flight.
+    Sent {
+        key: SessionKey,
+        packet_id: u16,
+        msg: &'a Message,
+    },
+    /// PUBACK or PUBCOMP: the delivery is finished.
+    Acked { key: SessionKey, packet_id: u16 },
+    /// PUBREC: the payload is no longer needed, PUBREL follows.
+    Received { key: SessionKey, packet_id: u16 },
+    Dropped { key: SessionKey, reason: DropReason },
+    /// An inbound QoS 2 PUBLISH was accepted (PUBREC sent).
+    Qos2Accepted { key: SessionKey, packet_id: u16 },
+    /// PUBREL released an inbound QoS 2 packet id.
+    Qos2Released { key: SessionKey, packet_id: u16 },
+}
+
+/// Hears every session event of one shard, synchronously and in order.
+pub trait SessionObserver {
+    fn on_event(&mut self, e: &SessionEvent<'_>);
+}
+
+/// The shard's observer, if any: an emit without one is one branch.
+#[derive(Default)]
+pub(super) struct Events(Option<Box<dyn SessionObserver>>);
+
+impl Events {
+    pub fn set(&mut self, o: Box<dyn SessionObserver>) {
+        self.0 = Some(o);
+    }
+
+    #[inline]
+    pub fn emit(&mut self, e: SessionEvent<'_>) {
+        if let Some(o) = &mut self.0 {
+            o.on_event(&e);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! [`Sessions`]: every session of one shard, the index of their
+//! subscriptions, and the methods through which all session state changes.
+
+use super::events::Events;
+use super::registry::Registry;
+use super::{Session, SessionEvent, SessionKey, SessionObserver, Subscribed, Subscription};
+use crate::config::Limits;
+use crate::metrics::ShardMetrics;
+use crate::protocol::MqttStr;
+use crate::router::FilterTrie;
+use std::rc::Rc;
+
+/// The sessions of one shard. Single-threaded: the shard owns it.
+pub struct Sessions {
+    pub(super) registry: Registry,
+    /// Filter → (session slot index, subscription): who on this shard
+    /// subscribes to what. Kept in step with each session's own map.
+    pub(super) index: FilterTrie<u32, Subscription>,
+    /// Reused per publish so matching allocates nothing in steady state.
+    pub(super) matches: Vec<(u32, Subscription)>,
+    pub(super) ids: Vec<u32>,
+    pub(super) limits: Limits,
+    pub(super) metrics: Rc<ShardMetrics>,
+    /// This shard, to recognise its own sessions as a message's origin.
+    pub(super) shard: u16,
+    pub(super) events: Events,
+}
+
+impl Sessions {
+    pub fn new(shard: usize, limits: Limits, metrics: Rc<ShardMetrics>) -> Sessions {
+        Sessions {
+            registry: Registry::default(),
+            index: FilterTrie::new(),
+            matches: Vec::new(),
+            ids: Vec::new(),
+            limits,
+            metrics,
+            shard: shard as u16,
+            events: Events::default(),
+        }
+    }
+
+    /// Hear every session event from now on (the durable log; tests).
+    pub fn observe(&mut self, o: Box<dyn SessionObserver>) {
+        self.events.set(o);
+    }
+
+    pub fn len(&self) -> usize {
+        self.registry.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.registry.is_empty()
+    }
+
+    pub fn find(&self, client_id: &str) -> Option<SessionKey> {
+        self.registry.find(client_id)
+    }
+
+    /// Read-only view of a session.
+    pub fn get(&self, key: SessionKey) -> Option<&Session> {
+        self.registry.get(key)
+    }
+
+    /// Distinct filters subscribed on this shard.
+    pub fn filter_count(&self) -> usize {
+        self.index.filter_count()
+    }
+
+    /// Add or replace a subscription [MQTT-3.8.4-3].
+    pub fn subscribe(&mut self, key: SessionKey, filter: &MqttStr, sub: Subscription) -> Subscribed {
+        let max = self.limits.max_subscriptions_per_session;
+        let Some(s) = self.registry.get_mut(key) else {
+            return Subscribed::NoSession;
+        };
+        let had = s.subscriptions.contains_key(filter.as_str());
+        if !had && max != 0 && s.subscriptions.len() >= max {
+            return Subscribed::TooMany;
+        }
+        s.subscriptions.insert(filter.clone(), sub);
+        if !had {
+            ShardMetrics::inc(&self.metrics.subscriptions);
+        }
+        let first_on_filter = self.index.insert(filter, key.index, sub).first_on_filter;
+        self.events.emit(SessionEvent::Subscribed { key, filter, sub });
+        Subscribed::Granted { first_on_filter }
+    }
+
+    /// Remove a subscription. `None` if the session did not have it, else
+    /// whether it was this shard's last subscriber on the filter.
+    pub fn unsubscribe(&mut self, key: SessionKey, filter: &str) -> Option<bool> {
+        let s = self.registry.get_mut(key)?;
+        s.subscriptions.remove(filter)?;
+        ShardMetrics::dec(&self.metrics.subscriptions);
+        let lost = self.index.remove(filter, &key.index).filter_now_empty;
+        self.events.emit(SessionEvent::Unsubscribed { key, filter });
+        Some(lost)
+    }
+
+    /// PUBACK from the client.
+    pub fn puback(&mut self, key: SessionKey, packet_id: u16) {
+        self.acked(key, packet_id, |s| s.outbound.on_puback(packet_id));
+    }
+
+    /// PUBCOMP from the client.
+    pub fn pubcomp(&mut self, key: SessionKey, packet_id: u16) {
+        self.acked(key, packet_id, |s| s.outbound.on_pubcomp(packet_id));
+    }
+
+    fn acked(&mut self, key: SessionKey, packet_id: u16, f: impl FnOnce(&mut Session) -> bool) {
+        let Some(s) = self.registry.get_mut(key) else {
+            return;
+        };
+        if f(s) {
+            self.events.emit(SessionEvent::Acked { key, packet_id });
+            self.pump(key);
+        }
+    }
+
+    /// PUBREC from the client: PUBREL goes out either way (the client may
+    /// be repeating itself after a reconnect).
+    pub fn pubrec(&mut self, key: SessionKey, packet_id: u16) {
+        let Some(Session { conn, outbound, .. }) = self.registry.get_mut(key) else {
+            return;
+        };
+        let Some(c) = conn else { return };
+        if c.with_outlet(|o| outbound.on_pubrec(packet_id, o)) {
+            self.events.emit(SessionEvent::Received { key, packet_id });
+        }
+    }
+
+    /// Record an inbound QoS 2 packet id; false if it is already pending
+    /// (a re-sent PUBLISH, not to be forwarded again) or the session is gone.
+    pub fn qos2_received(&mut self, key: SessionKey, packet_id: u16) -> bool {
+        let Some(s) = self.registry.get_mut(key) else {
+            return false;
+        };
+        let fresh = s
+            .incoming_qos2
+            .get_or_insert_with(Default::default)
+            .insert(packet_id);
+        if fresh {
+            self.events.emit(SessionEvent::Qos2Accepted { key, packet_id });
+        }
+        fresh
+    }
+
+    /// PUBREL released an inbound QoS 2 packet id.
+    pub fn qos2_released(&mut self, key: SessionKey, packet_id: u16) {
+        let Some(s) = self.registry.get_mut(key) else {
+            return;
+        };
+        let Some(set) = &mut s.incoming_qos2 else {
+            return;
+        };
+        if set.remove(&packet_id) {
+            if set.is_empty() {
+                s.incoming_qos2 = None;
+            }
+            self.events.emit(SessionEvent::Qos2Released { key, packet_id });
+        }
+    }
+
+    /// The client sent DISCONNECT: its will is discarded [MQTT-3.1.2-10].
+    pub fn discard_will(&mut self, key: SessionKey) {
+        if let Some(s) = self.registry.get_mut(key) {
+            s.will = None;
+        }
+    }
+}

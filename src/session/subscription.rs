@@ -1,0 +1,33 @@
+//! A subscription as a session holds it and the shard's index stores it.
+
+use crate::protocol::{QoS, SubscriptionOptions};
+use std::num::NonZeroU32;
+
+/// One filter of one session: its options and its MQTT 5 identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscription {
+    pub opts: SubscriptionOptions,
+    pub id: Option<NonZeroU32>,
+}
+
+impl Subscription {
+    /// A plain MQTT 3 subscription.
+    pub fn qos(qos: QoS) -> Subscription {
+        Subscription {
+            opts: SubscriptionOptions::qos(qos),
+            id: None,
+        }
+    }
+}
+
+/// What [`super::Sessions::subscribe`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subscribed {
+    /// Added or replaced; `first_on_filter`: no other session of this shard
+    /// had this filter (peers must learn of the interest).
+    Granted { first_on_filter: bool },
+    /// `limits.max_subscriptions_per_session` reached.
+    TooMany,
+    /// No such session (it ended).
+    NoSession,
+}
