@@ -26,7 +26,7 @@ use futures_lite::AsyncReadExt;
 use glommio::net::UnixStream;
 use std::cell::RefCell;
 use std::future::poll_fn;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+use std::os::fd::{AsFd, FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use tracing::{debug, warn};
@@ -67,7 +67,7 @@ impl ParkingLot {
             return false;
         };
         let poller = self.poller.as_ref();
-        poller.is_some_and(|poller| poller.rearm(p.io.as_raw_fd(), token).is_ok())
+        poller.is_some_and(|poller| poller.rearm(p.io.as_fd(), token).is_ok())
     }
 
     /// Take the connection parked under `token`, if it is still there.
@@ -77,7 +77,7 @@ impl ParkingLot {
         let p = self.slots[slot as usize].take()?;
         self.free.push(slot);
         if let Some(poller) = &self.poller {
-            poller.unwatch(p.io.as_raw_fd());
+            poller.unwatch(p.io.as_fd());
         }
         Some(p)
     }
@@ -170,7 +170,7 @@ pub(super) fn park(conn: Connection) -> Result<(), Connection> {
         .poller
         .as_ref()
         .unwrap()
-        .watch(io.as_raw_fd(), token(slot, st.handle.id));
+        .watch(io.as_fd(), token(slot, st.handle.id));
     if let Err(e) = watched {
         lot.free.push(slot);
         debug!(client_id = %st.client_id, error = %e, "cannot watch the socket: not parking");

@@ -4,7 +4,7 @@
 
 use super::parked::Heard;
 use super::{tcp, TcpTransport, Transport};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// A transport off any executor's ring.
 #[derive(Debug)]
@@ -47,11 +47,5 @@ impl Detached {
 impl AsFd for Detached {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for Detached {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
     }
 }
