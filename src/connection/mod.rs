@@ -4,9 +4,9 @@
 //!
 //! Life of a connection: [`serve_accepted`] reads the CONNECT under the
 //! connect timeout on the accepting shard and either continues locally or
-//! hands the transport to the owner shard ([`serve_handoff`]); [`serve_connected`]
-//! admits the client (`connect.rs`), runs the packet loop (`packets.rs`) and
-//! cleans up (will, session) when it ends. An idle connection parks in
+//! hands the transport to the owner shard ([`serve_handoff`]);
+//! [`serve_connected`] admits the client (`connect.rs`), runs the packet loop
+//! (`packets.rs`) and cleans up (will, session) when it ends. An idle connection parks in
 //! between (`park.rs`): its task ends and a new one takes over on traffic.
 
 mod connect;
@@ -116,7 +116,7 @@ async fn run(mut conn: Connection) {
     }
 }
 
-/// State the packet handlers work on (everything but the transport).
+/// State the packet handlers work on (everything but the socket).
 pub(crate) struct Conn {
     shard: Rc<Shard>,
     handle: Rc<ConnHandle>,

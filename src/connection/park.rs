@@ -10,11 +10,11 @@
 //! The task and stream are freed.
 //!
 //! A parked connection comes back as a new task when its socket has
-//! something other than PINGREQs to read or closes (a token from the poller
-//! thread; the transport answers PINGREQs in place,
-//! [`Detached::listen_parked`]), or when anything
-//! on the shard wakes its handle: a delivery, a kick (takeover, keep-alive
-//! expiry). Its session, keep-alive and handle stay where they were.
+//! something other than PINGREQs to read (a token from the poller thread;
+//! the transport answers PINGREQs in place, [`Detached::listen_parked`]), or
+//! when anything on the shard wakes its handle: a delivery, a kick
+//! (takeover, keep-alive expiry). Its session, keep-alive and handle stay
+//! where they were. If its socket closes, it ends where it lies.
 
 use super::io::Reader;
 use super::{run, CloseReason, Conn, Connection};
@@ -61,7 +61,8 @@ impl ParkingLot {
         (p.conn.handle.id as u32 == id).then_some(p)
     }
 
-    /// Watch the socket parked under `token` again; false if that failed.
+    /// Watch the socket parked under `token` (just looked up) again; false
+    /// if that failed.
     fn rearm(&self, token: u64) -> bool {
         let Some(Some(p)) = self.slots.get(token as u32 as usize) else {
             return false;
