@@ -79,20 +79,11 @@ pub fn listen_parked(fd: &OwnedFd) -> (Heard, Vec<u8>) {
     let sock = SockRef::from(fd);
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
     let n = match sock.recv_with_flags(&mut buf, libc::MSG_DONTWAIT) {
+        Ok(0) => return (Heard::Closed, Vec::new()), // end of stream
         Ok(n) => n,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-            ) =>
-        {
-            return (Heard::Nothing, Vec::new())
-        }
+        Err(e) if transient(&e) => return (Heard::Nothing, Vec::new()),
         Err(_) => return (Heard::Closed, Vec::new()),
     };
-    if n == 0 {
-        return (Heard::Closed, Vec::new());
-    }
     // SAFETY: `recv` initialized the first `n` bytes (n <= PEEK), and
     // `MaybeUninit<u8>` has the layout of `u8`.
     let got: &[u8] = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast(), n) };
@@ -104,4 +95,12 @@ pub fn listen_parked(fd: &OwnedFd) -> (Heard, Vec<u8>) {
     let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
     let sent = sock.send_with_flags(&answer, flags).unwrap_or(0);
     (heard, answer[sent..].to_vec())
+}
+
+/// A spurious wake-up or a signal: nothing to report.
+fn transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
 }
