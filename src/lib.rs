@@ -7,6 +7,9 @@
 //! - [`shard`]: one pinned glommio executor per core; listeners, the mesh of
 //!   channels between shards, connection hand-off, the keep-alive and idle
 //!   wheel, the epoll poller for parked connections, start-up and shutdown.
+//! - [`transport`]: the byte stream under a connection (plain TCP today),
+//!   detached into a sendable fd plus state for hand-off and parking, and
+//!   the PINGREQ answer of a parked connection.
 //! - [`connection`]: one client connection: CONNECT handling, the packet loop,
 //!   reading through the shard's scratch buffer, writing its queue, parking
 //!   when idle.
@@ -33,3 +36,4 @@ pub mod protocol;
 pub mod router;
 pub mod session;
 pub mod shard;
+pub mod transport;

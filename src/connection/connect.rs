@@ -17,12 +17,10 @@ use crate::plane::{
 };
 use crate::session::{Message, Origin, SessionKey};
 use crate::shard::Shard;
+use crate::transport::Transport;
 use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
 use std::future::poll_fn;
-use std::net::Shutdown;
-use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tracing::debug;
@@ -53,7 +51,7 @@ pub struct Admitted {
 /// Read bytes until one whole CONNECT is there. Returns it and whatever the
 /// client pipelined behind it.
 pub async fn read_connect(
-    stream: &mut TcpStream,
+    io: &mut Transport,
     max: usize,
 ) -> Result<(Connect, Vec<u8>), FirstPacketError> {
     let mut buf = Vec::new();
@@ -71,7 +69,7 @@ pub async fn read_connect(
                 };
             }
         }
-        let n = poll_fn(|cx| poll_append(cx, stream, &mut buf))
+        let n = poll_fn(|cx| poll_append(cx, io, &mut buf))
             .await
             .map_err(|_| FirstPacketError::Closed)?;
         if n == 0 {
@@ -81,7 +79,7 @@ pub async fn read_connect(
 }
 
 /// Count and log a failed first packet; answer CONNACK 1 where the spec asks.
-pub async fn reject_first_packet(shard: &Shard, stream: TcpStream, err: FirstPacketError) {
+pub async fn reject_first_packet(shard: &Shard, io: Transport, err: FirstPacketError) {
     let m = &shard.metrics;
     match err {
         FirstPacketError::Closed => debug!(shard = shard.id, "socket closed before CONNECT"),
@@ -99,7 +97,7 @@ pub async fn reject_first_packet(shard: &Shard, stream: TcpStream, err: FirstPac
                 level, "[MQTT-3.1.2-2] unsupported protocol level: CONNACK 1"
             );
             refuse(
-                stream,
+                io,
                 ConnectReturnCode::UnacceptableProtocolVersion,
                 ProtocolVersion::V3_1_1,
             )
@@ -119,25 +117,26 @@ pub fn count_decode_error(m: &ShardMetrics, e: &DecodeError) {
     }
 }
 
-/// Move a connection to the shard that owns its client ID. The socket goes
-/// as a `dup`ed fd (glommio streams are tied to their executor's ring); the
-/// owner rebuilds the stream on its own ring.
+/// Move a connection to the shard that owns its client ID. The transport
+/// goes detached (glommio streams are tied to their executor's ring); the
+/// owner attaches it to its own ring.
 pub fn hand_off(
     shard: &Shard,
-    stream: TcpStream,
+    io: Transport,
     owner: usize,
     connect: Connect,
     rest: Vec<u8>,
     accepted_at: Instant,
 ) {
-    let fd = unsafe { libc::dup(stream.as_raw_fd()) };
-    drop(stream);
-    if fd < 0 {
-        debug!(shard = shard.id, "dup failed during hand-off: closing");
-        return;
-    }
+    let conn = match io.detach() {
+        Ok(conn) => conn,
+        Err(e) => {
+            debug!(shard = shard.id, error = %e.error, "cannot detach for hand-off: closing");
+            return;
+        }
+    };
     let msg = Control::HandOff(Box::new(HandOff {
-        fd,
+        conn,
         connect,
         rest,
         accepted_at,
@@ -145,8 +144,8 @@ pub fn hand_off(
     if shard.mesh.send_control(owner, msg) {
         ShardMetrics::inc(&shard.metrics.handoffs);
     } else {
+        // The message, and with it the socket, was dropped: closed.
         ShardMetrics::inc(&shard.metrics.control_dropped);
-        unsafe { libc::close(fd) };
     }
 }
 
@@ -270,7 +269,7 @@ fn authenticate(shard: &Shard, c: &Connect) -> Result<(), ConnectReturnCode> {
 /// Answer a refused CONNECT and close without losing the answer: write it,
 /// shut down our side, and drain what the client sent until it closes (a
 /// close with unread input would send RST and could discard the CONNACK).
-pub async fn refuse(mut stream: TcpStream, code: ConnectReturnCode, version: ProtocolVersion) {
+pub async fn refuse(mut io: Transport, code: ConnectReturnCode, version: ProtocolVersion) {
     let mut out = Vec::new();
     encode(
         &Packet::ConnAck(ConnAck {
@@ -281,10 +280,10 @@ pub async fn refuse(mut stream: TcpStream, code: ConnectReturnCode, version: Pro
         &mut out,
     );
     let bounded = glommio::timer::timeout(Duration::from_secs(1), async {
-        stream.write_all(&out).await?;
-        stream.shutdown(Shutdown::Write).await?;
+        io.write_all(&out).await?;
+        io.close().await?; // our side only: the client's bytes still drain
         let mut sink = [0u8; 256];
-        while stream.read(&mut sink).await? > 0 {}
+        while io.read(&mut sink).await? > 0 {}
         Ok(())
     });
     let _ = bounded.await;

@@ -1,4 +1,4 @@
-//! Socket reading and writing for one connection.
+//! Reading and writing one connection's transport.
 //!
 //! Reads go into one per-shard scratch buffer: glommio's reads are
 //! readiness-based (a plain `recv` into the buffer we pass, only while we are
@@ -10,12 +10,10 @@
 use super::OutBuf;
 use crate::metrics::ShardHistograms;
 use crate::protocol::{parse_frame_header, DecodeError, FrameHeader};
+use crate::transport::Transport;
 use bytes::Bytes;
-use futures_lite::{AsyncRead, AsyncWrite};
-use glommio::net::TcpStream;
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
@@ -104,7 +102,7 @@ impl Reader {
     pub fn poll_read(
         &mut self,
         cx: &mut Context<'_>,
-        stream: &mut TcpStream,
+        transport: &mut Transport,
         max: usize,
         on_frame: &mut impl FnMut(FrameHeader, Bytes) -> Flow,
     ) -> Poll<Result<(bool, Flow), ReadError>> {
@@ -113,8 +111,7 @@ impl Reader {
             let pre = self.pending.len();
             if pre >= SCRATCH_SIZE / 2 {
                 // A large packet in progress: accumulate it in `pending`.
-                let n = ready!(Pin::new(&mut *stream).poll_read(cx, &mut s[..]))
-                    .map_err(ReadError::Io)?;
+                let n = ready!(transport.poll_read(cx, &mut s[..])).map_err(ReadError::Io)?;
                 if n == 0 {
                     return Poll::Ready(Ok((false, Flow::Stop)));
                 }
@@ -127,8 +124,7 @@ impl Reader {
             }
             // Put the incomplete tail in front of the new bytes.
             s[..pre].copy_from_slice(&self.pending);
-            let n = ready!(Pin::new(&mut *stream).poll_read(cx, &mut s[pre..]))
-                .map_err(ReadError::Io)?;
+            let n = ready!(transport.poll_read(cx, &mut s[pre..])).map_err(ReadError::Io)?;
             if n == 0 {
                 return Poll::Ready(Ok((false, Flow::Stop)));
             }
@@ -190,7 +186,7 @@ impl Writer {
     pub fn poll_flush(
         &mut self,
         cx: &mut Context<'_>,
-        stream: &mut TcpStream,
+        transport: &mut Transport,
         handle: &super::ConnHandle,
         hist: &RefCell<ShardHistograms>,
     ) -> Poll<io::Result<()>> {
@@ -207,7 +203,7 @@ impl Writer {
                 self.buf = handle.take_out(spare);
                 self.pos = 0;
             }
-            let n = ready!(Pin::new(&mut *stream).poll_write(cx, &self.buf.bytes[self.pos..]))?;
+            let n = ready!(transport.poll_write(cx, &self.buf.bytes[self.pos..]))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -248,12 +244,12 @@ impl Writer {
 /// (used before CONNECT, when there is no connection state yet).
 pub fn poll_append(
     cx: &mut Context<'_>,
-    stream: &mut TcpStream,
+    transport: &mut Transport,
     buf: &mut Vec<u8>,
 ) -> Poll<io::Result<usize>> {
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
-        let n = ready!(Pin::new(&mut *stream).poll_read(cx, &mut s[..]))?;
+        let n = ready!(transport.poll_read(cx, &mut s[..]))?;
         buf.extend_from_slice(&s[..n]);
         Poll::Ready(Ok(n))
     })

@@ -1,12 +1,12 @@
 //! One client connection: a single task per connection that reads packets
-//! from the socket (through the shard's scratch buffer), handles them, and
+//! from its transport (through the shard's scratch buffer), handles them, and
 //! writes whatever the session or other connections queued on its handle.
 //!
 //! Life of a connection: [`serve_accepted`] reads the CONNECT under the
 //! connect timeout on the accepting shard and either continues locally or
-//! hands the socket to the owner shard ([`serve_handoff`]); [`serve_connected`]
-//! admits the client (`connect.rs`), runs the packet loop (`packets.rs`) and
-//! cleans up (will, session) when it ends. An idle connection parks in
+//! hands the transport to the owner shard ([`serve_handoff`]);
+//! [`serve_connected`] admits the client (`connect.rs`), runs the packet loop
+//! (`packets.rs`) and cleans up (will, session) when it ends. An idle connection parks in
 //! between (`park.rs`): its task ends and a new one takes over on traffic.
 
 mod connect;
@@ -15,7 +15,6 @@ mod handle;
 mod io;
 mod packets;
 mod park;
-mod parked_io;
 
 pub use park::{start as start_parking, ParkingLot};
 
@@ -27,12 +26,11 @@ use crate::plane::{self, messages::HandOff};
 use crate::protocol::{Connect, DecodeError, MqttStr, ProtocolVersion};
 use crate::session::SessionKey;
 use crate::shard::{spawn_guarded, Shard};
+use crate::transport::Transport;
 use connect::Admitted;
-use glommio::net::TcpStream;
 use io::{Flow, ReadError, Reader, Writer};
 use packets::Hold;
 use std::future::poll_fn;
-use std::os::fd::FromRawFd;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -44,11 +42,11 @@ use tracing::debug;
 /// at 32, fan-in QoS 0 delivered 120 k of 2.6 M msg/s; at 1, 1.97 M of 2.4 M).
 const READ_BUDGET: usize = 1;
 
-/// Entry point for a socket accepted by this shard.
-pub async fn serve_accepted(shard: Rc<Shard>, mut stream: TcpStream, accepted_at: Instant) {
+/// Entry point for a connection accepted by this shard.
+pub async fn serve_accepted(shard: Rc<Shard>, mut io: Transport, accepted_at: Instant) {
     let max = shard.cfg.limits.max_packet_size;
     let first = glommio::timer::timeout(shard.cfg.connect_timeout(), async {
-        Ok(connect::read_connect(&mut stream, max).await)
+        Ok(connect::read_connect(&mut io, max).await)
     })
     .await;
     let (c, rest) = match first {
@@ -60,22 +58,21 @@ pub async fn serve_accepted(shard: Rc<Shard>, mut stream: TcpStream, accepted_at
             );
             return;
         }
-        Ok(Err(e)) => return connect::reject_first_packet(&shard, stream, e).await,
+        Ok(Err(e)) => return connect::reject_first_packet(&shard, io, e).await,
         Ok(Ok(first)) => first,
     };
     let owner = connect::owner_of(&shard, &c);
     if owner == shard.id {
-        serve_connected(shard, stream, c, rest, accepted_at);
+        serve_connected(shard, io, c, rest, accepted_at);
     } else {
-        connect::hand_off(&shard, stream, owner, c, rest, accepted_at);
+        connect::hand_off(&shard, io, owner, c, rest, accepted_at);
     }
 }
 
-/// Entry point for a socket handed over by another shard.
+/// Entry point for a connection handed over by another shard.
 pub fn serve_handoff(shard: Rc<Shard>, h: HandOff) {
-    // The fd is ours now: the sender dup'ed it and dropped its own stream.
-    let stream = unsafe { TcpStream::from_raw_fd(h.fd) };
-    serve_connected(shard, stream, h.connect, h.rest, h.accepted_at);
+    let io = h.conn.attach(); // onto this shard's ring
+    serve_connected(shard, io, h.connect, h.rest, h.accepted_at);
 }
 
 /// Admit or refuse on the owner shard. Either way the rest runs as a new
@@ -83,16 +80,16 @@ pub fn serve_handoff(shard: Rc<Shard>, h: HandOff) {
 /// large and must not stay allocated for the life of every connection.
 fn serve_connected(
     shard: Rc<Shard>,
-    stream: TcpStream,
+    io: Transport,
     c: Connect,
     rest: Vec<u8>,
     accepted_at: Instant,
 ) {
     let version = c.protocol;
     match connect::admit(&shard, c, accepted_at) {
-        Err(code) => spawn_guarded(&shard, connect::refuse(stream, code, version)),
+        Err(code) => spawn_guarded(&shard, connect::refuse(io, code, version)),
         Ok(admitted) => {
-            let conn = Connection::new(shard.clone(), stream, admitted, rest);
+            let conn = Connection::new(shard.clone(), io, admitted, rest);
             spawn_guarded(&shard, run(conn));
         }
     }
@@ -101,7 +98,7 @@ fn serve_connected(
 /// Why the packet loop stopped.
 enum Exit {
     Close(CloseReason),
-    /// Asked to park and nothing is in flight on the socket.
+    /// Asked to park and nothing is in flight on the connection.
     Park,
 }
 
@@ -136,13 +133,13 @@ pub(crate) struct Conn {
 
 struct Connection {
     st: Conn,
-    stream: TcpStream,
+    io: Transport,
     reader: Reader,
     writer: Writer,
 }
 
 impl Connection {
-    fn new(shard: Rc<Shard>, stream: TcpStream, a: Admitted, rest: Vec<u8>) -> Connection {
+    fn new(shard: Rc<Shard>, io: Transport, a: Admitted, rest: Vec<u8>) -> Connection {
         let st = Conn {
             shard,
             handle: a.handle,
@@ -155,7 +152,7 @@ impl Connection {
         };
         Connection {
             st,
-            stream,
+            io,
             reader: Reader::with_pending(rest),
             writer: Writer::default(),
         }
@@ -165,7 +162,7 @@ impl Connection {
     fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<Exit> {
         let Connection {
             st,
-            stream,
+            io,
             reader,
             writer,
         } = self;
@@ -176,7 +173,7 @@ impl Connection {
             if let Some(r) = st.close.or(st.handle.close_reason()) {
                 return Poll::Ready(Exit::Close(r));
             }
-            let flushed = match writer.poll_flush(cx, stream, &st.handle, &st.shard.hist) {
+            let flushed = match writer.poll_flush(cx, io, &st.handle, &st.shard.hist) {
                 Poll::Ready(Err(e)) => {
                     debug!(client_id = %st.client_id, error = %e, "write failed");
                     return Poll::Ready(Exit::Close(CloseReason::SocketClosed));
@@ -189,7 +186,8 @@ impl Connection {
                 st.handle.last_active_ms.set(st.shard.ms_at(at));
             }
             if st.handle.park_requested() {
-                if flushed && st.blocked.is_none() && !reader.has_pending() {
+                let quiet = flushed && st.blocked.is_none() && !reader.has_pending();
+                if quiet && io.can_park() {
                     return Poll::Ready(Exit::Park);
                 }
                 st.handle.decline_park(); // the wheel asks again later
@@ -209,7 +207,7 @@ impl Connection {
             if st.handle.pending_bytes() >= max_out || st.shard.mesh.congested(cx.waker()) {
                 return Poll::Pending;
             }
-            match reader.poll_read(cx, stream, max_packet, &mut |h, f| st.on_frame(h, f)) {
+            match reader.poll_read(cx, io, max_packet, &mut |h, f| st.on_frame(h, f)) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok((false, _))) => {
                     return Poll::Ready(Exit::Close(CloseReason::SocketClosed))

@@ -4,35 +4,37 @@
 //! armed io_uring poll (~1.2 KB together, docs/benchmarks.md); most of a
 //! large broker's connections are idle. After `tuning.park_after` seconds
 //! without traffic (PINGREQs do not count) the keep-alive wheel asks the task
-//! to park: once nothing is in flight on its socket, it keeps only its
-//! handler state (`Conn`) and the socket in this shard's lot, and the shard's
-//! epoll set ([`Poller`]) watches the socket. The task and stream are freed.
+//! to park: once nothing is in flight on it and its transport agrees, it
+//! keeps only its handler state (`Conn`) and its detached transport in this
+//! shard's lot, and the shard's epoll set ([`Poller`]) watches the socket.
+//! The task and stream are freed.
 //!
 //! A parked connection comes back as a new task when its socket has
-//! something other than PINGREQs to read or closes (a token from the poller
-//! thread; PINGREQs are answered in place, `parked_io.rs`), or when anything
-//! on the shard wakes its handle: a delivery, a kick (takeover, keep-alive
-//! expiry). Its session, keep-alive and handle stay where they were.
+//! something other than PINGREQs to read (a token from the poller thread;
+//! the transport answers PINGREQs in place, [`Detached::listen_parked`]), or
+//! when anything on the shard wakes its handle: a delivery, a kick
+//! (takeover, keep-alive expiry). Its session, keep-alive and handle stay
+//! where they were. If its socket closes, it ends where it lies.
 
 use super::io::Reader;
-use super::parked_io::{self, Heard};
 use super::{run, CloseReason, Conn, Connection};
 use crate::metrics::ShardMetrics;
 use crate::shard::poller::Poller;
 use crate::shard::{spawn_guarded, Shard};
+use crate::transport::{Detached, Heard};
 use futures_lite::AsyncReadExt;
-use glommio::net::{TcpStream, UnixStream};
+use glommio::net::UnixStream;
 use std::cell::RefCell;
 use std::future::poll_fn;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use tracing::{debug, warn};
 
-/// A parked connection: its handler state and its socket.
+/// A parked connection: its handler state and its detached transport.
 struct Parked {
     conn: Conn,
-    fd: OwnedFd,
+    io: Detached,
 }
 
 /// This shard's parked connections, by slot.
@@ -52,21 +54,31 @@ impl ParkingLot {
     }
 
     /// The connection parked under `token`, if it is still there.
-    fn get(&self, token: u64) -> Option<&Parked> {
+    fn get_mut(&mut self, token: u64) -> Option<&mut Parked> {
         let (slot, id) = (token as u32, (token >> 32) as u32);
-        let p = self.slots.get(slot as usize)?.as_ref()?;
+        let p = self.slots.get_mut(slot as usize)?.as_mut()?;
         // Stale: that connection left and the slot was reused.
         (p.conn.handle.id as u32 == id).then_some(p)
     }
 
+    /// Watch the socket parked under `token` (just looked up) again; false
+    /// if that failed.
+    fn rearm(&self, token: u64) -> bool {
+        let Some(Some(p)) = self.slots.get(token as u32 as usize) else {
+            return false;
+        };
+        let poller = self.poller.as_ref();
+        poller.is_some_and(|poller| poller.rearm(p.io.as_fd(), token).is_ok())
+    }
+
     /// Take the connection parked under `token`, if it is still there.
     fn take(&mut self, token: u64) -> Option<Parked> {
-        self.get(token)?;
+        self.get_mut(token)?;
         let slot = token as u32;
         let p = self.slots[slot as usize].take()?;
         self.free.push(slot);
         if let Some(poller) = &self.poller {
-            poller.unwatch(p.fd.as_raw_fd());
+            poller.unwatch(p.io.as_fd());
         }
         Some(p)
     }
@@ -112,6 +124,8 @@ pub fn start(shard: &Rc<Shard>) {
     match Poller::start(shard.id) {
         Ok((poller, tokens)) => {
             shard.parking.borrow_mut().poller = Some(poller);
+            // SAFETY: `tokens` is an open socket we own; the stream takes
+            // it over (glommio offers only `from_raw_fd`).
             let tokens = unsafe { UnixStream::from_raw_fd(tokens.into_raw_fd()) };
             glommio::spawn_local(ready_loop(shard.clone(), tokens)).detach();
             glommio::spawn_local(woken_loop(shard.clone())).detach();
@@ -128,62 +142,66 @@ pub fn start(shard: &Rc<Shard>) {
 pub(super) fn park(conn: Connection) -> Result<(), Connection> {
     let shard = conn.st.shard.clone();
     let mut lot = shard.parking.borrow_mut();
-    // The dup keeps the socket open while glommio's stream (and its armed
-    // poll) goes away.
-    let raw = match lot.poller {
-        Some(_) => unsafe { libc::dup(conn.stream.as_raw_fd()) },
-        None => -1,
-    };
-    if raw < 0 {
+    if lot.poller.is_none() {
         conn.st.handle.set_parked(None); // withdraws the request
         return Err(conn);
     }
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    let Connection { st, stream, .. } = conn;
-    drop(stream);
+    let Connection {
+        st,
+        io,
+        reader,
+        writer,
+    } = conn;
+    let io = match io.detach() {
+        Ok(io) => io,
+        Err(e) => {
+            debug!(client_id = %st.client_id, error = %e.error, "cannot detach: not parking");
+            st.handle.set_parked(None);
+            let io = e.transport;
+            return Err(Connection {
+                st,
+                io,
+                reader,
+                writer,
+            });
+        }
+    };
     let slot = lot.vacant();
     let watched = lot
         .poller
         .as_ref()
         .unwrap()
-        .watch(fd.as_raw_fd(), token(slot, st.handle.id));
+        .watch(io.as_fd(), token(slot, st.handle.id));
     if let Err(e) = watched {
         lot.free.push(slot);
         debug!(client_id = %st.client_id, error = %e, "cannot watch the socket: not parking");
         st.handle.set_parked(None);
-        return Err(Connection::resume(st, fd, Vec::new()));
+        return Err(Connection::resume(st, io, Vec::new()));
     }
     st.handle.clear_waker();
     st.handle.set_parked(Some(slot));
-    lot.slots[slot as usize] = Some(Parked { conn: st, fd });
+    lot.slots[slot as usize] = Some(Parked { conn: st, io });
     let m = &shard.metrics;
     ShardMetrics::inc(&m.parks);
     ShardMetrics::inc(&m.connections_parked);
     Ok(())
 }
 
-/// The poller says the socket parked under `token` is readable: answer
-/// PINGREQs in place, bring the connection back for anything else.
+/// The poller says the socket parked under `token` is readable: the
+/// transport answers PINGREQs in place; anything else brings the
+/// connection back.
 fn on_readable(shard: &Rc<Shard>, token: u64) {
-    let lot = shard.parking.borrow();
-    let Some(p) = lot.get(token) else { return };
-    let (heard, unsent) = parked_io::listen(p.fd.as_raw_fd());
-    let poller = lot
-        .poller
-        .as_ref()
-        .expect("a parked connection has a poller");
-    let rearm = || poller.rearm(p.fd.as_raw_fd(), token).is_ok();
+    let mut lot = shard.parking.borrow_mut();
+    let Some(p) = lot.get_mut(token) else { return };
+    let (heard, unsent) = p.io.listen_parked();
+    if let Heard::Pings(n) = heard {
+        p.conn.handle.last_seen_ms.set(shard.now_ms()); // keep-alive, not activity
+        ShardMetrics::add(&shard.metrics.pings_while_parked, n as u64);
+    }
     let pending = match heard {
-        Heard::Pings(n) => {
-            p.conn.handle.last_seen_ms.set(shard.now_ms()); // keep-alive, not activity
-            ShardMetrics::add(&shard.metrics.pings_while_parked, n as u64);
-            if unsent.is_empty() && rearm() {
-                return;
-            }
-            Vec::new()
-        }
-        Heard::Nothing if rearm() => return,
-        Heard::Nothing => Vec::new(),
+        Heard::Pings(_) if !unsent.is_empty() => Vec::new(),
+        Heard::Pings(_) | Heard::Nothing if lot.rearm(token) => return,
+        Heard::Pings(_) | Heard::Nothing => Vec::new(),
         Heard::Wake(bytes) => bytes,
         Heard::Closed => {
             drop(lot);
@@ -198,10 +216,10 @@ fn on_readable(shard: &Rc<Shard>, token: u64) {
 /// without a task or a stream (a disconnect storm of parked clients would
 /// otherwise rebuild thousands of streams just to read end-of-stream).
 fn close_parked(shard: &Rc<Shard>, token: u64) {
-    let Some(Parked { mut conn, fd }) = leave(shard, token) else {
+    let Some(Parked { mut conn, io }) = leave(shard, token) else {
         return;
     };
-    drop(fd);
+    drop(io); // closes the socket
     conn.finish(CloseReason::SocketClosed);
 }
 
@@ -219,7 +237,7 @@ fn leave(shard: &Shard, token: u64) -> Option<Parked> {
 /// Bring the connection parked under `token` back as a running task, with
 /// input already read from its socket and output still to write.
 fn unpark(shard: &Rc<Shard>, token: u64, pending: Vec<u8>, unsent: Vec<u8>) {
-    let Some(Parked { conn, fd }) = leave(shard, token) else {
+    let Some(Parked { conn, io }) = leave(shard, token) else {
         return;
     };
     if !unsent.is_empty() {
@@ -227,7 +245,7 @@ fn unpark(shard: &Rc<Shard>, token: u64, pending: Vec<u8>, unsent: Vec<u8>) {
     }
     // Its next idle check may be much earlier than its keep-alive entry.
     shard.wheel.borrow_mut().add(&conn.handle);
-    spawn_guarded(shard, run(Connection::resume(conn, fd, pending)));
+    spawn_guarded(shard, run(Connection::resume(conn, io, pending)));
 }
 
 /// Tokens of sockets that became readable, from the poller thread.
@@ -274,15 +292,28 @@ async fn woken_loop(shard: Rc<Shard>) {
 }
 
 impl Connection {
-    /// A connection back from the lot: a new stream on its socket, and the
-    /// bytes read while it was parked (it parked with nothing in flight).
-    fn resume(st: Conn, fd: OwnedFd, pending: Vec<u8>) -> Connection {
-        let stream = unsafe { TcpStream::from_raw_fd(fd.into_raw_fd()) };
+    /// A connection back from the lot: its transport on this ring again,
+    /// and the bytes read while it was parked (it parked with nothing in
+    /// flight).
+    fn resume(st: Conn, io: Detached, pending: Vec<u8>) -> Connection {
         Connection {
             st,
-            stream,
+            io: io.attach(),
             reader: Reader::with_pending(pending),
             writer: Default::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+    use std::os::fd::OwnedFd;
+
+    #[test]
+    fn a_parked_transport_costs_no_more_than_its_fd() {
+        let bare = size_of::<Option<(Conn, OwnedFd)>>();
+        assert_eq!(size_of::<Option<Parked>>(), bare, "lot slot");
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::protocol::{Connect, MqttStr};
 use crate::session::{Message, SessionKey, Subscription};
-use std::os::fd::RawFd;
+use crate::transport::Detached;
 use std::time::Instant;
 
 /// Published messages bound for one shard, in publish order.
@@ -11,10 +11,11 @@ pub type Batch = Vec<Message>;
 /// A socket whose CONNECT named a client ID owned by another shard.
 #[derive(Debug)]
 pub struct HandOff {
-    /// A `dup` of the accepted socket; the receiver owns it.
-    pub fd: RawFd,
+    /// The connection's transport, off the sender's ring; the receiver
+    /// attaches it to its own. Dropped undelivered, it closes the socket.
+    pub conn: Detached,
     pub connect: Connect,
-    /// Bytes read past the CONNECT (clients may pipeline).
+    /// Application bytes read past the CONNECT (clients may pipeline).
     pub rest: Vec<u8>,
     pub accepted_at: Instant,
 }

@@ -29,6 +29,8 @@ impl Release {
             // Not forced: frees this thread's empty pages without walking
             // other threads' abandoned ones. Harmless if mimalloc is not
             // the global allocator (its heap is then empty).
+            // SAFETY: no arguments to uphold; mimalloc collects only what
+            // is free, on the calling thread's heap.
             unsafe { libmimalloc_sys::mi_collect(false) };
         }
     }

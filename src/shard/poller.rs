@@ -7,8 +7,10 @@
 //! an epoll registration costs user space nothing. The thread blocks in
 //! `epoll_wait`, never an executor; it only runs when a parked socket wakes.
 
+use socket2::SockRef;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 
 /// Events taken per `epoll_wait`.
@@ -23,13 +25,12 @@ impl Poller {
     /// Create the epoll set and its thread. Returns the poller and the
     /// shard's end of the token socket (8-byte little-endian tokens).
     pub fn start(shard: usize) -> io::Result<(Poller, OwnedFd)> {
+        // SAFETY: no pointers; std has no epoll.
         let epfd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
+        // SAFETY: `epfd` was just created and nothing else owns it.
         let epoll = Arc::new(unsafe { OwnedFd::from_raw_fd(epfd) });
-        let mut pair = [0; 2];
-        let flags = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
-        cvt(unsafe { libc::socketpair(libc::AF_UNIX, flags, 0, pair.as_mut_ptr()) })?;
-        let (theirs, ours) =
-            unsafe { (OwnedFd::from_raw_fd(pair[0]), OwnedFd::from_raw_fd(pair[1])) };
+        let (theirs, ours) = UnixStream::pair()?;
+        let (theirs, ours) = (OwnedFd::from(theirs), OwnedFd::from(ours));
         let ep = epoll.clone();
         std::thread::Builder::new()
             .name(format!("shardmq-park-{shard}"))
@@ -40,27 +41,31 @@ impl Poller {
 
     /// Watch `fd` until it is readable or closed, once (one-shot: a socket
     /// yields one token per `watch` or `rearm`).
-    pub fn watch(&self, fd: RawFd, token: u64) -> io::Result<()> {
+    pub fn watch(&self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, token)
     }
 
     /// Watch a watched `fd` again after its token came.
-    pub fn rearm(&self, fd: RawFd, token: u64) -> io::Result<()> {
+    pub fn rearm(&self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_MOD, fd, token)
     }
 
-    fn ctl(&self, op: i32, fd: RawFd, token: u64) -> io::Result<()> {
+    fn ctl(&self, op: i32, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
         let mut ev = libc::epoll_event {
             events: (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32,
             u64: token,
         };
-        cvt(unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut ev) }).map(drop)
+        let (ep, fd) = (self.epoll.as_raw_fd(), fd.as_raw_fd());
+        // SAFETY: both fds are open (owned / borrowed); `ev` is a valid
+        // event the kernel only reads.
+        cvt(unsafe { libc::epoll_ctl(ep, op, fd, &mut ev) }).map(drop)
     }
 
     /// Stop watching `fd` (before it gets a glommio stream again).
-    pub fn unwatch(&self, fd: RawFd) {
-        let op = libc::EPOLL_CTL_DEL;
-        unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), op, fd, std::ptr::null_mut()) };
+    pub fn unwatch(&self, fd: BorrowedFd<'_>) {
+        let (ep, fd, op) = (self.epoll.as_raw_fd(), fd.as_raw_fd(), libc::EPOLL_CTL_DEL);
+        // SAFETY: both fds are open; DEL takes no event (null is allowed).
+        unsafe { libc::epoll_ctl(ep, op, fd, std::ptr::null_mut()) };
     }
 }
 
@@ -69,8 +74,10 @@ fn wait_loop(epoll: &OwnedFd, out: &OwnedFd) {
     let mut events = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
     let mut buf = Vec::with_capacity(BATCH * 8);
     loop {
-        let n =
-            unsafe { libc::epoll_wait(epoll.as_raw_fd(), events.as_mut_ptr(), BATCH as i32, -1) };
+        let (ep, max) = (epoll.as_raw_fd(), BATCH as i32);
+        // SAFETY: `events` holds BATCH entries the kernel may write; the
+        // epoll fd is kept open by the `Arc` this thread holds.
+        let n = unsafe { libc::epoll_wait(ep, events.as_mut_ptr(), max, -1) };
         if n < 0 {
             if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
                 continue;
@@ -91,23 +98,13 @@ fn wait_loop(epoll: &OwnedFd, out: &OwnedFd) {
 
 /// Blocking write of all of `buf` (this thread may block; a shard never does).
 fn send_all(fd: &OwnedFd, mut buf: &[u8]) -> io::Result<()> {
+    let sock = SockRef::from(fd);
     while !buf.is_empty() {
-        let n = unsafe {
-            libc::send(
-                fd.as_raw_fd(),
-                buf.as_ptr().cast(),
-                buf.len(),
-                libc::MSG_NOSIGNAL,
-            )
-        };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
+        match sock.send_with_flags(buf, libc::MSG_NOSIGNAL) {
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        buf = &buf[n as usize..];
     }
     Ok(())
 }
@@ -124,7 +121,7 @@ fn cvt(r: i32) -> io::Result<i32> {
 mod tests {
     use super::*;
     use std::io::{Read, Write};
-    use std::os::unix::net::UnixStream;
+    use std::os::fd::AsFd;
     use std::time::Duration;
 
     fn started() -> (Poller, UnixStream) {
@@ -146,14 +143,14 @@ mod tests {
     fn a_readable_socket_yields_its_token_once() {
         let (poller, mut tokens) = started();
         let (mut a, b) = UnixStream::pair().unwrap();
-        poller.watch(b.as_raw_fd(), 0xfeed_0000_0001).unwrap();
+        poller.watch(b.as_fd(), 0xfeed_0000_0001).unwrap();
         a.write_all(b"x").unwrap();
         assert_eq!(next_token(&mut tokens, WAIT), Some(0xfeed_0000_0001));
         // One-shot: more data brings no second token until watched again.
         a.write_all(b"y").unwrap();
         assert_eq!(next_token(&mut tokens, Duration::from_millis(200)), None);
-        poller.unwatch(b.as_raw_fd());
-        poller.watch(b.as_raw_fd(), 7).unwrap();
+        poller.unwatch(b.as_fd());
+        poller.watch(b.as_fd(), 7).unwrap();
         let t = next_token(&mut tokens, WAIT);
         assert_eq!(t, Some(7), "data already there is reported at once");
     }
@@ -162,7 +159,7 @@ mod tests {
     fn a_closed_peer_yields_its_token() {
         let (poller, mut tokens) = started();
         let (a, b) = UnixStream::pair().unwrap();
-        poller.watch(b.as_raw_fd(), 9).unwrap();
+        poller.watch(b.as_fd(), 9).unwrap();
         drop(a);
         assert_eq!(next_token(&mut tokens, WAIT), Some(9));
     }

@@ -10,7 +10,7 @@ use crate::plane::mesh::{self, MeshEnds};
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
 use signal_hook::consts::{SIGINT, SIGTERM};
-use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -26,7 +26,8 @@ struct ShardInit {
     global: Arc<Global>,
     board: Arc<Board>,
     ends: MeshEnds,
-    listener: RawFd,
+    /// Closed if the shard dies before it listens.
+    listener: OwnedFd,
     ready: ReadyGuard,
 }
 
@@ -93,7 +94,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
             global: global.clone(),
             board: board.clone(),
             ends,
-            listener: sock.into_raw_fd(),
+            listener: sock.into(),
             ready: ReadyGuard {
                 tx: tx.clone(),
                 shard: id,
@@ -175,11 +176,13 @@ fn explain_start_failure(msg: &str, cause: Option<String>) -> String {
 
 /// The CPUs this process may run on (taskset/cgroups respected).
 fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: `cpu_set_t` is a plain bit array; all zeroes is the empty set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let ok =
-        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) }
-            == 0;
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `set` is a valid, writable `cpu_set_t` of exactly `size` bytes.
+    let ok = unsafe { libc::sched_getaffinity(0, size, &mut set) } == 0;
     let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: `c` < CPU_SETSIZE, so the bit is inside `set`.
         .filter(|&c| ok && unsafe { libc::CPU_ISSET(c, &set) })
         .collect();
     if cpus.is_empty() {
@@ -201,8 +204,10 @@ async fn shard_main(mut init: ShardInit) {
     ));
     crate::plane::mesh::connect(&shard, &mut init.ends).await;
     crate::connection::start_parking(&shard);
-    // The fd came from socket2 on the main thread; this executor owns it now.
-    let listener = unsafe { TcpListener::from_raw_fd(init.listener) };
+    // SAFETY: a listening socket from socket2 on the main thread, owned by
+    // this shard alone; the listener takes it over (glommio 0.9 offers only
+    // `from_raw_fd`).
+    let listener = unsafe { TcpListener::from_raw_fd(init.listener.into_raw_fd()) };
     glommio::spawn_local(tasks::accept_loop(shard.clone(), listener)).detach();
     glommio::spawn_local(tasks::tick_loop(shard.clone())).detach();
     if shard.id == 0 && shard.cfg.sys_interval > 0.0 {

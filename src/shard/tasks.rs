@@ -8,6 +8,7 @@ use crate::metrics::{Report, ShardMetrics};
 use crate::plane;
 use crate::protocol::QoS;
 use crate::session::{Message, Origin};
+use crate::transport::Transport;
 use glommio::net::TcpListener;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -18,7 +19,8 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
         match listener.accept().await {
             Ok(stream) => {
                 ShardMetrics::inc(&shard.metrics.accepted);
-                let conn = connection::serve_accepted(shard.clone(), stream, Instant::now());
+                let io = Transport::tcp(stream);
+                let conn = connection::serve_accepted(shard.clone(), io, Instant::now());
                 super::spawn_guarded(&shard, conn);
             }
             Err(e) => {

@@ -1,0 +1,129 @@
+//! The byte stream of one client connection. Every read and write of a
+//! connection goes through [`Transport`]; plain TCP today, TLS and WebSocket
+//! later, each one more variant (static dispatch: no box per connection).
+//!
+//! A connection that changes executor (hand-off) or parks leaves its
+//! transport as a [`Detached`]: the socket as an owned fd plus whatever
+//! state the transport needs to pick the stream up again (none for TCP; a
+//! TLS session or WebSocket framing state later). Only the transport knows
+//! what its bytes on the wire mean, so it also answers a parked client's
+//! PINGREQs ([`Detached::listen_parked`]) or declines to park at all
+//! ([`Transport::can_park`]).
+
+mod detached;
+mod parked;
+mod tcp;
+
+pub use detached::{Detached, DetachedState};
+pub use parked::Heard;
+pub use tcp::TcpTransport;
+
+use futures_lite::{AsyncRead, AsyncWrite};
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A connection's byte stream on this executor. Sized like the glommio
+/// stream it wraps: live connections are many.
+#[derive(Debug)]
+pub enum Transport {
+    Tcp(TcpTransport),
+}
+
+/// A transport that could not be detached, given back unharmed.
+#[derive(Debug)]
+pub struct DetachError {
+    pub transport: Transport,
+    pub error: io::Error,
+}
+
+impl Transport {
+    pub fn tcp(stream: glommio::net::TcpStream) -> Transport {
+        Transport::Tcp(TcpTransport::new(stream))
+    }
+
+    /// Read application bytes into `buf`; `Ready(Ok(0))` is end of stream.
+    pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Transport::Tcp(t) => t.poll_read(cx, buf),
+        }
+    }
+
+    /// Write application bytes from `buf`; returns how many were taken.
+    pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Transport::Tcp(t) => t.poll_write(cx, buf),
+        }
+    }
+
+    /// Push out anything the transport buffered.
+    pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Transport::Tcp(t) => t.poll_flush(cx),
+        }
+    }
+
+    /// End our side of the stream; reading goes on (to drain a client
+    /// before closing without losing our last answer).
+    pub fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Transport::Tcp(t) => t.poll_close(cx),
+        }
+    }
+
+    /// Whether the transport holds nothing that a parked socket would lose
+    /// (decoded input not yet read, encoded output not yet written).
+    pub fn can_park(&self) -> bool {
+        match self {
+            Transport::Tcp(_) => true,
+        }
+    }
+
+    /// Let go of this executor's ring: the socket and the transport state,
+    /// ready for [`Detached::attach`] on any executor. On failure (no fd
+    /// left for the duplicate) the transport comes back unharmed, so a
+    /// connection that cannot park goes on instead of closing.
+    #[allow(clippy::result_large_err)] // gives the transport back, rarely
+    pub fn detach(self) -> Result<Detached, DetachError> {
+        match self {
+            Transport::Tcp(t) => match t.detach() {
+                Ok(fd) => Ok(Detached::new(fd, DetachedState::Tcp)),
+                Err((t, error)) => Err(DetachError {
+                    transport: Transport::Tcp(t),
+                    error,
+                }),
+            },
+        }
+    }
+}
+
+impl AsyncRead for Transport {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Transport {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().poll_close(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests;
