@@ -4,7 +4,7 @@
 //! the session and answer CONNACK (§3.1, §3.2).
 
 use super::handle::ConnHandle;
-use super::io::poll_append;
+use super::io::{poll_append, ShardIo};
 use crate::auth::{AuthDecision, AuthRequest};
 use crate::metrics::ShardMetrics;
 use crate::protocol::{
@@ -52,6 +52,7 @@ pub struct Admitted {
 /// client pipelined behind it.
 pub async fn read_connect(
     io: &mut Transport,
+    shard_io: &ShardIo,
     max: usize,
 ) -> Result<(Connect, Vec<u8>), FirstPacketError> {
     let mut buf = Vec::new();
@@ -69,7 +70,7 @@ pub async fn read_connect(
                 };
             }
         }
-        let n = poll_fn(|cx| poll_append(cx, io, &mut buf))
+        let n = poll_fn(|cx| poll_append(cx, io, shard_io, &mut buf))
             .await
             .map_err(|_| FirstPacketError::Closed)?;
         if n == 0 {

@@ -19,33 +19,44 @@ use std::time::Instant;
 
 const SCRATCH_SIZE: usize = 64 * 1024;
 
-thread_local! {
-    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; SCRATCH_SIZE]);
-    /// The clock of the batch of packets being handled; see [`received_at`].
-    static BATCH_CLOCK: Cell<Option<Instant>> = const { Cell::new(None) };
+/// The read-side state one shard shares among its connections: the
+/// scratch buffer every read goes through and the clock of the batch of
+/// packets being handled. Owned by the shard (`Shard::io`), passed in.
+pub struct ShardIo {
+    scratch: RefCell<Vec<u8>>,
+    clock: Cell<Option<Instant>>,
 }
 
-/// When the packets now being handled arrived. The clock is read once per
-/// batch (one socket read, or one drain of pending input), at the first
-/// call, and every PUBLISH of the batch shares it: they came in one `recv`.
-/// A clock read per PUBLISH was ~9 % of the broker's CPU at saturation
-/// (docs/benchmarks.md). Outside a batch it is simply the time now.
-pub fn received_at() -> Instant {
-    BATCH_CLOCK.with(|c| {
-        c.get().unwrap_or_else(|| {
+impl Default for ShardIo {
+    fn default() -> Self {
+        ShardIo {
+            scratch: RefCell::new(vec![0; SCRATCH_SIZE]),
+            clock: Cell::new(None),
+        }
+    }
+}
+
+impl ShardIo {
+    /// When the packets now being handled arrived. The clock is read once
+    /// per batch (one socket read, or one drain of pending input), at the
+    /// first call, and every PUBLISH of the batch shares it: they came in
+    /// one `recv`. A clock read per PUBLISH was ~9 % of the broker's CPU at
+    /// saturation (docs/benchmarks.md). Outside a batch it is the time now.
+    pub fn received_at(&self) -> Instant {
+        self.clock.get().unwrap_or_else(|| {
             let now = Instant::now();
-            c.set(Some(now));
+            self.clock.set(Some(now));
             now
         })
-    })
-}
+    }
 
-/// Runs `f` as one batch for [`received_at`].
-fn batch<R>(f: impl FnOnce() -> R) -> R {
-    BATCH_CLOCK.with(|c| c.set(None));
-    let r = f();
-    BATCH_CLOCK.with(|c| c.set(None));
-    r
+    /// Runs `f` as one batch for [`ShardIo::received_at`].
+    fn batch<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.clock.set(None);
+        let r = f();
+        self.clock.set(None);
+        r
+    }
 }
 
 /// What the packet handler wants after one packet.
@@ -83,10 +94,11 @@ impl Reader {
     /// Hand every whole packet already buffered to `on_frame`.
     pub fn drain_pending(
         &mut self,
+        io: &ShardIo,
         max: usize,
         on_frame: &mut impl FnMut(FrameHeader, Bytes) -> Flow,
     ) -> Result<Flow, DecodeError> {
-        let (used, flow) = frames(&self.pending, max, on_frame)?;
+        let (used, flow) = frames(io, &self.pending, max, on_frame)?;
         // In place: a large packet arriving over many reads must not be
         // copied again on every read.
         if used == self.pending.len() {
@@ -103,11 +115,12 @@ impl Reader {
         &mut self,
         cx: &mut Context<'_>,
         transport: &mut Transport,
+        io: &ShardIo,
         max: usize,
         on_frame: &mut impl FnMut(FrameHeader, Bytes) -> Flow,
     ) -> Poll<Result<(bool, Flow), ReadError>> {
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
+        {
+            let mut s = io.scratch.borrow_mut();
             let pre = self.pending.len();
             if pre >= SCRATCH_SIZE / 2 {
                 // A large packet in progress: accumulate it in `pending`.
@@ -116,8 +129,9 @@ impl Reader {
                     return Poll::Ready(Ok((false, Flow::Stop)));
                 }
                 self.pending.extend_from_slice(&s[..n]);
+                drop(s);
                 return Poll::Ready(
-                    self.drain_pending(max, on_frame)
+                    self.drain_pending(io, max, on_frame)
                         .map(|f| (true, f))
                         .map_err(ReadError::Decode),
                 );
@@ -129,11 +143,12 @@ impl Reader {
                 return Poll::Ready(Ok((false, Flow::Stop)));
             }
             let total = pre + n;
-            let (used, flow) = frames(&s[..total], max, on_frame).map_err(ReadError::Decode)?;
+            let (used, flow) =
+                frames(io, &s[..total], max, on_frame).map_err(ReadError::Decode)?;
             self.pending.clear();
             self.keep(&s[used..total]);
             Poll::Ready(Ok((true, flow)))
-        })
+        }
     }
 
     /// Keep `rest` as pending input; release the buffer when there is none.
@@ -150,11 +165,12 @@ impl Reader {
 /// Split whole packets off `buf`, each copied into its own `Bytes` so a
 /// payload pins only its own packet, never a read buffer.
 fn frames(
+    io: &ShardIo,
     buf: &[u8],
     max: usize,
     on_frame: &mut impl FnMut(FrameHeader, Bytes) -> Flow,
 ) -> Result<(usize, Flow), DecodeError> {
-    batch(|| {
+    io.batch(|| {
         let mut pos = 0;
         while let Some(h) = parse_frame_header(&buf[pos..], max)? {
             let end = pos + h.total_len();
@@ -216,7 +232,7 @@ impl Writer {
     }
 
     /// Record the latency of every delivery just written. Deliveries of
-    /// one batch (see [`received_at`]) share their stamp and are recorded
+    /// one batch (see [`ShardIo::received_at`]) share their stamp and are recorded
     /// together.
     fn written(&mut self, hist: &RefCell<ShardHistograms>) {
         let mut stamps = self.buf.stamps.drain(..);
@@ -245,14 +261,13 @@ impl Writer {
 pub fn poll_append(
     cx: &mut Context<'_>,
     transport: &mut Transport,
+    io: &ShardIo,
     buf: &mut Vec<u8>,
 ) -> Poll<io::Result<usize>> {
-    SCRATCH.with(|s| {
-        let mut s = s.borrow_mut();
-        let n = ready!(transport.poll_read(cx, &mut s[..]))?;
-        buf.extend_from_slice(&s[..n]);
-        Poll::Ready(Ok(n))
-    })
+    let mut s = io.scratch.borrow_mut();
+    let n = ready!(transport.poll_read(cx, &mut s[..]))?;
+    buf.extend_from_slice(&s[..n]);
+    Poll::Ready(Ok(n))
 }
 
 #[cfg(test)]
@@ -271,10 +286,11 @@ mod tests {
 
     #[test]
     fn one_clock_per_batch() {
+        let io = ShardIo::default();
         let buf = two_publishes();
         let mut seen = Vec::new();
-        let (used, flow) = frames(&buf, 1 << 20, &mut |_, _| {
-            seen.push(received_at());
+        let (used, flow) = frames(&io, &buf, 1 << 20, &mut |_, _| {
+            seen.push(io.received_at());
             std::thread::sleep(Duration::from_millis(2));
             Flow::Continue
         })
@@ -283,10 +299,10 @@ mod tests {
         assert_eq!(seen.len(), 2);
         assert_eq!(seen[0], seen[1], "packets of one read share one stamp");
         // Outside a batch, and in the next batch, the clock is read afresh.
-        assert!(received_at() > seen[0]);
+        assert!(io.received_at() > seen[0]);
         let mut next = None;
-        frames(&buf, 1 << 20, &mut |_, _| {
-            next.get_or_insert_with(received_at);
+        frames(&io, &buf, 1 << 20, &mut |_, _| {
+            next.get_or_insert_with(|| io.received_at());
             Flow::Stop
         })
         .unwrap();

@@ -20,6 +20,7 @@ pub use park::{start as start_parking, ParkingLot};
 
 pub use encoder::{Encoder, Wire};
 pub use handle::{CloseReason, ConnHandle, OutBuf};
+pub use io::ShardIo;
 
 use crate::metrics::ShardMetrics;
 use crate::plane::{self, messages::HandOff};
@@ -46,7 +47,7 @@ const READ_BUDGET: usize = 1;
 pub async fn serve_accepted(shard: Rc<Shard>, mut io: Transport, accepted_at: Instant) {
     let max = shard.cfg.limits.max_packet_size;
     let first = glommio::timer::timeout(shard.cfg.connect_timeout(), async {
-        Ok(connect::read_connect(&mut io, max).await)
+        Ok(connect::read_connect(&mut io, &shard.io, max).await)
     })
     .await;
     let (c, rest) = match first {
@@ -167,7 +168,9 @@ impl Connection {
             writer,
         } = self;
         st.handle.set_waker(cx.waker());
-        let limits = &st.shard.cfg.limits;
+        // Its own handle on the shard: the packet handlers borrow `st`.
+        let shard = st.shard.clone();
+        let limits = &shard.cfg.limits;
         let (max_packet, max_out) = (limits.max_packet_size, limits.max_outbound_bytes);
         for _ in 0..READ_BUDGET {
             if let Some(r) = st.close.or(st.handle.close_reason()) {
@@ -196,7 +199,7 @@ impl Connection {
                 return Poll::Pending;
             }
             if reader.has_pending() {
-                match reader.drain_pending(max_packet, &mut |h, f| st.on_frame(h, f)) {
+                match reader.drain_pending(&shard.io, max_packet, &mut |h, f| st.on_frame(h, f)) {
                     Err(e) => return Poll::Ready(Exit::Close(st.malformed(e))),
                     Ok(Flow::Continue) => {}
                     Ok(_) => continue,
@@ -207,7 +210,8 @@ impl Connection {
             if st.handle.pending_bytes() >= max_out || st.shard.mesh.congested(cx.waker()) {
                 return Poll::Pending;
             }
-            match reader.poll_read(cx, io, max_packet, &mut |h, f| st.on_frame(h, f)) {
+            let on_frame = &mut |h, f| st.on_frame(h, f);
+            match reader.poll_read(cx, io, &shard.io, max_packet, on_frame) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok((false, _))) => {
                     return Poll::Ready(Exit::Close(CloseReason::SocketClosed))

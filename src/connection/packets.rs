@@ -1,7 +1,7 @@
 //! Handling the packets of a connected client (§3.3–§3.14).
 
 use super::handle::CloseReason;
-use super::io::{self, Flow};
+use super::io::Flow;
 use super::Conn;
 use crate::metrics::ShardMetrics;
 use crate::plane::{self, retained};
@@ -122,7 +122,7 @@ impl Conn {
                 shard: self.shard.id as u16,
                 key: self.key,
             },
-            published_at: io::received_at(),
+            published_at: self.shard.io.received_at(),
         };
         let stored_elsewhere = if fresh {
             plane::publish(&self.shard, msg)

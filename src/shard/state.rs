@@ -5,7 +5,7 @@ use super::wheel::Wheel;
 use super::{Global, PartitionMap};
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::connection::ParkingLot;
+use crate::connection::{ParkingLot, ShardIo};
 use crate::metrics::{Board, ShardHistograms, ShardMetrics};
 use crate::plane::acks::PeerAcks;
 use crate::plane::Mesh;
@@ -33,6 +33,8 @@ pub struct Shard {
     pub wheel: RefCell<Wheel>,
     pub parking: RefCell<ParkingLot>,
     /// Shared with `sessions`, which counts its own events.
+    /// The read scratch buffer and the batch clock of its connections.
+    pub io: ShardIo,
     pub metrics: Rc<ShardMetrics>,
     pub hist: RefCell<ShardHistograms>,
     epoch: Instant,
@@ -66,6 +68,7 @@ impl Shard {
             acks: PeerAcks::new(id, count),
             wheel: RefCell::new(Wheel::new(park_after_ms)),
             parking: RefCell::default(),
+            io: ShardIo::default(),
             metrics,
             hist: RefCell::default(),
             epoch: Instant::now(),
