@@ -11,7 +11,7 @@
 
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use shardmq::protocol::*;
+use shardmq_protocol::*;
 use std::hint::black_box;
 
 const V: ProtocolVersion = ProtocolVersion::V3_1_1;

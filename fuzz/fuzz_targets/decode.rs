@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use shardmq::protocol::{
+use shardmq_protocol::{
     decode_packet, encode, encode_publish, encoded_len, parse_frame_header, publish_len, Packet,
     ProtocolVersion,
 };

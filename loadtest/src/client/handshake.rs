@@ -10,7 +10,7 @@ use crate::runtime::ThreadCtx;
 use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
-use shardmq::protocol::{
+use shardmq_protocol::{
     encode, Connect, ConnectReturnCode, MqttStr, Packet, QoS, SubackCode, Subscribe,
 };
 use std::cell::Cell;

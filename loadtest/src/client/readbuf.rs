@@ -8,7 +8,7 @@
 //! memory and costs about one memset per byte received.
 
 use bytes::BytesMut;
-use shardmq::protocol::{
+use shardmq_protocol::{
     decode_packet, parse_frame_header, DecodeError, Packet, ProtocolVersion, MAX_REMAINING_LEN,
 };
 
@@ -75,7 +75,7 @@ impl ReadBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shardmq::protocol::{encode_publish, QoS};
+    use shardmq_protocol::{encode_publish, QoS};
 
     fn feed(rb: &mut ReadBuf, mut data: &[u8], step: usize) -> Vec<Packet> {
         let mut out = Vec::new();

@@ -11,7 +11,7 @@ use crate::net::Half;
 use crate::payload::{new_payload, write_header, Header};
 use crate::runtime::ThreadCtx;
 use futures_lite::{future, AsyncWriteExt};
-use shardmq::protocol::{encode, encode_publish, Packet, QoS};
+use shardmq_protocol::{encode, encode_publish, Packet, QoS};
 use std::sync::atomic::Ordering::{Relaxed, Release};
 use std::time::Duration;
 

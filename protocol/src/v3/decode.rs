@@ -2,10 +2,10 @@
 //! [`super::connect`]), for both directions: the broker reads client
 //! packets, the load generator reads server packets.
 
-use crate::protocol::codec_util::{packet_type::*, Reader};
-use crate::protocol::error::DecodeError;
-use crate::protocol::packet::*;
-use crate::protocol::topic::{validate_topic_filter, validate_topic_name};
+use crate::codec_util::{packet_type::*, Reader};
+use crate::error::DecodeError;
+use crate::packet::*;
+use crate::topic::{validate_topic_filter, validate_topic_name};
 use bytes::Bytes;
 
 /// Decode the body (everything after the fixed header) of a non-CONNECT

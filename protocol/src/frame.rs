@@ -29,7 +29,7 @@ impl FrameHeader {
     }
 }
 
-/// See [`crate::protocol::parse_frame_header`].
+/// See [`crate::parse_frame_header`].
 pub fn parse_frame_header(
     buf: &[u8],
     max_packet_size: usize,

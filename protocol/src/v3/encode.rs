@@ -3,10 +3,10 @@
 //! buffers with [`encoded_len`].
 
 use super::connect;
-use crate::protocol::codec_util::{
+use crate::codec_util::{
     packet_type::*, put_fixed_header, put_prefixed, remaining_len_size, write_remaining_len,
 };
-use crate::protocol::packet::*;
+use crate::packet::*;
 use bytes::BufMut;
 
 /// Write any packet.
@@ -103,14 +103,14 @@ fn publish_remaining_len(topic_len: usize, payload_len: usize, qos: QoS) -> usiz
     2 + topic_len + id_len + payload_len
 }
 
-/// See [`crate::protocol::publish_len`].
+/// See [`crate::publish_len`].
 #[inline]
 pub fn publish_len(topic_len: usize, payload_len: usize, qos: QoS) -> usize {
     let rem = publish_remaining_len(topic_len, payload_len, qos);
     1 + remaining_len_size(rem) + rem
 }
 
-/// See [`crate::protocol::encode_publish`].
+/// See [`crate::encode_publish`].
 #[inline]
 pub fn encode_publish<B: BufMut>(
     out: &mut B,

@@ -1,14 +1,26 @@
-//! MQTT codec: framing, decoding and encoding of MQTT 3.1 / 3.1.1 packets,
-//! shaped so MQTT 5 properties and reason codes slot in beside them.
+//! shardmq's MQTT codec: framing, decoding and encoding of MQTT 3.1 / 3.1.1
+//! packets, with a packet model that already carries MQTT 5's properties.
+//! It depends on `bytes` only, so the broker, the load generator
+//! (`shardmq-bench`) and the fuzzer share it without pulling in a runtime.
 //!
 //! The broker reads into a per-shard scratch buffer, asks
 //! [`parse_frame_header`] whether a whole packet is there, copies exactly that
 //! packet into one `Bytes` and hands it to [`decode_packet`]; topic and payload
 //! of a PUBLISH are slices of that one allocation.
 //!
-//! Layout: `frame` (fixed header), `codec_util` (varint, strings, zero-copy
-//! reader), `topic` (name/filter rules), `v3` (3.1 and 3.1.1 bodies). A `v5`
-//! module goes beside `v3`; only the dispatch below needs to learn about it.
+//! Modules:
+//!
+//! | module       | what it holds                                              |
+//! |--------------|------------------------------------------------------------|
+//! | `packet`     | the packet types, [`MqttStr`], MQTT 5 property structs     |
+//! | `frame`      | the fixed header, read incrementally ([`FrameHeader`])     |
+//! | `codec_util` | remaining-length varint, string rules, zero-copy reader    |
+//! | [`topic`]    | topic name and filter validation (§4.7)                    |
+//! | `error`      | [`DecodeError`], one variant per rule, with its MUST's ID  |
+//! | `v3`         | 3.1 and 3.1.1 bodies (decode, encode, CONNECT)             |
+//!
+//! A `v5` module goes beside `v3`; only the dispatch below needs to learn
+//! about it.
 
 mod codec_util;
 mod error;

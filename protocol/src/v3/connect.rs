@@ -2,10 +2,10 @@
 //! the whole CONNECT on the way out. The name and level are read by the
 //! version dispatcher, since they decide which codec reads the rest.
 
-use crate::protocol::codec_util::{packet_type::CONNECT, put_fixed_header, put_prefixed, Reader};
-use crate::protocol::error::DecodeError;
-use crate::protocol::packet::*;
-use crate::protocol::topic::validate_topic_name;
+use crate::codec_util::{packet_type::CONNECT, put_fixed_header, put_prefixed, Reader};
+use crate::error::DecodeError;
+use crate::packet::*;
+use crate::topic::validate_topic_name;
 use bytes::BufMut;
 
 // Connect flags (§3.1.2.3).
