@@ -12,7 +12,8 @@
 //!
 //! | module       | what it holds                                              |
 //! |--------------|------------------------------------------------------------|
-//! | `packet`     | the packet types, [`MqttStr`], MQTT 5 property structs     |
+//! | `packet`     | the packet types, MQTT 5 property structs                  |
+//! | `mqtt_str`   | [`MqttStr`] and its UTF-8 invariant                        |
 //! | `frame`      | the fixed header, read incrementally ([`FrameHeader`])     |
 //! | `codec_util` | remaining-length varint, string rules, zero-copy reader    |
 //! | [`topic`]    | topic name and filter validation (§4.7)                    |
@@ -22,9 +23,14 @@
 //! A `v5` module goes beside `v3`; only the dispatch below needs to learn
 //! about it.
 
+// `MqttStr::as_str` skips the UTF-8 check; its justification must be
+// written down next to it, and any future unsafe's too.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod codec_util;
 mod error;
 mod frame;
+mod mqtt_str;
 mod packet;
 pub mod topic;
 mod v3;

@@ -4,8 +4,8 @@
 //! payload decoded from a frame shares that frame's single allocation and is
 //! shared again, without copying, by every delivery on every shard.
 
+pub use crate::mqtt_str::MqttStr;
 use bytes::Bytes;
-use std::fmt;
 
 /// Protocol level carried in CONNECT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,87 +45,6 @@ impl QoS {
             2 => Some(QoS::ExactlyOnce),
             _ => None,
         }
-    }
-}
-
-/// A UTF-8 string that passed MQTT's string rules ([MQTT-1.5.3-1],
-/// [MQTT-1.5.3-2]), stored as `Bytes` so clones are reference counts.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct MqttStr(Bytes);
-
-// By hand, not derived: `Borrow<str>` promises the same hash as `str`
-// (Bytes hashes like `[u8]`, with a length prefix), or maps keyed by
-// `MqttStr` would never find a `&str`.
-impl std::hash::Hash for MqttStr {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state)
-    }
-}
-
-impl MqttStr {
-    /// Wrap bytes the caller has already validated as UTF-8.
-    ///
-    /// # Safety (logical, not memory)
-    /// Callers must have checked UTF-8; `as_str` relies on it.
-    pub fn from_validated(b: Bytes) -> MqttStr {
-        debug_assert!(std::str::from_utf8(&b).is_ok());
-        MqttStr(b)
-    }
-    pub fn from_static(s: &'static str) -> MqttStr {
-        MqttStr(Bytes::from_static(s.as_bytes()))
-    }
-    pub fn as_str(&self) -> &str {
-        // Constructed only from validated UTF-8 (from_validated/From<String>/from_static).
-        unsafe { std::str::from_utf8_unchecked(&self.0) }
-    }
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-    pub fn bytes(&self) -> &Bytes {
-        &self.0
-    }
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl From<String> for MqttStr {
-    fn from(s: String) -> MqttStr {
-        MqttStr(Bytes::from(s.into_bytes()))
-    }
-}
-
-impl From<&str> for MqttStr {
-    fn from(s: &str) -> MqttStr {
-        MqttStr(Bytes::copy_from_slice(s.as_bytes()))
-    }
-}
-
-impl std::ops::Deref for MqttStr {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl std::borrow::Borrow<str> for MqttStr {
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl fmt::Debug for MqttStr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl fmt::Display for MqttStr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
