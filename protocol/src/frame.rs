@@ -17,13 +17,16 @@ pub struct FrameHeader {
 }
 
 impl FrameHeader {
+    #[inline]
     pub fn total_len(&self) -> usize {
         self.header_len + self.remaining_len
     }
+    #[inline]
     pub fn packet_type(&self) -> u8 {
         self.first_byte >> 4
     }
     /// Low nibble of the first byte (PUBLISH: DUP, QoS, RETAIN).
+    #[inline]
     pub fn flags(&self) -> u8 {
         self.first_byte & 0x0F
     }

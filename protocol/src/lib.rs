@@ -12,7 +12,8 @@
 //!
 //! | module       | what it holds                                              |
 //! |--------------|------------------------------------------------------------|
-//! | `packet`     | the packet types, MQTT 5 property structs                  |
+//! | `packet`     | the packet types, a superset of MQTT 5's                   |
+//! | `properties` | MQTT 5 properties of CONNECT, will, PUBLISH, SUBSCRIBE     |
 //! | `mqtt_str`   | [`MqttStr`] and its UTF-8 invariant                        |
 //! | `frame`      | the fixed header, read incrementally ([`FrameHeader`])     |
 //! | `codec_util` | remaining-length varint, string rules, zero-copy reader    |
@@ -32,6 +33,7 @@ mod error;
 mod frame;
 mod mqtt_str;
 mod packet;
+mod properties;
 pub mod topic;
 mod v3;
 
@@ -146,22 +148,25 @@ pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> usize {
     }
 }
 
-/// Fast path for deliveries: encode a PUBLISH without building a `Publish`.
-/// `packet_id` is only written for QoS > 0; `dup` is ignored at QoS 0
-/// [MQTT-3.3.1-2]. The topic must be at most 65535 bytes.
-pub fn encode_publish<B: BufMut>(
-    out: &mut B,
-    topic: &str,
-    payload: &[u8],
-    qos: QoS,
-    retain: bool,
-    dup: bool,
-    packet_id: u16,
-) {
-    v3::encode::encode_publish(out, topic, payload, qos, retain, dup, packet_id)
+/// Fast path for deliveries: encode a PUBLISH from borrowed parts, without
+/// building a `Publish`. Like [`encode`], `V5` still writes the 3.1.1 format
+/// until MQTT 5 is negotiated; 3.1/3.1.1 cannot carry `p.properties` and
+/// leave them out. The topic must be at most 65535 bytes.
+#[inline]
+pub fn encode_publish<B: BufMut>(p: &PublishRef, version: ProtocolVersion, out: &mut B) {
+    match version {
+        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
+            v3::encode::encode_publish(p, out)
+        }
+    }
 }
 
-/// Size on the wire of a PUBLISH with this topic and payload.
-pub fn publish_len(topic_len: usize, payload_len: usize, qos: QoS) -> usize {
-    v3::encode::publish_len(topic_len, payload_len, qos)
+/// Bytes [`encode_publish`] writes for `p` in `version`.
+#[inline]
+pub fn publish_len(p: &PublishRef, version: ProtocolVersion) -> usize {
+    match version {
+        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
+            v3::encode::publish_len(p)
+        }
+    }
 }

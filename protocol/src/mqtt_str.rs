@@ -23,9 +23,12 @@ impl std::hash::Hash for MqttStr {
     }
 }
 
+// The small accessors are `#[inline]`: the broker calls them from another
+// crate, on every topic it routes, and without LTO only inline-marked (or
+// tiny) functions cross a crate boundary.
 impl MqttStr {
     /// Wrap bytes without checking them: for the decoder, which has just
-    /// run [`check_mqtt_utf8`] on them and must not pay for it twice.
+    /// run MQTT's string check on them and must not pay for it twice.
     ///
     /// # Safety
     /// `b` must be valid UTF-8: [`MqttStr::as_str`] hands it out as `&str`
@@ -45,10 +48,12 @@ impl MqttStr {
         Ok(MqttStr(b))
     }
 
+    #[inline]
     pub fn from_static(s: &'static str) -> MqttStr {
         MqttStr(Bytes::from_static(s.as_bytes()))
     }
 
+    #[inline]
     pub fn as_str(&self) -> &str {
         // SAFETY: every constructor in this file yields valid UTF-8: a
         // `str` (`from_static`, `From`), empty bytes (`Default`), bytes
@@ -58,18 +63,22 @@ impl MqttStr {
         unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 
+    #[inline]
     pub fn bytes(&self) -> &Bytes {
         &self.0
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -89,12 +98,14 @@ impl From<&str> for MqttStr {
 
 impl std::ops::Deref for MqttStr {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         self.as_str()
     }
 }
 
 impl std::borrow::Borrow<str> for MqttStr {
+    #[inline]
     fn borrow(&self) -> &str {
         self.as_str()
     }

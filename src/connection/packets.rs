@@ -160,7 +160,8 @@ impl Conn {
         let max = self.shard.cfg.limits.max_subscriptions_per_session;
         let mut codes = Vec::with_capacity(sub.filters.len());
         let mut granted = Vec::with_capacity(sub.filters.len());
-        for (filter, qos) in sub.filters {
+        for (filter, opts) in sub.filters {
+            let qos = opts.qos;
             let room = max == 0
                 || self
                     .with_session(|s, _| {

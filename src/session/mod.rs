@@ -13,7 +13,7 @@ pub use registry::{SessionKey, Sessions};
 use crate::config::Limits;
 use crate::connection::ConnHandle;
 use crate::metrics::ShardMetrics;
-use crate::protocol::{self, MqttStr, QoS};
+use crate::protocol::{self, MqttStr, PublishRef, QoS};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -82,22 +82,23 @@ impl Session {
                 // Encoded straight from the shared message: no clone, no refcount traffic.
                 c.write(|o| {
                     o.stamps.push(msg.published_at);
-                    protocol::encode_publish(
-                        &mut o.bytes,
-                        &msg.topic,
-                        &msg.payload,
+                    let p = PublishRef {
+                        topic: &msg.topic,
+                        payload: &msg.payload,
                         qos,
-                        msg.retain,
-                        false,
-                        0,
-                    )
+                        retain: msg.retain,
+                        dup: false,
+                        packet_id: 0,
+                        properties: None,
+                    };
+                    protocol::encode_publish(&p, c.version, &mut o.bytes)
                 });
                 count_out(m, qos, msg.payload.len());
             }
             (Some(c), _) if self.outbound.can_send(limits.max_inflight) => {
                 let msg = Message { qos, ..msg.clone() };
                 count_out(m, qos, msg.payload.len());
-                c.write(|o| self.outbound.send(msg, o));
+                c.write(|o| self.outbound.send(msg, c.version, o));
             }
             (None, QoS::AtMostOnce) if !(self.persistent && limits.queue_qos0) => {
                 ShardMetrics::inc(&m.dropped_offline_qos0);
@@ -121,7 +122,7 @@ impl Session {
             // Queued messages are counted out by the QoS they leave with.
             let Session { outbound, .. } = self;
             c.write(|o| {
-                outbound.pump(limits.max_inflight, o, |q| {
+                outbound.pump(limits.max_inflight, c.version, o, |q| {
                     ShardMetrics::inc(m.messages_out(q))
                 })
             });

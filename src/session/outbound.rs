@@ -7,7 +7,7 @@
 use super::message::Message;
 use crate::config::QueueOverflow;
 use crate::connection::OutBuf;
-use crate::protocol::{self, Packet, ProtocolVersion, QoS};
+use crate::protocol::{self, Packet, ProtocolVersion, PublishRef, QoS};
 use std::collections::VecDeque;
 
 /// Where an outgoing QoS 1/2 delivery is in its handshake.
@@ -68,14 +68,22 @@ impl Outbound {
     }
 
     /// Put a QoS 1/2 message (at its delivery QoS) on the wire and track it.
-    pub fn send(&mut self, msg: Message, out: &mut OutBuf) {
-        self.window().send(msg, out)
+    pub fn send(&mut self, msg: Message, version: ProtocolVersion, out: &mut OutBuf) {
+        self.window().send(msg, version, out)
     }
 
     /// Move queued messages onto the wire while the window has room;
     /// `sent` hears the QoS of each. Returns the number written.
-    pub fn pump(&mut self, window: u16, out: &mut OutBuf, sent: impl FnMut(QoS)) -> usize {
-        self.0.as_mut().map_or(0, |w| w.pump(window, out, sent))
+    pub fn pump(
+        &mut self,
+        window: u16,
+        version: ProtocolVersion,
+        out: &mut OutBuf,
+        sent: impl FnMut(QoS),
+    ) -> usize {
+        self.0
+            .as_mut()
+            .map_or(0, |w| w.pump(window, version, out, sent))
     }
 
     /// PUBACK from the client: true if it matched a QoS 1 delivery.
@@ -135,18 +143,19 @@ impl Window {
         }
     }
 
-    fn send(&mut self, msg: Message, out: &mut OutBuf) {
+    fn send(&mut self, msg: Message, version: ProtocolVersion, out: &mut OutBuf) {
         let id = self.alloc_id();
         out.stamps.push(msg.published_at);
-        protocol::encode_publish(
-            &mut out.bytes,
-            &msg.topic,
-            &msg.payload,
-            msg.qos,
-            msg.retain,
-            false,
-            id,
-        );
+        let p = PublishRef {
+            topic: &msg.topic,
+            payload: &msg.payload,
+            qos: msg.qos,
+            retain: msg.retain,
+            dup: false,
+            packet_id: id,
+            properties: None,
+        };
+        protocol::encode_publish(&p, version, &mut out.bytes);
         let state = match msg.qos {
             QoS::ExactlyOnce => InflightState::AwaitPubRec,
             _ => InflightState::AwaitPubAck,
@@ -158,7 +167,13 @@ impl Window {
         });
     }
 
-    fn pump(&mut self, window: u16, out: &mut OutBuf, mut sent: impl FnMut(QoS)) -> usize {
+    fn pump(
+        &mut self,
+        window: u16,
+        version: ProtocolVersion,
+        out: &mut OutBuf,
+        mut sent: impl FnMut(QoS),
+    ) -> usize {
         let mut n = 0;
         while self.inflight.len() < window as usize {
             let Some(msg) = self.queue.pop_front() else {
@@ -167,17 +182,18 @@ impl Window {
             sent(msg.qos);
             if msg.qos == QoS::AtMostOnce {
                 out.stamps.push(msg.published_at);
-                protocol::encode_publish(
-                    &mut out.bytes,
-                    &msg.topic,
-                    &msg.payload,
-                    QoS::AtMostOnce,
-                    msg.retain,
-                    false,
-                    0,
-                );
+                let p = PublishRef {
+                    topic: &msg.topic,
+                    payload: &msg.payload,
+                    qos: QoS::AtMostOnce,
+                    retain: msg.retain,
+                    dup: false,
+                    packet_id: 0,
+                    properties: None,
+                };
+                protocol::encode_publish(&p, version, &mut out.bytes);
             } else {
-                self.send(msg, out);
+                self.send(msg, version, out);
             }
             n += 1;
         }
@@ -199,15 +215,16 @@ impl Window {
         for f in &self.inflight {
             match (&f.msg, f.state) {
                 (Some(m), InflightState::AwaitPubAck | InflightState::AwaitPubRec) => {
-                    protocol::encode_publish(
-                        out,
-                        &m.topic,
-                        &m.payload,
-                        m.qos,
-                        m.retain,
-                        true,
-                        f.packet_id,
-                    )
+                    let p = PublishRef {
+                        topic: &m.topic,
+                        payload: &m.payload,
+                        qos: m.qos,
+                        retain: m.retain,
+                        dup: true,
+                        packet_id: f.packet_id,
+                        properties: None,
+                    };
+                    protocol::encode_publish(&p, version, out)
                 }
                 _ => protocol::encode(&Packet::PubRel(f.packet_id), version, out),
             }

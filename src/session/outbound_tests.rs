@@ -39,7 +39,7 @@ fn window_then_queue_then_pump_in_order() {
     let mut out = OutBuf::default();
     for i in 0..2 {
         assert!(o.can_send(2));
-        o.send(msg(i, QoS::AtLeastOnce), &mut out);
+        o.send(msg(i, QoS::AtLeastOnce), V, &mut out);
     }
     assert!(!o.can_send(2));
     for i in 2..5 {
@@ -53,7 +53,7 @@ fn window_then_queue_then_pump_in_order() {
     let first = publish(&sent[0]).packet_id;
     assert!(o.on_puback(first));
     assert!(!o.on_puback(first), "a second PUBACK matches nothing");
-    assert_eq!(o.pump(2, &mut out, |_| ()), 1);
+    assert_eq!(o.pump(2, V, &mut out, |_| ()), 1);
     let p = packets(&mut out.bytes);
     assert_eq!(publish(&p[0]).payload[..], [2]);
     assert_eq!(o.queued_len(), 2);
@@ -74,7 +74,7 @@ fn overflow_policies() {
         Enqueued::DroppedOldest
     );
     let mut out = OutBuf::default();
-    o.pump(10, &mut out, |_| ());
+    o.pump(10, V, &mut out, |_| ());
     let got: Vec<u8> = packets(&mut out.bytes)
         .iter()
         .map(|p| publish(p).payload[0])
@@ -91,8 +91,8 @@ fn overflow_policies() {
 fn qos2_handshake_and_resend_with_dup() {
     let mut o = Outbound::default();
     let mut out = OutBuf::default();
-    o.send(msg(1, QoS::ExactlyOnce), &mut out);
-    o.send(msg(2, QoS::ExactlyOnce), &mut out);
+    o.send(msg(1, QoS::ExactlyOnce), V, &mut out);
+    o.send(msg(2, QoS::ExactlyOnce), V, &mut out);
     let ids: Vec<u16> = packets(&mut out.bytes)
         .iter()
         .map(|p| publish(p).packet_id)
@@ -121,15 +121,15 @@ fn packet_ids_skip_zero_and_ids_in_flight() {
         ..Default::default()
     })));
     let mut out = OutBuf::default();
-    o.send(msg(1, QoS::AtLeastOnce), &mut out);
-    o.send(msg(2, QoS::AtLeastOnce), &mut out);
+    o.send(msg(1, QoS::AtLeastOnce), V, &mut out);
+    o.send(msg(2, QoS::AtLeastOnce), V, &mut out);
     let ids: Vec<u16> = packets(&mut out.bytes)
         .iter()
         .map(|p| publish(p).packet_id)
         .collect();
     assert_eq!(ids, vec![65535, 1]);
     o.0.as_mut().unwrap().next_id = 0;
-    o.send(msg(3, QoS::AtLeastOnce), &mut out);
+    o.send(msg(3, QoS::AtLeastOnce), V, &mut out);
     assert_eq!(
         publish(&packets(&mut out.bytes)[0]).packet_id,
         2,

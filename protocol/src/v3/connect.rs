@@ -44,6 +44,7 @@ pub fn decode_body(protocol: ProtocolVersion, mut r: Reader) -> Result<Packet, D
                 payload,
                 qos,
                 retain: flags & WILL_RETAIN != 0,
+                properties: None,
             })
         }
         None => None,
@@ -67,6 +68,7 @@ pub fn decode_body(protocol: ProtocolVersion, mut r: Reader) -> Result<Packet, D
         will,
         username,
         password,
+        properties: None,
     })))
 }
 
@@ -111,7 +113,8 @@ pub fn remaining_len(c: &Connect) -> usize {
 }
 
 /// Write `c` as its own `protocol` says. Writes what it is given: a password
-/// without a user name is the caller's protocol error to avoid.
+/// without a user name is the caller's protocol error to avoid. Connect and
+/// will properties are MQTT 5's and left out.
 pub fn encode<B: BufMut>(c: &Connect, out: &mut B) {
     let (name, level) = protocol_name_level(c.protocol);
     let mut flags = 0;
