@@ -3,7 +3,8 @@
 //! The modules, from the wire inwards:
 //!
 //! - [`protocol`]: the MQTT codec (framing, decode, encode, validation with
-//!   the normative statement each rule comes from).
+//!   the normative statement each rule comes from), the `shardmq-protocol`
+//!   crate re-exported.
 //! - [`shard`]: one pinned glommio executor per core; listeners, the mesh of
 //!   channels between shards, connection hand-off, the keep-alive and idle
 //!   wheel, the epoll poller for parked connections, start-up and shutdown.
@@ -32,8 +33,11 @@ pub mod config;
 pub mod connection;
 pub mod metrics;
 pub mod plane;
-pub mod protocol;
 pub mod router;
 pub mod session;
 pub mod shard;
 pub mod transport;
+
+/// The codec is its own crate (`protocol/`), so the load generator and the
+/// fuzzer use it without the broker; this keeps `crate::protocol::…` paths.
+pub use shardmq_protocol as protocol;

@@ -3,7 +3,7 @@
 //! them against each other happens in `config`.
 
 use clap::{Args, Parser, Subcommand};
-use shardmq::protocol::ProtocolVersion;
+use shardmq_protocol::ProtocolVersion;
 
 #[derive(Parser, Debug)]
 #[command(

@@ -6,7 +6,7 @@ use crate::cli::{Command, Common, ConnArgs, FanArgs, P2pArgs, Publishing, Timing
 use crate::clock::secs_to_ns;
 use crate::payload::HEADER_LEN;
 use crate::template;
-use shardmq::protocol::{ProtocolVersion, QoS};
+use shardmq_protocol::{ProtocolVersion, QoS};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 

@@ -10,9 +10,46 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-/// One waiter, one flag: the reader kicks the writer of its connection.
-/// The broker's own primitive, shared rather than copied.
-pub use shardmq::shard::Notify;
+/// One waiter, one flag: the reader kicks the writer of its connection. A
+/// kick while the writer is busy is kept until its next wait consumes it.
+#[derive(Default)]
+pub struct Notify {
+    set: Cell<bool>,
+    waiter: Cell<Option<Waker>>,
+}
+
+impl Notify {
+    pub fn notify(&self) {
+        self.set.set(true);
+        if let Some(w) = self.waiter.take() {
+            w.wake();
+        }
+    }
+
+    pub fn notified(&self) -> Notified<'_> {
+        Notified(self)
+    }
+}
+
+pub struct Notified<'a>(&'a Notify);
+
+impl Future for Notified<'_> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let n = self.0;
+        if n.set.replace(false) {
+            return Poll::Ready(());
+        }
+        // The writer re-polls on every race with the end event: keep the
+        // stored waker when it is the same task instead of cloning anew.
+        let w = match n.waiter.take() {
+            Some(w) if w.will_wake(cx.waker()) => w,
+            _ => cx.waker().clone(),
+        };
+        n.waiter.set(Some(w));
+        Poll::Pending
+    }
+}
 
 /// A one-shot broadcast (start, end of run) with any number of waiters.
 /// Waiters hold a slot in a slab and give it back when dropped.
@@ -119,5 +156,27 @@ mod tests {
         n.notify();
         assert!(future::block_on(future::poll_once(n.notified())).is_some());
         assert!(future::block_on(future::poll_once(n.notified())).is_none());
+    }
+
+    #[test]
+    fn notify_wakes_the_waiting_task() {
+        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+        use std::sync::Arc;
+        use std::task::Wake;
+        struct Flag(AtomicBool);
+        impl Wake for Flag {
+            fn wake(self: Arc<Self>) {
+                self.0.store(true, Relaxed);
+            }
+        }
+        let flag = Arc::new(Flag(AtomicBool::new(false)));
+        let waker = Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        let n = Notify::default();
+        let mut wait = Box::pin(n.notified());
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        n.notify();
+        assert!(flag.0.load(Relaxed));
+        assert!(wait.as_mut().poll(&mut cx).is_ready());
     }
 }

@@ -273,13 +273,22 @@ pub fn poll_append(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{encode_publish, QoS};
+    use crate::protocol::{encode_publish, ProtocolVersion, PublishRef, QoS};
     use std::time::Duration;
 
     fn two_publishes() -> Vec<u8> {
         let mut buf = Vec::new();
         for topic in ["a/1", "a/2"] {
-            encode_publish(&mut buf, topic, b"x", QoS::AtMostOnce, false, false, 0);
+            let p = PublishRef {
+                topic,
+                payload: b"x",
+                qos: QoS::AtMostOnce,
+                retain: false,
+                dup: false,
+                packet_id: 0,
+                properties: None,
+            };
+            encode_publish(&p, ProtocolVersion::V3_1_1, &mut buf);
         }
         buf
     }

@@ -14,7 +14,7 @@ use crate::stats::seq::{Seen, SeqTracker};
 use crate::sync::Notify;
 use futures_lite::{future, AsyncReadExt};
 use glommio::net::TcpStream;
-use shardmq::protocol::{encode, Packet, Publish, QoS};
+use shardmq_protocol::{encode, Packet, Publish, QoS};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;

@@ -10,8 +10,9 @@ use crate::runtime::ThreadCtx;
 use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
-use shardmq::protocol::{
+use shardmq_protocol::{
     encode, Connect, ConnectReturnCode, MqttStr, Packet, QoS, SubackCode, Subscribe,
+    SubscriptionOptions,
 };
 use std::cell::Cell;
 
@@ -84,6 +85,7 @@ fn connect_packet(ctx: &ThreadCtx, spec: &Spec) -> Connect {
             .password
             .as_ref()
             .map(|p| Bytes::from(p.clone().into_bytes())),
+        properties: None,
     }
 }
 
@@ -95,7 +97,11 @@ async fn subscribe(
 ) -> Result<QoS, String> {
     let sub = Subscribe {
         packet_id: SUBSCRIBE_ID,
-        filters: vec![(MqttStr::from(filter), ctx.cfg.load.qos)],
+        filters: vec![(
+            MqttStr::from(filter),
+            SubscriptionOptions::qos(ctx.cfg.load.qos),
+        )],
+        properties: None,
     };
     let mut out = Vec::with_capacity(filter.len() + 16);
     encode(&Packet::Subscribe(sub), ctx.cfg.version, &mut out);

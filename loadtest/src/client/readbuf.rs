@@ -8,7 +8,7 @@
 //! memory and costs about one memset per byte received.
 
 use bytes::BytesMut;
-use shardmq::protocol::{
+use shardmq_protocol::{
     decode_packet, parse_frame_header, DecodeError, Packet, ProtocolVersion, MAX_REMAINING_LEN,
 };
 
@@ -75,7 +75,7 @@ impl ReadBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shardmq::protocol::{encode_publish, QoS};
+    use shardmq_protocol::{encode_publish, PublishRef, QoS};
 
     fn feed(rb: &mut ReadBuf, mut data: &[u8], step: usize) -> Vec<Packet> {
         let mut out = Vec::new();
@@ -95,15 +95,16 @@ mod tests {
     fn publishes(n: usize, payload: usize) -> Vec<u8> {
         let mut wire = Vec::new();
         for i in 0..n {
-            encode_publish(
-                &mut wire,
-                "a/b",
-                &vec![i as u8; payload],
-                QoS::AtLeastOnce,
-                false,
-                false,
-                i as u16 + 1,
-            );
+            let p = PublishRef {
+                topic: "a/b",
+                payload: &vec![i as u8; payload],
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                dup: false,
+                packet_id: i as u16 + 1,
+                properties: None,
+            };
+            encode_publish(&p, ProtocolVersion::V3_1_1, &mut wire);
         }
         wire
     }

@@ -11,7 +11,7 @@ use crate::net::Half;
 use crate::payload::{new_payload, write_header, Header};
 use crate::runtime::ThreadCtx;
 use futures_lite::{future, AsyncWriteExt};
-use shardmq::protocol::{encode, encode_publish, Packet, QoS};
+use shardmq_protocol::{encode, encode_publish, Packet, PublishRef, QoS};
 use std::sync::atomic::Ordering::{Relaxed, Release};
 use std::time::Duration;
 
@@ -124,7 +124,16 @@ impl Publisher {
                 ts_ns: ts,
             };
             write_header(&mut self.payload, &h);
-            encode_publish(out, &self.topic, &self.payload, self.qos, false, false, id);
+            let p = PublishRef {
+                topic: &self.topic,
+                payload: &self.payload,
+                qos: self.qos,
+                retain: false,
+                dup: false,
+                packet_id: id,
+                properties: None,
+            };
+            encode_publish(&p, c.ctx.cfg.version, out);
             self.seq += 1;
             self.batch += 1;
             self.batch_win += u64::from(ph.in_window(ts));

@@ -145,3 +145,31 @@ fn threads_and_pinning() {
     assert!(err("conn --threads 0").contains("--threads"));
     assert_eq!(parse::cpu_list("0,2-3").unwrap(), vec![0, 2, 3]);
 }
+
+#[test]
+fn filter_matches_follows_the_topic_rules() {
+    use super::parse::filter_matches as m;
+    for (f, t) in [
+        ("a/b", "a/b"),
+        ("a/+", "a/b"),
+        ("+/+", "/x"),
+        ("a/#", "a"),
+        ("a/#", "a/b/c"),
+        ("#", "a/b"),
+        ("a/+/c", "a//c"),
+        ("$SYS/#", "$SYS/x"),
+    ] {
+        assert!(m(f, t), "{f} should match {t}");
+    }
+    for (f, t) in [
+        ("a/b", "a"),
+        ("a", "a/b"),
+        ("a/+", "a"),
+        ("a/+", "a/b/c"),
+        ("+/x", "$SYS/x"),
+        ("#", "$SYS"),
+        ("a/b", "a/c"),
+    ] {
+        assert!(!m(f, t), "{f} should not match {t}");
+    }
+}

@@ -8,7 +8,7 @@ use crate::runtime::RunResult;
 use crate::scenarios::loss;
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use shardmq::protocol::ProtocolVersion;
+use shardmq_protocol::ProtocolVersion;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_USAGE: u8 = 2;

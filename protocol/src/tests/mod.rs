@@ -2,6 +2,7 @@
 //! rather than produced by the encoder under test.
 
 mod framing;
+mod mqtt5_model;
 mod roundtrip;
 mod utf8;
 mod validation;

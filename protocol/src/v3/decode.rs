@@ -2,10 +2,10 @@
 //! [`super::connect`]), for both directions: the broker reads client
 //! packets, the load generator reads server packets.
 
-use crate::protocol::codec_util::{packet_type::*, Reader};
-use crate::protocol::error::DecodeError;
-use crate::protocol::packet::*;
-use crate::protocol::topic::{validate_topic_filter, validate_topic_name};
+use crate::codec_util::{packet_type::*, Reader};
+use crate::error::DecodeError;
+use crate::packet::*;
+use crate::topic::{validate_topic_filter, validate_topic_name};
 use bytes::Bytes;
 
 /// Decode the body (everything after the fixed header) of a non-CONNECT
@@ -76,6 +76,7 @@ fn decode_publish(flags: u8, mut r: Reader) -> Result<Packet, DecodeError> {
         topic,
         packet_id,
         payload: r.rest(),
+        properties: None,
     }))
 }
 
@@ -109,12 +110,17 @@ fn decode_subscribe(r: &mut Reader) -> Result<Subscribe, DecodeError> {
             0 => QoS::from_u8(raw),
             _ => None,
         };
-        filters.push((filter, qos.ok_or(DecodeError::InvalidSubscribeQoS(raw))?));
+        let qos = qos.ok_or(DecodeError::InvalidSubscribeQoS(raw))?;
+        filters.push((filter, SubscriptionOptions::qos(qos)));
     }
     if filters.is_empty() {
         return Err(DecodeError::SubscribeWithoutFilters);
     }
-    Ok(Subscribe { packet_id, filters })
+    Ok(Subscribe {
+        packet_id,
+        filters,
+        properties: None,
+    })
 }
 
 fn decode_suback(r: &mut Reader) -> Result<SubAck, DecodeError> {

@@ -1,19 +1,39 @@
-//! MQTT codec: framing, decoding and encoding of MQTT 3.1 / 3.1.1 packets,
-//! shaped so MQTT 5 properties and reason codes slot in beside them.
+//! shardmq's MQTT codec: framing, decoding and encoding of MQTT 3.1 / 3.1.1
+//! packets, with a packet model that already carries MQTT 5's properties.
+//! It depends on `bytes` only, so the broker, the load generator
+//! (`shardmq-bench`) and the fuzzer share it without pulling in a runtime.
 //!
 //! The broker reads into a per-shard scratch buffer, asks
 //! [`parse_frame_header`] whether a whole packet is there, copies exactly that
 //! packet into one `Bytes` and hands it to [`decode_packet`]; topic and payload
 //! of a PUBLISH are slices of that one allocation.
 //!
-//! Layout: `frame` (fixed header), `codec_util` (varint, strings, zero-copy
-//! reader), `topic` (name/filter rules), `v3` (3.1 and 3.1.1 bodies). A `v5`
-//! module goes beside `v3`; only the dispatch below needs to learn about it.
+//! Modules:
+//!
+//! | module       | what it holds                                              |
+//! |--------------|------------------------------------------------------------|
+//! | `packet`     | the packet types, a superset of MQTT 5's                   |
+//! | `properties` | MQTT 5 properties of CONNECT, will, PUBLISH, SUBSCRIBE     |
+//! | `mqtt_str`   | [`MqttStr`] and its UTF-8 invariant                        |
+//! | `frame`      | the fixed header, read incrementally ([`FrameHeader`])     |
+//! | `codec_util` | remaining-length varint, string rules, zero-copy reader    |
+//! | [`topic`]    | topic name and filter validation (§4.7)                    |
+//! | `error`      | [`DecodeError`], one variant per rule, with its MUST's ID  |
+//! | `v3`         | 3.1 and 3.1.1 bodies (decode, encode, CONNECT)             |
+//!
+//! A `v5` module goes beside `v3`; only the dispatch below needs to learn
+//! about it.
+
+// `MqttStr::as_str` skips the UTF-8 check; its justification must be
+// written down next to it, and any future unsafe's too.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod codec_util;
 mod error;
 mod frame;
+mod mqtt_str;
 mod packet;
+mod properties;
 pub mod topic;
 mod v3;
 
@@ -128,22 +148,25 @@ pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> usize {
     }
 }
 
-/// Fast path for deliveries: encode a PUBLISH without building a `Publish`.
-/// `packet_id` is only written for QoS > 0; `dup` is ignored at QoS 0
-/// [MQTT-3.3.1-2]. The topic must be at most 65535 bytes.
-pub fn encode_publish<B: BufMut>(
-    out: &mut B,
-    topic: &str,
-    payload: &[u8],
-    qos: QoS,
-    retain: bool,
-    dup: bool,
-    packet_id: u16,
-) {
-    v3::encode::encode_publish(out, topic, payload, qos, retain, dup, packet_id)
+/// Fast path for deliveries: encode a PUBLISH from borrowed parts, without
+/// building a `Publish`. Like [`encode`], `V5` still writes the 3.1.1 format
+/// until MQTT 5 is negotiated; 3.1/3.1.1 cannot carry `p.properties` and
+/// leave them out. The topic must be at most 65535 bytes.
+#[inline]
+pub fn encode_publish<B: BufMut>(p: &PublishRef, version: ProtocolVersion, out: &mut B) {
+    match version {
+        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
+            v3::encode::encode_publish(p, out)
+        }
+    }
 }
 
-/// Size on the wire of a PUBLISH with this topic and payload.
-pub fn publish_len(topic_len: usize, payload_len: usize, qos: QoS) -> usize {
-    v3::encode::publish_len(topic_len, payload_len, qos)
+/// Bytes [`encode_publish`] writes for `p` in `version`.
+#[inline]
+pub fn publish_len(p: &PublishRef, version: ProtocolVersion) -> usize {
+    match version {
+        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
+            v3::encode::publish_len(p)
+        }
+    }
 }

@@ -17,19 +17,22 @@ pub struct FrameHeader {
 }
 
 impl FrameHeader {
+    #[inline]
     pub fn total_len(&self) -> usize {
         self.header_len + self.remaining_len
     }
+    #[inline]
     pub fn packet_type(&self) -> u8 {
         self.first_byte >> 4
     }
     /// Low nibble of the first byte (PUBLISH: DUP, QoS, RETAIN).
+    #[inline]
     pub fn flags(&self) -> u8 {
         self.first_byte & 0x0F
     }
 }
 
-/// See [`crate::protocol::parse_frame_header`].
+/// See [`crate::parse_frame_header`].
 pub fn parse_frame_header(
     buf: &[u8],
     max_packet_size: usize,

@@ -19,9 +19,11 @@ fn samples(protocol: ProtocolVersion) -> Vec<Packet> {
             payload: Bytes::from_static(&[0, 1, 2]),
             qos: QoS::ExactlyOnce,
             retain: false,
+            properties: None,
         }),
         username: Some(s("user")),
         password: Some(Bytes::from_static(&[0xFF, 0xFE])),
+        properties: None,
     };
     let bare_connect = Connect {
         will: None,
@@ -37,6 +39,7 @@ fn samples(protocol: ProtocolVersion) -> Vec<Packet> {
             topic: s("a/b/c"),
             packet_id,
             payload: Bytes::from(vec![7u8; len]),
+            properties: None,
         })
     };
     vec![
@@ -61,10 +64,11 @@ fn samples(protocol: ProtocolVersion) -> Vec<Packet> {
         Packet::Subscribe(Subscribe {
             packet_id: 5,
             filters: vec![
-                (s("#"), QoS::AtMostOnce),
-                (s("a/+/c"), QoS::AtLeastOnce),
-                (s("$SYS/#"), QoS::ExactlyOnce),
+                (s("#"), SubscriptionOptions::qos(QoS::AtMostOnce)),
+                (s("a/+/c"), SubscriptionOptions::qos(QoS::AtLeastOnce)),
+                (s("$SYS/#"), SubscriptionOptions::qos(QoS::ExactlyOnce)),
             ],
+            properties: None,
         }),
         Packet::SubAck(SubAck {
             packet_id: 5,
@@ -133,9 +137,18 @@ fn publish_across_remaining_length_sizes() {
     ];
     for (payload_len, header_len) in cases {
         let payload = vec![0x5A; payload_len];
+        let p = PublishRef {
+            topic: "t",
+            payload: &payload,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            dup: false,
+            packet_id: 0,
+            properties: None,
+        };
         let mut out = Vec::new();
-        encode_publish(&mut out, "t", &payload, QoS::AtMostOnce, false, false, 0);
-        assert_eq!(out.len(), publish_len(1, payload_len, QoS::AtMostOnce));
+        encode_publish(&p, V3_1_1, &mut out);
+        assert_eq!(out.len(), publish_len(&p, V3_1_1));
         assert_eq!(
             parse_frame_header(&out, usize::MAX)
                 .unwrap()
@@ -157,36 +170,50 @@ fn encode_publish_matches_encode() {
             continue;
         };
         let mut fast = Vec::new();
-        encode_publish(
-            &mut fast,
-            &p.topic,
-            &p.payload,
-            p.qos,
-            p.retain,
-            p.dup,
-            p.packet_id,
-        );
+        encode_publish(&PublishRef::from(p), V3_1_1, &mut fast);
         assert_eq!(fast, encode_vec(&packet, V3_1_1));
-        assert_eq!(
-            fast.len(),
-            publish_len(p.topic.len(), p.payload.len(), p.qos)
-        );
+        assert_eq!(fast.len(), publish_len(&PublishRef::from(p), V3_1_1));
+    }
+}
+
+/// A QoS 0 PUBLISH to "t" with an empty payload, to vary in tests.
+fn publish_ref(qos: QoS) -> PublishRef<'static> {
+    PublishRef {
+        topic: "t",
+        payload: b"",
+        qos,
+        retain: false,
+        dup: false,
+        packet_id: if qos == QoS::AtMostOnce { 0 } else { 1 },
+        properties: None,
     }
 }
 
 #[test]
 fn publish_len_examples() {
     // 1 header + 1 length + 2 + topic + payload (+ 2 id at QoS > 0).
-    assert_eq!(publish_len(3, 2, QoS::AtMostOnce), 9);
-    assert_eq!(publish_len(3, 2, QoS::AtLeastOnce), 11);
-    assert_eq!(publish_len(0, 125, QoS::AtMostOnce), 129);
-    assert_eq!(publish_len(0, 126, QoS::AtMostOnce), 131);
+    let len = |topic, payload, qos| {
+        let p = PublishRef {
+            topic,
+            payload,
+            ..publish_ref(qos)
+        };
+        publish_len(&p, V3_1_1)
+    };
+    assert_eq!(len("abc", b"xy", QoS::AtMostOnce), 9);
+    assert_eq!(len("abc", b"xy", QoS::AtLeastOnce), 11);
+    assert_eq!(len("", &[0; 125], QoS::AtMostOnce), 129);
+    assert_eq!(len("", &[0; 126], QoS::AtMostOnce), 131);
 }
 
 #[test]
 fn encode_publish_drops_dup_at_qos0() {
+    let p = PublishRef {
+        dup: true,
+        ..publish_ref(QoS::AtMostOnce)
+    };
     let mut out = Vec::new();
-    encode_publish(&mut out, "t", b"", QoS::AtMostOnce, false, true, 0);
+    encode_publish(&p, V3_1_1, &mut out);
     assert_eq!(out, [0x30, 3, 0, 1, b't']);
 }
 

@@ -3,9 +3,15 @@
 //! Strings are [`MqttStr`]: validated UTF-8 backed by `Bytes`, so a topic or
 //! payload decoded from a frame shares that frame's single allocation and is
 //! shared again, without copying, by every delivery on every shard.
+//!
+//! The model is a superset of MQTT 5 for the packets the broker builds on
+//! (CONNECT, will, PUBLISH, SUBSCRIBE): their MQTT 5 fields are here, `None`
+//! or defaults when decoded from 3.1/3.1.1, and left out when encoded to it.
 
+pub use crate::mqtt_str::MqttStr;
+pub use crate::properties::*;
 use bytes::Bytes;
-use std::fmt;
+use std::sync::Arc;
 
 /// Protocol level carried in CONNECT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,6 +25,7 @@ pub enum ProtocolVersion {
 }
 
 impl ProtocolVersion {
+    #[inline]
     pub fn level(self) -> u8 {
         match self {
             ProtocolVersion::V3_1 => 3,
@@ -38,6 +45,7 @@ pub enum QoS {
 }
 
 impl QoS {
+    #[inline]
     pub fn from_u8(v: u8) -> Option<QoS> {
         match v {
             0 => Some(QoS::AtMostOnce),
@@ -48,87 +56,6 @@ impl QoS {
     }
 }
 
-/// A UTF-8 string that passed MQTT's string rules ([MQTT-1.5.3-1],
-/// [MQTT-1.5.3-2]), stored as `Bytes` so clones are reference counts.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct MqttStr(Bytes);
-
-// By hand, not derived: `Borrow<str>` promises the same hash as `str`
-// (Bytes hashes like `[u8]`, with a length prefix), or maps keyed by
-// `MqttStr` would never find a `&str`.
-impl std::hash::Hash for MqttStr {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state)
-    }
-}
-
-impl MqttStr {
-    /// Wrap bytes the caller has already validated as UTF-8.
-    ///
-    /// # Safety (logical, not memory)
-    /// Callers must have checked UTF-8; `as_str` relies on it.
-    pub fn from_validated(b: Bytes) -> MqttStr {
-        debug_assert!(std::str::from_utf8(&b).is_ok());
-        MqttStr(b)
-    }
-    pub fn from_static(s: &'static str) -> MqttStr {
-        MqttStr(Bytes::from_static(s.as_bytes()))
-    }
-    pub fn as_str(&self) -> &str {
-        // Constructed only from validated UTF-8 (from_validated/From<String>/from_static).
-        unsafe { std::str::from_utf8_unchecked(&self.0) }
-    }
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-    pub fn bytes(&self) -> &Bytes {
-        &self.0
-    }
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl From<String> for MqttStr {
-    fn from(s: String) -> MqttStr {
-        MqttStr(Bytes::from(s.into_bytes()))
-    }
-}
-
-impl From<&str> for MqttStr {
-    fn from(s: &str) -> MqttStr {
-        MqttStr(Bytes::copy_from_slice(s.as_bytes()))
-    }
-}
-
-impl std::ops::Deref for MqttStr {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl std::borrow::Borrow<str> for MqttStr {
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl fmt::Debug for MqttStr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl fmt::Display for MqttStr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Will message carried by CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Will {
@@ -136,6 +63,8 @@ pub struct Will {
     pub payload: Bytes,
     pub qos: QoS,
     pub retain: bool,
+    /// MQTT 5 only. Boxed: a will is rare and a `None` costs one word.
+    pub properties: Option<Box<WillProperties>>,
 }
 
 /// CONNECT (§3.1).
@@ -149,6 +78,8 @@ pub struct Connect {
     pub will: Option<Will>,
     pub username: Option<MqttStr>,
     pub password: Option<Bytes>,
+    /// MQTT 5 only.
+    pub properties: Option<Box<ConnectProperties>>,
 }
 
 /// CONNACK return codes of MQTT 3.1/3.1.1 (§3.2.2.3).
@@ -178,6 +109,9 @@ impl ConnectReturnCode {
     }
 }
 
+// CONNACK, the acks and DISCONNECT stay in their 3.1.1 shape: MQTT 5 gives
+// them reason codes and properties, which come with the MQTT 5 codec.
+
 /// CONNACK (§3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnAck {
@@ -194,13 +128,96 @@ pub struct Publish {
     pub topic: MqttStr,
     pub packet_id: u16,
     pub payload: Bytes,
+    /// MQTT 5 only. An `Arc` because the broker hands one copy to every
+    /// delivery; `None` keeps decoding free of allocations.
+    pub properties: Option<Arc<PublishProperties>>,
+}
+
+/// A PUBLISH to encode, borrowed from wherever the broker keeps the message
+/// (see [`crate::encode_publish`]). `packet_id` is only written at QoS > 0;
+/// `dup` is ignored at QoS 0 [MQTT-3.3.1-2].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishRef<'a> {
+    pub topic: &'a str,
+    pub payload: &'a [u8],
+    pub qos: QoS,
+    pub retain: bool,
+    pub dup: bool,
+    pub packet_id: u16,
+    pub properties: Option<&'a PublishProperties>,
+}
+
+impl<'a> From<&'a Publish> for PublishRef<'a> {
+    #[inline]
+    fn from(p: &'a Publish) -> PublishRef<'a> {
+        PublishRef {
+            topic: &p.topic,
+            payload: &p.payload,
+            qos: p.qos,
+            retain: p.retain,
+            dup: p.dup,
+            packet_id: p.packet_id,
+            properties: p.properties.as_deref(),
+        }
+    }
+}
+
+/// What a subscription asks for (§3.8.3.1). MQTT 3.1/3.1.1 only has the
+/// QoS; the rest then takes the values that behave like 3.1.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubscriptionOptions {
+    /// Maximum QoS the subscriber accepts.
+    pub qos: QoS,
+    /// Do not send the subscriber its own publications.
+    pub no_local: bool,
+    /// Forward the RETAIN flag as published instead of clearing it.
+    pub retain_as_published: bool,
+    pub retain_handling: RetainHandling,
+}
+
+impl SubscriptionOptions {
+    /// A 3.1.1 subscription: this QoS, everything else as 3.1.1 behaves.
+    #[inline]
+    pub const fn qos(qos: QoS) -> SubscriptionOptions {
+        SubscriptionOptions {
+            qos,
+            no_local: false,
+            retain_as_published: false,
+            retain_handling: RetainHandling::SendOnSubscribe,
+        }
+    }
+}
+
+/// When retained messages are sent for a new subscription (§3.8.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
+pub enum RetainHandling {
+    /// On every SUBSCRIBE, as 3.1.1 does.
+    #[default]
+    SendOnSubscribe = 0,
+    /// Only if the subscription did not exist yet.
+    SendIfNew = 1,
+    DoNotSend = 2,
+}
+
+impl RetainHandling {
+    pub fn from_u8(v: u8) -> Option<RetainHandling> {
+        match v {
+            0 => Some(RetainHandling::SendOnSubscribe),
+            1 => Some(RetainHandling::SendIfNew),
+            2 => Some(RetainHandling::DoNotSend),
+            _ => None,
+        }
+    }
 }
 
 /// SUBSCRIBE (§3.8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscribe {
     pub packet_id: u16,
-    pub filters: Vec<(MqttStr, QoS)>,
+    pub filters: Vec<(MqttStr, SubscriptionOptions)>,
+    /// MQTT 5 only.
+    pub properties: Option<Box<SubscribeProperties>>,
 }
 
 /// One SUBACK return code (§3.9.3).

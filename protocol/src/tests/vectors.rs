@@ -33,6 +33,7 @@ fn connect(protocol: ProtocolVersion, client_id: &'static str) -> Connect {
         will: None,
         username: None,
         password: None,
+        properties: None,
     }
 }
 
@@ -94,6 +95,7 @@ fn connect_with_will_username_binary_password() {
         payload: Bytes::from_static(b"bye"),
         qos: QoS::AtLeastOnce,
         retain: true,
+        properties: None,
     });
     c.username = Some(MqttStr::from_static("u"));
     c.password = Some(Bytes::from_static(&[0x00, 0xFF]));
@@ -138,6 +140,7 @@ fn publish(qos: QoS, dup: bool, retain: bool, packet_id: u16) -> Packet {
         topic: MqttStr::from_static("a/b"),
         packet_id,
         payload: Bytes::from_static(b"hi"),
+        properties: None,
     })
 }
 
@@ -161,6 +164,7 @@ fn publish_empty_payload() {
         topic: MqttStr::from_static("x"),
         packet_id: 0,
         payload: Bytes::new(),
+        properties: None,
     });
     check(&bytes, p, V3_1_1);
 }
@@ -180,9 +184,16 @@ fn subscribe() {
     let s = Subscribe {
         packet_id: 1,
         filters: vec![
-            (MqttStr::from_static("a/#"), QoS::AtLeastOnce),
-            (MqttStr::from_static("+"), QoS::ExactlyOnce),
+            (
+                MqttStr::from_static("a/#"),
+                SubscriptionOptions::qos(QoS::AtLeastOnce),
+            ),
+            (
+                MqttStr::from_static("+"),
+                SubscriptionOptions::qos(QoS::ExactlyOnce),
+            ),
         ],
+        properties: None,
     };
     check(&bytes, Packet::Subscribe(s), V3_1_1);
 }

@@ -2,10 +2,10 @@
 //! the whole CONNECT on the way out. The name and level are read by the
 //! version dispatcher, since they decide which codec reads the rest.
 
-use crate::protocol::codec_util::{packet_type::CONNECT, put_fixed_header, put_prefixed, Reader};
-use crate::protocol::error::DecodeError;
-use crate::protocol::packet::*;
-use crate::protocol::topic::validate_topic_name;
+use crate::codec_util::{packet_type::CONNECT, put_fixed_header, put_prefixed, Reader};
+use crate::error::DecodeError;
+use crate::packet::*;
+use crate::topic::validate_topic_name;
 use bytes::BufMut;
 
 // Connect flags (§3.1.2.3).
@@ -44,6 +44,7 @@ pub fn decode_body(protocol: ProtocolVersion, mut r: Reader) -> Result<Packet, D
                 payload,
                 qos,
                 retain: flags & WILL_RETAIN != 0,
+                properties: None,
             })
         }
         None => None,
@@ -67,6 +68,7 @@ pub fn decode_body(protocol: ProtocolVersion, mut r: Reader) -> Result<Packet, D
         will,
         username,
         password,
+        properties: None,
     })))
 }
 
@@ -111,7 +113,8 @@ pub fn remaining_len(c: &Connect) -> usize {
 }
 
 /// Write `c` as its own `protocol` says. Writes what it is given: a password
-/// without a user name is the caller's protocol error to avoid.
+/// without a user name is the caller's protocol error to avoid. Connect and
+/// will properties are MQTT 5's and left out.
 pub fn encode<B: BufMut>(c: &Connect, out: &mut B) {
     let (name, level) = protocol_name_level(c.protocol);
     let mut flags = 0;

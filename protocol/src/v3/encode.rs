@@ -1,12 +1,14 @@
 //! Encoding of every MQTT 3.1/3.1.1 packet. Lengths are computed first so
 //! each packet is written front to back in one pass, and so callers can size
-//! buffers with [`encoded_len`].
+//! buffers with [`encoded_len`]. The MQTT 5 parts of the packet model
+//! (properties, subscription options beyond the QoS) have no place in these
+//! versions and are left out, so one `Packet` can go to any client.
 
 use super::connect;
-use crate::protocol::codec_util::{
+use crate::codec_util::{
     packet_type::*, put_fixed_header, put_prefixed, remaining_len_size, write_remaining_len,
 };
-use crate::protocol::packet::*;
+use crate::packet::*;
 use bytes::BufMut;
 
 /// Write any packet.
@@ -18,17 +20,7 @@ pub fn encode<B: BufMut>(packet: &Packet, out: &mut B) {
             out.put_u8(u8::from(a.session_present));
             out.put_u8(a.code as u8);
         }
-        Packet::Publish(p) => {
-            encode_publish(
-                out,
-                &p.topic,
-                &p.payload,
-                p.qos,
-                p.retain,
-                p.dup,
-                p.packet_id,
-            );
-        }
+        Packet::Publish(p) => encode_publish(&PublishRef::from(p), out),
         Packet::PubAck(id) => put_ack(out, PUBACK << 4, *id),
         Packet::PubRec(id) => put_ack(out, PUBREC << 4, *id),
         Packet::PubRel(id) => put_ack(out, PUBREL << 4 | 0b0010, *id),
@@ -37,9 +29,10 @@ pub fn encode<B: BufMut>(packet: &Packet, out: &mut B) {
         Packet::Subscribe(s) => {
             put_fixed_header(out, SUBSCRIBE << 4 | 0b0010, remaining_len(packet));
             out.put_u16(s.packet_id);
-            for (filter, qos) in &s.filters {
+            // 3.1.1 has only the QoS of the options byte (§3.8.3.1).
+            for (filter, opts) in &s.filters {
                 put_prefixed(out, filter.as_bytes());
-                out.put_u8(*qos as u8);
+                out.put_u8(opts.qos as u8);
             }
         }
         Packet::SubAck(s) => {
@@ -103,24 +96,25 @@ fn publish_remaining_len(topic_len: usize, payload_len: usize, qos: QoS) -> usiz
     2 + topic_len + id_len + payload_len
 }
 
-/// See [`crate::protocol::publish_len`].
+/// See [`crate::publish_len`].
 #[inline]
-pub fn publish_len(topic_len: usize, payload_len: usize, qos: QoS) -> usize {
-    let rem = publish_remaining_len(topic_len, payload_len, qos);
+pub fn publish_len(p: &PublishRef) -> usize {
+    let rem = publish_remaining_len(p.topic.len(), p.payload.len(), p.qos);
     1 + remaining_len_size(rem) + rem
 }
 
-/// See [`crate::protocol::encode_publish`].
+/// See [`crate::encode_publish`]. `p.properties` has no place in 3.1.1.
 #[inline]
-pub fn encode_publish<B: BufMut>(
-    out: &mut B,
-    topic: &str,
-    payload: &[u8],
-    qos: QoS,
-    retain: bool,
-    dup: bool,
-    packet_id: u16,
-) {
+pub fn encode_publish<B: BufMut>(p: &PublishRef, out: &mut B) {
+    let PublishRef {
+        topic,
+        payload,
+        qos,
+        retain,
+        dup,
+        packet_id,
+        properties: _,
+    } = *p;
     debug_assert!(
         topic.len() <= usize::from(u16::MAX),
         "topic of {} bytes",

@@ -169,7 +169,9 @@ impl Reader {
     pub fn string(&mut self) -> Result<MqttStr, DecodeError> {
         let raw = self.binary()?;
         check_mqtt_utf8(&raw)?;
-        Ok(MqttStr::from_validated(raw))
+        // SAFETY: `check_mqtt_utf8` just accepted `raw`, which includes
+        // std's UTF-8 validation.
+        Ok(unsafe { MqttStr::from_validated(raw) })
     }
 
     /// Everything left (a PUBLISH payload), sharing the frame.

@@ -90,3 +90,39 @@ fn binary_fields_are_not_utf8_checked() {
     let publish = frame(0x30, &concat(&[&lp(b"t"), &[0xFF, 0x00, 0xC0, 0x80]]));
     assert!(decode(&publish).is_ok());
 }
+
+#[test]
+fn try_from_bytes_applies_the_string_rules_and_shares() {
+    let raw = Bytes::from_static("ü/€".as_bytes());
+    let s = MqttStr::try_from_bytes(raw.clone()).unwrap();
+    assert_eq!(s.as_str(), "ü/€");
+    assert_eq!(s.as_bytes().as_ptr(), raw.as_ptr(), "no copy");
+    assert_eq!(
+        MqttStr::try_from_bytes(Bytes::new()),
+        Ok(MqttStr::default())
+    );
+    let bad = |b: &'static [u8]| MqttStr::try_from_bytes(Bytes::from_static(b));
+    assert_eq!(bad(&[0xED, 0xA0, 0x80]), Err(InvalidUtf8));
+    assert_eq!(bad(&[0xC0, 0x80]), Err(InvalidUtf8));
+    assert_eq!(bad(b"a\0b"), Err(NullCharacter));
+}
+
+#[test]
+fn from_validated_keeps_checked_bytes_as_they_are() {
+    let raw = Bytes::from_static("\u{FEFF}a/b".as_bytes());
+    // SAFETY: a `&str`'s bytes are valid UTF-8.
+    let s = unsafe { MqttStr::from_validated(raw.clone()) };
+    assert_eq!(s.as_str(), "\u{FEFF}a/b");
+    assert_eq!(s.as_bytes().as_ptr(), raw.as_ptr());
+    assert_eq!(Ok(s), MqttStr::try_from_bytes(raw));
+}
+
+/// A broken promise is caught where it is made, in debug builds.
+#[cfg(debug_assertions)]
+#[test]
+#[should_panic]
+fn from_validated_asserts_utf8_in_debug_builds() {
+    // SAFETY: not upheld on purpose; the debug assertion panics before an
+    // `MqttStr` exists, so no `&str` is ever made of these bytes.
+    let _ = unsafe { MqttStr::from_validated(Bytes::from_static(&[0xFF])) };
+}
