@@ -249,13 +249,16 @@ fn no_local_and_retain_as_published() {
         [Packet::Publish(p)] => assert!(p.retain, "retain-as-published keeps RETAIN"),
         other => panic!("{other:?}"),
     }
-    let plain = s.open(&"p".into(), true, None, &handle(2));
+    let h2 = handle(2);
+    let plain = s.open(&"p".into(), true, None, &h2);
     s.subscribe(plain.key, &"t".into(), Subscription::qos(QoS::AtMostOnce));
     let mut live = msg(3, QoS::AtMostOnce);
     live.retain = true;
-    s.publish(&live);
-    let rh = s.get(plain.key).unwrap();
-    assert!(rh.connected());
+    assert_eq!(s.publish(&live), 2);
+    match &wire(&h2)[..] {
+        [Packet::Publish(p)] => assert!(!p.retain, "live deliveries clear RETAIN [MQTT-3.3.1-9]"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
