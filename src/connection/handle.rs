@@ -202,3 +202,14 @@ impl ConnHandle {
         self.expiry_ms != 0 && now_ms.wrapping_sub(self.last_seen_ms.get()) >= self.expiry_ms
     }
 }
+#[cfg(test)]
+mod tests {
+    /// Every connection, parked or not, holds one handle and one session:
+    /// both must stay in mimalloc's 128-byte size class (idle memory per
+    /// connection is a headline number, docs/benchmarks.md).
+    #[test]
+    fn handle_and_session_fit_128_bytes() {
+        assert!(std::mem::size_of::<super::ConnHandle>() <= 128);
+        assert!(std::mem::size_of::<crate::session::Session>() <= 128);
+    }
+}
