@@ -30,8 +30,12 @@ if ! python3 -c 'import paho.mqtt' 2>/dev/null; then
         || python3 -m pip install --quiet --break-system-packages 'paho-mqtt>=2,<3'
 fi
 
+# The black-box tests (one binary, tests/blackbox) mostly wait on sockets
+# and timers, so they run 8 at a time even on 2 cores: each starts its own
+# broker on its own port. `-- --test-threads N` overrides it.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-8}"
 cargo test --workspace "$@"
 # The black-box suite again with every connection parking as soon as it is
 # idle at a wheel tick: parked connections must behave exactly like live ones.
 echo "black-box tests again with tuning.park_after = 1 ms"
-SHARDMQ_TEST_PARK_AFTER=0.001 cargo test -p shardmq --test '*' "$@"
+SHARDMQ_TEST_PARK_AFTER=0.001 cargo test -p shardmq --test blackbox "$@"

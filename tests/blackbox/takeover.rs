@@ -3,8 +3,7 @@
 //! Connections land on a random accepting shard (SO_REUSEPORT), so looping
 //! exercises both the local and the cross-shard hand-off to the owner.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::mpsc;

@@ -1,8 +1,7 @@
 //! Process lifecycle: ready line, clean shutdown on SIGTERM/SIGINT, failure
 //! to bind the listen address.
 
-mod common;
-use common::*;
+use crate::common::{self, *};
 
 use std::net::TcpListener;
 use std::process::Command;

@@ -1,8 +1,7 @@
 //! Will messages [MQTT-3.1.2-8..17]: published when the network connection
 //! ends without DISCONNECT, discarded after DISCONNECT.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// A subscriber to `w/#` at QoS 2 on the given shard.
 fn watcher(b: &Broker, shard: usize) -> Client {

@@ -2,9 +2,8 @@
 //! show up in `/metrics`, the output passes `promtool check metrics`, other
 //! paths get 404, and a stuck scraper does not stall the broker.
 
-mod common;
-use common::metrics::*;
-use common::*;
+use crate::common::metrics::*;
+use crate::common::*;
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::{Command, Stdio};

@@ -3,7 +3,6 @@
 //! `SHARDMQ_TEST_BROKER=mosquitto` runs every test against Debian's
 //! `mosquitto` instead, to validate the tests themselves; tests of
 //! shardmq-only behaviour return early there (`skip_on_mosquitto`).
-#![allow(dead_code, unused_imports)]
 
 pub mod broker;
 pub mod client;

@@ -1,8 +1,7 @@
 //! Sessions: the session-present flag, persistent sessions (clean session
 //! 0), offline queueing and its bounds, in-flight resend on reconnect.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// [MQTT-3.2.2-1..3] session present: clean 1 -> 0; first clean 0 -> 0;
 /// reconnect clean 0 -> 1; after a clean-1 connection with that ID the next

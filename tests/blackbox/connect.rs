@@ -1,8 +1,7 @@
 //! CONNECT / CONNACK: return codes, client IDs, authentication, MQTT 3.1,
 //! the connect timeout and what may (not) come before/after CONNECT.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::time::Duration;
 

@@ -1,8 +1,7 @@
 //! SUBSCRIBE / UNSUBSCRIBE: wildcard matching, `$` topics, granted QoS,
 //! the per-session subscription limit, overlapping subscriptions.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// For each filter, which of the published topics it must receive.
 fn check_matching(cases: &[(&str, &[&str])], topics: &[&str]) {

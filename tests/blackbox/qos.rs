@@ -1,8 +1,7 @@
 //! QoS 0/1/2 flows in both directions, QoS downgrade, exactly-once for
 //! inbound QoS 2, the outbound in-flight window and message order.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// QoS 0 in, QoS 0 out: exact bytes on the wire.
 #[test]

@@ -1,8 +1,7 @@
 //! Keep-alive [MQTT-3.1.2-24]: silence longer than 1.5 x keep-alive closes
 //! the connection; PINGREQ keeps it open; keep-alive 0 disables the check.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::time::{Duration, Instant};
 

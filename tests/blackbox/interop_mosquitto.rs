@@ -1,8 +1,7 @@
 //! Interoperability with the `mosquitto_pub` / `mosquitto_sub` clients
 //! (Debian package `mosquitto-clients`). Missing tools FAIL the tests.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::process::Command;
 use std::time::Duration;

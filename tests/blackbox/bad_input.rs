@@ -2,8 +2,7 @@
 //! (EOF or reset within a bound) and other clients, on both shards, are
 //! undisturbed. Nothing of the bad packet is delivered.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::thread;
 

@@ -2,8 +2,7 @@
 //! `shardmq::shard::owner_shard` so that every (publisher shard,
 //! subscriber shard) pair is exercised at every QoS.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const PAIRS: [(usize, usize); 4] = [(0, 0), (0, 1), (1, 0), (1, 1)];
 

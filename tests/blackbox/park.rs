@@ -4,9 +4,8 @@
 //! its own packets are read, keep-alive, wills, takeover and DISCONNECT all
 //! work. Each test first waits until the metrics show the connections parked.
 
-mod common;
-use common::metrics::*;
-use common::*;
+use crate::common::metrics::*;
+use crate::common::*;
 
 /// Connections park after 50 ms idle (the wheel looks once a second).
 const PARKING: &str = "[tuning]\npark_after = 0.05\n";

@@ -1,9 +1,8 @@
-//! Interoperability with Python paho-mqtt 2.x: each `tests/paho/*.py`
+//! Interoperability with Python paho-mqtt 2.x: each `tests/blackbox/paho/*.py`
 //! script gets the port as its argument and exits non-zero on failure.
 //! A missing python3 or paho-mqtt FAILS the tests.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::process::Command;
 use std::time::Duration;
@@ -25,7 +24,10 @@ fn paho_with(script: &str, extra: &[String]) {
         String::from_utf8_lossy(&probe.stderr)
     );
     let b = Broker::start("");
-    let path = format!("{}/tests/paho/{script}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/blackbox/paho/{script}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     run_ok(
         Command::new("python3")
             .arg(&path)

@@ -2,8 +2,7 @@
 //! for the PUBACK: the tests assume a retained message is stored once its
 //! PUBACK was sent.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::collections::BTreeMap;
 

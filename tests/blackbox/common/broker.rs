@@ -53,8 +53,8 @@ pub struct Broker {
     stderr_path: PathBuf,
     /// Lines the broker printed on stdout after the ready line.
     pub stdout: Receiver<String>,
-    mosquitto: bool,
-    dir: TempDir,
+    /// Config and stderr log; removed when the broker is dropped.
+    _dir: TempDir,
 }
 
 /// `libc::kill` wrapper.
@@ -150,8 +150,7 @@ impl Broker {
             exited: None,
             stderr_path,
             stdout,
-            mosquitto: false,
-            dir,
+            _dir: dir,
         };
         let line = broker.stdout.recv_timeout(Duration::from_secs(15));
         let port = line
@@ -270,8 +269,7 @@ impl Broker {
                         exited: None,
                         stderr_path,
                         stdout,
-                        mosquitto: true,
-                        dir,
+                        _dir: dir,
                     };
                 }
                 if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
@@ -286,16 +284,8 @@ impl Broker {
         panic!("could not start mosquitto");
     }
 
-    pub fn is_mosquitto(&self) -> bool {
-        self.mosquitto
-    }
-
     pub fn pid(&self) -> u32 {
         self.child.id()
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 
     pub fn stderr(&self) -> String {

@@ -1,0 +1,23 @@
+//! shardmq's black-box tests, one integration-test binary: every test starts
+//! the real `shardmq` binary on its own free port and talks raw MQTT to it
+//! (or drives mosquitto_pub/sub and paho-mqtt against it), so the tests run
+//! in parallel. One area: `cargo test --test blackbox qos::`. See
+//! `tests/README.md`.
+
+mod common;
+
+mod bad_input;
+mod connect;
+mod cross_shard;
+mod interop_mosquitto;
+mod interop_paho;
+mod keepalive;
+mod lifecycle;
+mod metrics;
+mod park;
+mod qos;
+mod retained;
+mod session;
+mod subscribe;
+mod takeover;
+mod will;
