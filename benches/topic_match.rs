@@ -132,6 +132,7 @@ fn retained_store(n: usize) -> RetainedStore {
                 topic: MqttStr::from(format!("device/{i}/{leaf}")),
                 payload: Bytes::from_static(b"{\"v\":1}"),
                 qos: QoS::AtMostOnce,
+                properties: None,
                 stored_at: Instant::now(),
             });
         }

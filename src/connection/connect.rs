@@ -7,13 +7,13 @@ use super::handle::ConnHandle;
 use super::io::{poll_append, ShardIo};
 use crate::auth::{AuthDecision, AuthRequest};
 use crate::metrics::ShardMetrics;
-use crate::protocol::{
-    decode_packet, encode, parse_frame_header, ConnAck, Connect, ConnectReturnCode, DecodeError,
-    MqttStr, Packet, ProtocolVersion, Will,
-};
 use crate::plane::{
     self,
     messages::{Control, HandOff},
+};
+use crate::protocol::{
+    decode_packet, encode, parse_frame_header, ConnAck, Connect, ConnectReturnCode, DecodeError,
+    MqttStr, Packet, ProtocolVersion, Will,
 };
 use crate::session::{Message, Origin, SessionKey};
 use crate::shard::Shard;

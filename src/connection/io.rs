@@ -143,8 +143,7 @@ impl Reader {
                 return Poll::Ready(Ok((false, Flow::Stop)));
             }
             let total = pre + n;
-            let (used, flow) =
-                frames(io, &s[..total], max, on_frame).map_err(ReadError::Decode)?;
+            let (used, flow) = frames(io, &s[..total], max, on_frame).map_err(ReadError::Decode)?;
             self.pending.clear();
             self.keep(&s[used..total]);
             Poll::Ready(Ok((true, flow)))

@@ -29,7 +29,11 @@ pub fn control(shard: &Rc<Shard>, from: usize, msg: Control) {
             retained::store_local(shard, msg);
             send_control(shard, from, Control::Ack { seq });
         }
-        Control::RetainQuery { filter, target, sub } => {
+        Control::RetainQuery {
+            filter,
+            target,
+            sub,
+        } => {
             let msgs = retained::local_matches(shard, &filter);
             if !msgs.is_empty() {
                 send_control(shard, from, Control::RetainReply { target, sub, msgs });

@@ -73,7 +73,10 @@ pub fn send_matching(shard: &Shard, key: SessionKey, filter: &str, sub: Subscrip
     for o in owners {
         if o == shard.id {
             let msgs = local_matches(shard, filter);
-            shard.sessions.borrow_mut().deliver_retained(key, sub, &msgs);
+            shard
+                .sessions
+                .borrow_mut()
+                .deliver_retained(key, sub, &msgs);
         } else {
             let query = Control::RetainQuery {
                 filter: filter.into(),

@@ -33,7 +33,12 @@ pub fn publish(shard: &Shard, msg: Message) -> Option<(usize, u64)> {
 
 /// Add or replace a subscription of a session of this shard; the first
 /// subscriber on a filter makes every peer route it here.
-pub fn subscribe(shard: &Shard, key: SessionKey, filter: &MqttStr, sub: Subscription) -> Subscribed {
+pub fn subscribe(
+    shard: &Shard,
+    key: SessionKey,
+    filter: &MqttStr,
+    sub: Subscription,
+) -> Subscribed {
     let r = shard.sessions.borrow_mut().subscribe(key, filter, sub);
     if r == (Subscribed::Granted {
         first_on_filter: true,

@@ -4,7 +4,9 @@
 
 use super::delivery::{Delivery, Pending};
 use super::outbound::Enqueued;
-use super::{DropReason, Message, Origin, Session, SessionEvent, SessionKey, Sessions, Subscription};
+use super::{
+    DropReason, Message, Origin, Session, SessionEvent, SessionKey, Sessions, Subscription,
+};
 use crate::metrics::ShardMetrics;
 use crate::protocol::QoS;
 
@@ -22,7 +24,8 @@ impl Sessions {
     pub fn publish(&mut self, msg: &Message) -> usize {
         let mut m = std::mem::take(&mut self.matches);
         m.clear();
-        self.index.for_each_match(&msg.topic, |k, s| m.push((*k, *s)));
+        self.index
+            .for_each_match(&msg.topic, |k, s| m.push((*k, *s)));
         if m.len() > 1 {
             // Overlapping filters of one session are next to each other.
             m.sort_unstable_by_key(|e| e.0);

@@ -35,18 +35,32 @@ pub enum SessionEvent<'a> {
         persistent: bool,
     },
     /// A connection attached to the session (new or resumed).
-    Connected { key: SessionKey, resumed: bool },
+    Connected {
+        key: SessionKey,
+        resumed: bool,
+    },
     /// Its connection went away; a persistent session stays offline.
-    Disconnected { key: SessionKey },
-    Ended { key: SessionKey, reason: EndReason },
+    Disconnected {
+        key: SessionKey,
+    },
+    Ended {
+        key: SessionKey,
+        reason: EndReason,
+    },
     Subscribed {
         key: SessionKey,
         filter: &'a str,
         sub: Subscription,
     },
-    Unsubscribed { key: SessionKey, filter: &'a str },
+    Unsubscribed {
+        key: SessionKey,
+        filter: &'a str,
+    },
     /// Waiting in the session queue (offline, or behind the window).
-    Queued { key: SessionKey, msg: &'a Message },
+    Queued {
+        key: SessionKey,
+        msg: &'a Message,
+    },
     /// Went on the wire; QoS 1/2 with a packet id now in flight.
     Sent {
         key: SessionKey,
@@ -54,14 +68,29 @@ pub enum SessionEvent<'a> {
         msg: &'a Message,
     },
     /// PUBACK or PUBCOMP: the delivery is finished.
-    Acked { key: SessionKey, packet_id: u16 },
+    Acked {
+        key: SessionKey,
+        packet_id: u16,
+    },
     /// PUBREC: the payload is no longer needed, PUBREL follows.
-    Received { key: SessionKey, packet_id: u16 },
-    Dropped { key: SessionKey, reason: DropReason },
+    Received {
+        key: SessionKey,
+        packet_id: u16,
+    },
+    Dropped {
+        key: SessionKey,
+        reason: DropReason,
+    },
     /// An inbound QoS 2 PUBLISH was accepted (PUBREC sent).
-    Qos2Accepted { key: SessionKey, packet_id: u16 },
+    Qos2Accepted {
+        key: SessionKey,
+        packet_id: u16,
+    },
     /// PUBREL released an inbound QoS 2 packet id.
-    Qos2Released { key: SessionKey, packet_id: u16 },
+    Qos2Released {
+        key: SessionKey,
+        packet_id: u16,
+    },
 }
 
 /// Hears every session event of one shard, synchronously and in order.

@@ -95,7 +95,11 @@ fn packet_ids_skip_zero_and_ids_in_flight() {
     let ids: Vec<u16> = out.take().iter().map(Sent::packet_id).collect();
     assert_eq!(ids, vec![65535, 1]);
     o.0.as_mut().unwrap().next_id = 0;
-    assert_eq!(o.send(pending(3, QoS::AtLeastOnce), &mut out), 2, "1 is still in flight");
+    assert_eq!(
+        o.send(pending(3, QoS::AtLeastOnce), &mut out),
+        2,
+        "1 is still in flight"
+    );
 }
 
 #[test]

@@ -68,7 +68,12 @@ impl Sessions {
     }
 
     /// Add or replace a subscription [MQTT-3.8.4-3].
-    pub fn subscribe(&mut self, key: SessionKey, filter: &MqttStr, sub: Subscription) -> Subscribed {
+    pub fn subscribe(
+        &mut self,
+        key: SessionKey,
+        filter: &MqttStr,
+        sub: Subscription,
+    ) -> Subscribed {
         let max = self.limits.max_subscriptions_per_session;
         let Some(s) = self.registry.get_mut(key) else {
             return Subscribed::NoSession;
@@ -82,7 +87,8 @@ impl Sessions {
             ShardMetrics::inc(&self.metrics.subscriptions);
         }
         let first_on_filter = self.index.insert(filter, key.index, sub).first_on_filter;
-        self.events.emit(SessionEvent::Subscribed { key, filter, sub });
+        self.events
+            .emit(SessionEvent::Subscribed { key, filter, sub });
         Subscribed::Granted { first_on_filter }
     }
 
@@ -140,7 +146,8 @@ impl Sessions {
             .get_or_insert_with(Default::default)
             .insert(packet_id);
         if fresh {
-            self.events.emit(SessionEvent::Qos2Accepted { key, packet_id });
+            self.events
+                .emit(SessionEvent::Qos2Accepted { key, packet_id });
         }
         fresh
     }
@@ -157,7 +164,8 @@ impl Sessions {
             if set.is_empty() {
                 s.incoming_qos2 = None;
             }
-            self.events.emit(SessionEvent::Qos2Released { key, packet_id });
+            self.events
+                .emit(SessionEvent::Qos2Released { key, packet_id });
         }
     }
 

@@ -96,7 +96,10 @@ fn a_clean_session_lives_as_long_as_its_connection() {
     let h = handle(1);
     let o = s.open(&"c".into(), true, None, &h);
     assert!(!o.present);
-    assert!(wire(&h).is_empty(), "open writes nothing: CONNACK comes first");
+    assert!(
+        wire(&h).is_empty(),
+        "open writes nothing: CONNACK comes first"
+    );
     s.subscribe(o.key, &"a/+".into(), Subscription::qos(QoS::AtLeastOnce));
     let closed = s.close(o.key, &h, CloseReason::SocketClosed, 10);
     assert_eq!(closed.lost, vec![MqttStr::from("a/+")]);
@@ -164,9 +167,10 @@ fn clean_session_replaces_a_stored_one() {
 
 #[test]
 fn resume_resends_in_flight_with_dup_then_the_queue() {
-    let mut limits = Limits::default();
-    limits.max_inflight = 1;
-    let mut s = store_with(limits);
+    let mut s = store_with(Limits {
+        max_inflight: 1,
+        ..Limits::default()
+    });
     let h = handle(1);
     let o = s.open(&"c".into(), false, None, &h);
     s.subscribe(o.key, &"t".into(), Subscription::qos(QoS::AtLeastOnce));
@@ -273,7 +277,10 @@ fn will_is_discarded_by_disconnect_and_published_otherwise() {
     assert!(s.close(k, &h2, CloseReason::Shutdown, 2).will.is_none());
     let h3 = handle(3);
     let k = s.open(&"c".into(), false, Some(will("w")), &h3).key;
-    assert!(s.close(k, &h3, CloseReason::ProtocolError, 3).will.is_some());
+    assert!(s
+        .close(k, &h3, CloseReason::ProtocolError, 3)
+        .will
+        .is_some());
 }
 
 #[test]
@@ -287,7 +294,10 @@ fn offline_sessions_expire_with_their_subscriptions() {
     s.close(old, &h1, CloseReason::SocketClosed, 100);
     let mut cursor = 0;
     assert!(s.expire(&mut cursor, 10, 50).is_empty(), "not old enough");
-    assert!(s.expire(&mut cursor, 10, 1_000).is_empty(), "filter still held by `live`");
+    assert!(
+        s.expire(&mut cursor, 10, 1_000).is_empty(),
+        "filter still held by `live`"
+    );
     assert!(s.get(old).is_none() && s.get(live).is_some());
     s.unsubscribe(live, "o");
     assert_eq!(s.filter_count(), 0);
@@ -302,7 +312,10 @@ fn qos2_inbound_ids_and_outbound_handshake() {
     s.subscribe(k, &"t".into(), Subscription::qos(QoS::ExactlyOnce));
     s.observe(Box::new(log.clone()));
     assert!(s.qos2_received(k, 7));
-    assert!(!s.qos2_received(k, 7), "a re-sent PUBLISH is not forwarded again");
+    assert!(
+        !s.qos2_received(k, 7),
+        "a re-sent PUBLISH is not forwarded again"
+    );
     s.qos2_released(k, 7);
     assert!(s.qos2_received(k, 7), "released: the id may be used again");
     s.publish(&msg(1, QoS::ExactlyOnce));
@@ -329,17 +342,32 @@ fn qos2_inbound_ids_and_outbound_handshake() {
 
 #[test]
 fn subscription_limit_and_drops_are_counted() {
-    let mut limits = Limits::default();
-    limits.max_subscriptions_per_session = 1;
-    limits.max_queued_messages = 1;
+    let limits = Limits {
+        max_subscriptions_per_session: 1,
+        max_queued_messages: 1,
+        ..Limits::default()
+    };
     let metrics = Rc::new(ShardMetrics::default());
     let mut s = Sessions::new(0, limits, metrics.clone());
     let h = handle(1);
     let k = s.open(&"c".into(), false, None, &h).key;
     let q1 = Subscription::qos(QoS::AtLeastOnce);
-    assert!(matches!(s.subscribe(k, &"a".into(), q1), Subscribed::Granted { first_on_filter: true }));
+    assert!(matches!(
+        s.subscribe(k, &"a".into(), q1),
+        Subscribed::Granted {
+            first_on_filter: true
+        }
+    ));
     assert_eq!(s.subscribe(k, &"b".into(), q1), Subscribed::TooMany);
-    assert!(matches!(s.subscribe(k, &"a".into(), q1), Subscribed::Granted { first_on_filter: false }), "replacing is not adding");
+    assert!(
+        matches!(
+            s.subscribe(k, &"a".into(), q1),
+            Subscribed::Granted {
+                first_on_filter: false
+            }
+        ),
+        "replacing is not adding"
+    );
     s.close(k, &h, CloseReason::SocketClosed, 1);
     let mut m = msg(1, QoS::AtLeastOnce);
     m.topic = "a".into();

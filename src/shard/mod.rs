@@ -3,9 +3,9 @@
 //! and its own counters. Shards share nothing mutable per message; they talk
 //! over the mesh.
 
-mod partition;
 pub mod listener;
 mod memory;
+mod partition;
 pub mod poller;
 mod runtime;
 mod state;

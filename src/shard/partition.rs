@@ -131,14 +131,17 @@ mod tests {
             let map = PartitionMap::new(n);
             let mut owned = vec![0u32; n];
             let mut seen = vec![false; PARTITIONS as usize];
-            for s in 0..n {
+            for (s, count) in owned.iter_mut().enumerate() {
                 for p in map.partitions_of(s) {
                     assert_eq!(map.shard_of(p), s);
                     assert!(!std::mem::replace(&mut seen[p.index() as usize], true));
-                    owned[s] += 1;
+                    *count += 1;
                 }
             }
-            assert!(seen.iter().all(|&x| x), "{n} shards leave a partition unowned");
+            assert!(
+                seen.iter().all(|&x| x),
+                "{n} shards leave a partition unowned"
+            );
             let (lo, hi) = (owned.iter().min().unwrap(), owned.iter().max().unwrap());
             assert!(hi - lo <= 1, "{n} shards: {owned:?}");
         }
@@ -152,7 +155,10 @@ mod tests {
         for id in &ids {
             let p = Partition::of(id.as_bytes());
             for n in [1, 2, 3, 5] {
-                assert_eq!(PartitionMap::new(n).owner(id.as_bytes()), PartitionMap::new(n).shard_of(p));
+                assert_eq!(
+                    PartitionMap::new(n).owner(id.as_bytes()),
+                    PartitionMap::new(n).shard_of(p)
+                );
             }
         }
         // Powers of two below PARTITIONS agree with the old `hash % shards`.
