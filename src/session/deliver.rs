@@ -3,10 +3,12 @@
 //! queue, else dropped and counted by reason.
 
 use super::delivery::{Delivery, Pending};
+use super::events::Events;
 use super::outbound::Enqueued;
 use super::{
     DropReason, Message, Origin, Session, SessionEvent, SessionKey, Sessions, Subscription,
 };
+use crate::config::Limits;
 use crate::metrics::ShardMetrics;
 use crate::protocol::QoS;
 
@@ -91,17 +93,11 @@ impl Sessions {
 
     /// Hand one message to one session at its grant.
     pub(super) fn deliver(&mut self, key: SessionKey, msg: &Message, g: Grant, ids: &[u32]) {
-        let Sessions {
-            registry,
-            limits,
-            metrics: m,
-            events,
-            ..
-        } = self;
-        let Some(s) = registry.get_mut(key) else {
+        let (s, limits, m, events) = self.parts(key);
+        let Some(s) = s else {
             return;
         };
-        let drop = |events: &mut super::events::Events, reason| {
+        let drop = |events: &mut Events, reason| {
             ShardMetrics::inc(match reason {
                 DropReason::SlowSubscriber => &m.dropped_slow_subscriber,
                 DropReason::OfflineQos0 => &m.dropped_offline_qos0,
@@ -161,14 +157,8 @@ impl Sessions {
 
     /// Fill the in-flight window from the queue (after an ack or a resume).
     pub(super) fn pump(&mut self, key: SessionKey) {
-        let Sessions {
-            registry,
-            limits,
-            metrics: m,
-            events,
-            ..
-        } = self;
-        let Some(Session { conn, outbound, .. }) = registry.get_mut(key) else {
+        let (s, limits, m, events) = self.parts(key);
+        let Some(Session { conn, outbound, .. }) = s else {
             return;
         };
         let Some(c) = conn else { return };
@@ -183,6 +173,23 @@ impl Sessions {
                 });
             })
         });
+    }
+}
+
+impl Sessions {
+    /// One session and, borrowed beside it, what delivering to it needs.
+    fn parts(
+        &mut self,
+        key: SessionKey,
+    ) -> (Option<&mut Session>, &Limits, &ShardMetrics, &mut Events) {
+        let Sessions {
+            registry,
+            limits,
+            metrics,
+            events,
+            ..
+        } = self;
+        (registry.get_mut(key), limits, metrics, events)
     }
 }
 
