@@ -33,6 +33,7 @@ impl FrameHeader {
 }
 
 /// See [`crate::parse_frame_header`].
+#[inline]
 pub fn parse_frame_header(
     buf: &[u8],
     max_packet_size: usize,
@@ -68,6 +69,7 @@ pub fn parse_frame_header(
 }
 
 /// Packet type and flag rules of the first byte (§2.2.1, §2.2.2).
+#[inline]
 pub fn check_first_byte(first_byte: u8) -> Result<(), DecodeError> {
     let (packet_type, flags) = (first_byte >> 4, first_byte & 0x0F);
     let expected = match packet_type {

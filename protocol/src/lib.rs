@@ -54,6 +54,7 @@ use codec_util::{packet_type::CONNECT, Reader};
 /// remaining length longer than 4 bytes (§2.2.3); the whole packet larger
 /// than `max_packet_size`, as soon as the length is known. Does not need the
 /// body.
+#[inline]
 pub fn parse_frame_header(
     buf: &[u8],
     max_packet_size: usize,
@@ -64,6 +65,7 @@ pub fn parse_frame_header(
 /// Decode exactly one packet; `frame.len() == header.total_len()`.
 /// CONNECT reads its own protocol level; other packets use `version`.
 /// Strings and payloads of the result are slices of `frame`.
+#[inline]
 pub fn decode_packet(
     mut frame: Bytes,
     header: &FrameHeader,

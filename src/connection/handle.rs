@@ -92,6 +92,7 @@ impl ConnHandle {
 
     /// Work on the write side and wake the task if its buffer was empty
     /// and is not any more.
+    #[inline]
     pub fn with_outlet<R>(&self, f: impl FnOnce(&mut Wire) -> R) -> R {
         let mut out = self.out.borrow_mut();
         let was_empty = out.buf.bytes.is_empty();

@@ -194,6 +194,7 @@ impl<K: Copy + Eq + Hash, D> FilterTrie<K, D> {
     /// reported once per filter, with that filter's data: the caller dedups
     /// (MQTT lets it pick the highest QoS among them). Order is unspecified.
     /// Does not allocate unless more than 16 `+` branches are pending at once.
+    #[inline]
     pub fn for_each_match(&self, topic: &str, mut f: impl FnMut(&K, &D)) {
         // Pending `+` branches: (node, what is left of the topic there).
         let mut stack: DfsStack<(&Node<K, D>, Option<&str>), 16> = DfsStack::new();

@@ -55,6 +55,21 @@ impl Sessions {
                 shard: self.shard,
                 key,
             };
+        if let [(_, sub)] = run {
+            // The common case, one matching subscription: no merging.
+            if own && sub.opts.no_local {
+                return false;
+            }
+            let g = Grant {
+                qos: msg.qos.min(sub.opts.qos),
+                retain: sub.opts.retain_as_published && msg.retain,
+            };
+            match sub.id {
+                None => self.deliver(key, msg, g, &[]),
+                Some(id) => self.deliver(key, msg, g, &[id.get()]),
+            }
+            return true;
+        }
         let mut ids = std::mem::take(&mut self.ids);
         ids.clear();
         let mut grant: Option<Grant> = None;
@@ -140,6 +155,12 @@ impl Sessions {
             (None, QoS::AtMostOnce) if !(s.persistent && limits.queue_qos0) => {
                 drop(events, DropReason::OfflineQos0)
             }
+            _ if s.outbound.full(limits.max_queued_messages, limits.queue_overflow) => {
+                // Refused before the copy: at saturation most messages for
+                // a slow subscriber end here, and the copy's reference
+                // counts are atomic.
+                drop(events, DropReason::QueueFull)
+            }
             _ => {
                 let p = pending(msg, g, ids);
                 let max = limits.max_queued_messages;
@@ -194,6 +215,7 @@ impl Sessions {
 }
 
 /// The session's own copy of a message, at its delivery QoS and RETAIN.
+#[inline]
 fn pending(msg: &Message, g: Grant, ids: &[u32]) -> Pending {
     let kept = Message {
         qos: g.qos,

@@ -42,6 +42,7 @@ pub struct Pending {
 }
 
 impl Pending {
+    #[inline]
     pub fn new(msg: Message, ids: &[u32]) -> Pending {
         let subscription_ids = (!ids.is_empty()).then(|| ids.into());
         Pending {
@@ -50,6 +51,7 @@ impl Pending {
         }
     }
 
+    #[inline]
     pub fn delivery(&self, packet_id: u16, dup: bool) -> Delivery<'_> {
         Delivery {
             msg: &self.msg,

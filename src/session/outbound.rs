@@ -62,6 +62,11 @@ impl Outbound {
         self.0.as_ref().is_none_or(|w| w.can_send(window))
     }
 
+    /// Would [`Outbound::enqueue`] refuse a new message outright?
+    pub fn full(&self, max: usize, policy: QueueOverflow) -> bool {
+        policy == QueueOverflow::DropNew && self.queued_len() >= max
+    }
+
     /// Queue a message (already at its delivery QoS) behind the window.
     pub fn enqueue(&mut self, msg: Pending, max: usize, policy: QueueOverflow) -> Enqueued {
         self.window().enqueue(msg, max, policy)

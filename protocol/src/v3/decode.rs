@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 /// Decode the body (everything after the fixed header) of a non-CONNECT
 /// packet whose first byte already passed `frame::check_first_byte`.
+#[inline]
 pub fn decode_body(first_byte: u8, body: Bytes) -> Result<Packet, DecodeError> {
     let packet_type = first_byte >> 4;
     let mut r = Reader::new(body, packet_type);
