@@ -47,16 +47,21 @@ impl Sessions {
     /// granted QoS with every subscription identifier [MQTT-3.3.4-2/3];
     /// a no-local subscription does not match its own messages [MQTT-3.8.3-3].
     fn deliver_matched(&mut self, index: u32, run: &[(u32, Subscription)], msg: &Message) -> bool {
-        let Some((key, _)) = self.registry.by_index_mut(index) else {
+        let Sessions {
+            registry,
+            limits,
+            metrics,
+            events,
+            shard,
+            ..
+        } = self;
+        let Some((key, s)) = registry.by_index_mut(index) else {
             return false;
         };
-        let own = msg.origin
-            == Origin::Session {
-                shard: self.shard,
-                key,
-            };
+        let own = msg.origin == Origin::Session { shard: *shard, key };
         if let [(_, sub)] = run {
-            // The common case, one matching subscription: no merging.
+            // The common case, one matching subscription: no merging, and
+            // the session already in hand.
             if own && sub.opts.no_local {
                 return false;
             }
@@ -64,9 +69,15 @@ impl Sessions {
                 qos: msg.qos.min(sub.opts.qos),
                 retain: sub.opts.retain_as_published && msg.retain,
             };
+            let to = Target {
+                key,
+                limits,
+                m: metrics,
+                events,
+            };
             match sub.id {
-                None => self.deliver(key, msg, g, &[]),
-                Some(id) => self.deliver(key, msg, g, &[id.get()]),
+                None => deliver_to(s, to, msg, g, &[]),
+                Some(id) => deliver_to(s, to, msg, g, &[id.get()]),
             }
             return true;
         }
@@ -109,70 +120,19 @@ impl Sessions {
     /// Hand one message to one session at its grant.
     pub(super) fn deliver(&mut self, key: SessionKey, msg: &Message, g: Grant, ids: &[u32]) {
         let (s, limits, m, events) = self.parts(key);
-        let Some(s) = s else {
-            return;
-        };
-        let drop = |events: &mut Events, reason| {
-            ShardMetrics::inc(match reason {
-                DropReason::SlowSubscriber => &m.dropped_slow_subscriber,
-                DropReason::OfflineQos0 => &m.dropped_offline_qos0,
-                DropReason::QueueFull => &m.dropped_queue_full,
-            });
-            events.emit(SessionEvent::Dropped { key, reason });
-        };
-        match (&s.conn, g.qos) {
-            (Some(c), QoS::AtMostOnce) => {
-                if c.pending_bytes() >= limits.max_outbound_bytes {
-                    return drop(events, DropReason::SlowSubscriber);
-                }
-                // Encoded straight from the shared message: no clone.
-                c.deliver(&Delivery {
-                    msg,
-                    qos: g.qos,
-                    packet_id: 0,
-                    dup: false,
-                    retain: g.retain,
-                    subscription_ids: ids,
-                });
-                count_out(m, g.qos, msg.payload.len());
-                events.emit(SessionEvent::Sent {
+        if let Some(s) = s {
+            deliver_to(
+                s,
+                Target {
                     key,
-                    packet_id: 0,
-                    msg,
-                });
-            }
-            (Some(c), _) if s.outbound.can_send(limits.max_inflight) => {
-                let p = pending(msg, g, ids);
-                count_out(m, g.qos, msg.payload.len());
-                let Session { outbound, .. } = s;
-                let packet_id = c.with_outlet(|o| outbound.send(p, o));
-                events.emit(SessionEvent::Sent {
-                    key,
-                    packet_id,
-                    msg,
-                });
-            }
-            (None, QoS::AtMostOnce) if !(s.persistent && limits.queue_qos0) => {
-                drop(events, DropReason::OfflineQos0)
-            }
-            _ if s.outbound.full(limits.max_queued_messages, limits.queue_overflow) => {
-                // Refused before the copy: at saturation most messages for
-                // a slow subscriber end here, and the copy's reference
-                // counts are atomic.
-                drop(events, DropReason::QueueFull)
-            }
-            _ => {
-                let p = pending(msg, g, ids);
-                let max = limits.max_queued_messages;
-                match s.outbound.enqueue(p, max, limits.queue_overflow) {
-                    Enqueued::Queued => events.emit(SessionEvent::Queued { key, msg }),
-                    Enqueued::DroppedNew => drop(events, DropReason::QueueFull),
-                    Enqueued::DroppedOldest => {
-                        drop(events, DropReason::QueueFull);
-                        events.emit(SessionEvent::Queued { key, msg });
-                    }
-                }
-            }
+                    limits,
+                    m,
+                    events,
+                },
+                msg,
+                g,
+                ids,
+            );
         }
     }
 
@@ -211,6 +171,91 @@ impl Sessions {
             ..
         } = self;
         (registry.get_mut(key), limits, metrics, events)
+    }
+}
+
+/// Where a delivery goes and what it is counted against.
+struct Target<'a> {
+    key: SessionKey,
+    limits: &'a Limits,
+    m: &'a ShardMetrics,
+    events: &'a mut Events,
+}
+
+/// Hand one message to one session at its grant: straight to the wire when
+/// possible, else into the bounded queue, else dropped and counted.
+#[inline]
+fn deliver_to(s: &mut Session, to: Target<'_>, msg: &Message, g: Grant, ids: &[u32]) {
+    let Target {
+        key,
+        limits,
+        m,
+        events,
+    } = to;
+    let drop = |events: &mut Events, reason| {
+        ShardMetrics::inc(match reason {
+            DropReason::SlowSubscriber => &m.dropped_slow_subscriber,
+            DropReason::OfflineQos0 => &m.dropped_offline_qos0,
+            DropReason::QueueFull => &m.dropped_queue_full,
+        });
+        events.emit(SessionEvent::Dropped { key, reason });
+    };
+    match (&s.conn, g.qos) {
+        (Some(c), QoS::AtMostOnce) => {
+            if c.pending_bytes() >= limits.max_outbound_bytes {
+                return drop(events, DropReason::SlowSubscriber);
+            }
+            // Encoded straight from the shared message: no clone.
+            c.deliver(&Delivery {
+                msg,
+                qos: g.qos,
+                packet_id: 0,
+                dup: false,
+                retain: g.retain,
+                subscription_ids: ids,
+            });
+            count_out(m, g.qos, msg.payload.len());
+            events.emit(SessionEvent::Sent {
+                key,
+                packet_id: 0,
+                msg,
+            });
+        }
+        (Some(c), _) if s.outbound.can_send(limits.max_inflight) => {
+            let p = pending(msg, g, ids);
+            count_out(m, g.qos, msg.payload.len());
+            let Session { outbound, .. } = s;
+            let packet_id = c.with_outlet(|o| outbound.send(p, o));
+            events.emit(SessionEvent::Sent {
+                key,
+                packet_id,
+                msg,
+            });
+        }
+        (None, QoS::AtMostOnce) if !(s.persistent && limits.queue_qos0) => {
+            drop(events, DropReason::OfflineQos0)
+        }
+        _ if s
+            .outbound
+            .full(limits.max_queued_messages, limits.queue_overflow) =>
+        {
+            // Refused before the copy: at saturation most messages for
+            // a slow subscriber end here, and the copy's reference
+            // counts are atomic.
+            drop(events, DropReason::QueueFull)
+        }
+        _ => {
+            let p = pending(msg, g, ids);
+            let max = limits.max_queued_messages;
+            match s.outbound.enqueue(p, max, limits.queue_overflow) {
+                Enqueued::Queued => events.emit(SessionEvent::Queued { key, msg }),
+                Enqueued::DroppedNew => drop(events, DropReason::QueueFull),
+                Enqueued::DroppedOldest => {
+                    drop(events, DropReason::QueueFull);
+                    events.emit(SessionEvent::Queued { key, msg });
+                }
+            }
+        }
     }
 }
 
