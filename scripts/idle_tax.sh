@@ -8,13 +8,17 @@
 #        starts once the idle connections have been idle longer than that.
 #        PING_INTERVAL=seconds between the idle clients' PINGREQs (default
 #        60); short intervals show what waking parked connections costs.
+#        SHARDMQ / BENCH: binaries to use instead of building target/release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-18000}
 port=18860
 ulimit -n 20000
-cargo build --release -q -p shardmq -p shardmq-bench
-bench=./target/release/shardmq-bench
+if [ -z "${SHARDMQ:-}" ] || [ -z "${BENCH:-}" ]; then
+    cargo build --release -q -p shardmq -p shardmq-bench
+fi
+shardmq=${SHARDMQ:-./target/release/shardmq}
+bench=${BENCH:-./target/release/shardmq-bench}
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -34,9 +38,9 @@ measure() { # label
 conf=$(mktemp)
 trap 'rm -f "$conf"' EXIT
 if [ -n "${PARK_AFTER:-}" ]; then printf '[tuning]\npark_after = %s\n' "$PARK_AFTER" >"$conf"; fi
-taskset -c 1 ./target/release/shardmq --listen 127.0.0.1:$port --shards 1 --config "$conf" >/dev/null 2>&1 &
+taskset -c 1 "$shardmq" --listen 127.0.0.1:$port --shards 1 --config "$conf" >/dev/null 2>&1 &
 sleep 1
-pid=$(pgrep -f "shardmq --listen 127.0.0.1:$port")
+pid=$(pgrep -f -- "--listen 127.0.0.1:$port")
 measure "no idle connections"
 $bench conn --port $port --cpus 0 -n "$n" --rate 5000 --hold 30 --ping-interval "${PING_INTERVAL:-60}" \
     --source-ips 127.0.0.2-127.0.0.40 -q >/tmp/idle_tax_conn.txt 2>&1 &
