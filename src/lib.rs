@@ -5,17 +5,19 @@
 //! - [`protocol`]: the MQTT codec (framing, decode, encode, validation with
 //!   the normative statement each rule comes from), the `shardmq-protocol`
 //!   crate re-exported.
-//! - [`shard`]: one pinned glommio executor per core; listeners, the mesh of
-//!   channels between shards, connection hand-off, the keep-alive and idle
+//! - [`shard`]: one pinned glommio executor per core; listeners, the fixed
+//!   partitions that place client IDs on shards, the keep-alive and idle
 //!   wheel, the epoll poller for parked connections, start-up and shutdown.
 //! - [`transport`]: the byte stream under a connection (plain TCP today),
 //!   detached into a sendable fd plus state for hand-off and parking, and
 //!   the PINGREQ answer of a parked connection.
 //! - [`connection`]: one client connection: CONNECT handling, the packet loop,
-//!   reading through the shard's scratch buffer, writing its queue, parking
-//!   when idle.
-//! - [`session`]: what the broker keeps per client ID: subscriptions, the
-//!   in-flight window, the bounded offline queue, inbound QoS 2 state.
+//!   reading through the shard's scratch buffer, the per-connection encoder
+//!   that owns every byte written, parking when idle.
+//! - [`session`]: what the broker keeps per client ID (subscriptions, the
+//!   in-flight window, the bounded offline queue, inbound QoS 2 state, the
+//!   will) behind one API, `Sessions`, that emits an event per change and
+//!   hands connections deliveries, not bytes.
 //! - [`plane`]: the message plane: the path of a message from its publisher
 //!   to every subscriber on every shard, the mesh of channels between
 //!   shards, and what shards say to each other.
