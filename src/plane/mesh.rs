@@ -131,6 +131,17 @@ impl Mesh {
         true
     }
 
+    /// Everything queued for shard `p`, taken as its sender tasks would
+    /// (tests drive shards without executors).
+    #[cfg(test)]
+    pub(crate) fn take_outboxes(&self, p: usize) -> (Vec<Control>, Vec<Message>) {
+        let peer = self.peer(p);
+        let ctrl = peer.ctrl.borrow_mut().drain(..).collect();
+        let data = peer.data.borrow_mut().drain(..).flatten().collect();
+        peer.data_len.set(0);
+        (ctrl, data)
+    }
+
     /// True while any data outbox is over its limit; registers `w` to be
     /// woken when that clears.
     pub fn congested(&self, w: &Waker) -> bool {

@@ -21,6 +21,8 @@ pub mod messages;
 mod notify;
 pub mod retained;
 pub mod route;
+#[cfg(test)]
+mod tests;
 
 pub use mesh::Mesh;
 pub use notify::{Notify, WaitList};
