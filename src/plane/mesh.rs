@@ -206,6 +206,25 @@ pub fn send_control(shard: &Shard, to: usize, msg: Control) {
 /// waits for its receiver's, so connecting them one after another
 /// deadlocks two shards), then start the sender and receiver tasks.
 pub async fn connect(shard: &Rc<Shard>, ends: &mut MeshEnds) {
+    // glommio 0.9 can lose the cross-executor wake-up that completes a
+    // channel connect (its shared-channel lost-wake-up class, glommio#261):
+    // with 40 brokers starting at once, 1–2 of them had a shard asleep for
+    // 10–30 s. The reactor re-checks its shared channels each time it
+    // wakes, so a timer ticking until the mesh is up turns a lost wake-up
+    // into a few milliseconds.
+    let connected = Rc::new(Cell::new(false));
+    let done = connected.clone();
+    let ticker = glommio::spawn_local(async move {
+        while !done.get() {
+            glommio::timer::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    });
+    connect_ends(shard, ends).await;
+    connected.set(true);
+    ticker.await;
+}
+
+async fn connect_ends(shard: &Rc<Shard>, ends: &mut MeshEnds) {
     let mut pending = Vec::new();
     for p in shard.peers() {
         let dtx = glommio::spawn_local(ends.data_tx[p].take().unwrap().connect());
