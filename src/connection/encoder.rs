@@ -19,10 +19,6 @@ impl Encoder {
         Encoder { version }
     }
 
-    pub fn version(&self) -> ProtocolVersion {
-        self.version
-    }
-
     /// One PUBLISH; its publish time rides along for the latency histogram.
     #[inline]
     pub fn publish(&mut self, d: &Delivery<'_>, out: &mut OutBuf) {

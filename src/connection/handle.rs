@@ -121,10 +121,6 @@ impl ConnHandle {
         self.with_outlet(|w| w.buf.bytes.extend_from_slice(bytes));
     }
 
-    pub fn version(&self) -> ProtocolVersion {
-        self.out.borrow().enc.version()
-    }
-
     pub fn pending_bytes(&self) -> usize {
         self.out.borrow().buf.bytes.len()
     }

@@ -119,35 +119,32 @@ impl Reader {
         max: usize,
         on_frame: &mut impl FnMut(FrameHeader, Bytes) -> Flow,
     ) -> Poll<Result<(bool, Flow), ReadError>> {
-        {
-            let mut s = io.scratch.borrow_mut();
-            let pre = self.pending.len();
-            if pre >= SCRATCH_SIZE / 2 {
-                // A large packet in progress: accumulate it in `pending`.
-                let n = ready!(transport.poll_read(cx, &mut s[..])).map_err(ReadError::Io)?;
-                if n == 0 {
-                    return Poll::Ready(Ok((false, Flow::Stop)));
-                }
-                self.pending.extend_from_slice(&s[..n]);
-                drop(s);
-                return Poll::Ready(
-                    self.drain_pending(io, max, on_frame)
-                        .map(|f| (true, f))
-                        .map_err(ReadError::Decode),
-                );
-            }
-            // Put the incomplete tail in front of the new bytes.
-            s[..pre].copy_from_slice(&self.pending);
-            let n = ready!(transport.poll_read(cx, &mut s[pre..])).map_err(ReadError::Io)?;
+        let mut s = io.scratch.borrow_mut();
+        let pre = self.pending.len();
+        if pre >= SCRATCH_SIZE / 2 {
+            // A large packet in progress: accumulate it in `pending`.
+            let n = ready!(transport.poll_read(cx, &mut s[..])).map_err(ReadError::Io)?;
             if n == 0 {
                 return Poll::Ready(Ok((false, Flow::Stop)));
             }
-            let total = pre + n;
-            let (used, flow) = frames(io, &s[..total], max, on_frame).map_err(ReadError::Decode)?;
-            self.pending.clear();
-            self.keep(&s[used..total]);
-            Poll::Ready(Ok((true, flow)))
+            self.pending.extend_from_slice(&s[..n]);
+            return Poll::Ready(
+                self.drain_pending(io, max, on_frame)
+                    .map(|f| (true, f))
+                    .map_err(ReadError::Decode),
+            );
         }
+        // Put the incomplete tail in front of the new bytes.
+        s[..pre].copy_from_slice(&self.pending);
+        let n = ready!(transport.poll_read(cx, &mut s[pre..])).map_err(ReadError::Io)?;
+        if n == 0 {
+            return Poll::Ready(Ok((false, Flow::Stop)));
+        }
+        let total = pre + n;
+        let (used, flow) = frames(io, &s[..total], max, on_frame).map_err(ReadError::Decode)?;
+        self.pending.clear();
+        self.keep(&s[used..total]);
+        Poll::Ready(Ok((true, flow)))
     }
 
     /// Keep `rest` as pending input; release the buffer when there is none.

@@ -11,6 +11,7 @@ use super::{
 use crate::config::Limits;
 use crate::metrics::ShardMetrics;
 use crate::protocol::QoS;
+use std::num::NonZeroU32;
 
 /// How a session should receive one message, merged over every one of its
 /// subscriptions that matched.
@@ -75,10 +76,7 @@ impl Sessions {
                 m: metrics,
                 events,
             };
-            match sub.id {
-                None => deliver_to(s, to, msg, g, &[]),
-                Some(id) => deliver_to(s, to, msg, g, &[id.get()]),
-            }
+            deliver_to(s, to, msg, g, sub.id.map(NonZeroU32::get).as_slice());
             return true;
         }
         let mut ids = std::mem::take(&mut self.ids);
@@ -107,13 +105,13 @@ impl Sessions {
     /// Deliver retained messages to one session after its SUBSCRIBE (with
     /// RETAIN set [MQTT-3.3.1-8]); nothing if the session is gone.
     pub fn deliver_retained(&mut self, key: SessionKey, sub: Subscription, msgs: &[Message]) {
-        let ids: Vec<u32> = sub.id.map(|i| i.get()).into_iter().collect();
+        let id = sub.id.map(NonZeroU32::get);
         for m in msgs {
             let g = Grant {
                 qos: m.qos.min(sub.opts.qos),
                 retain: true,
             };
-            self.deliver(key, m, g, &ids);
+            self.deliver(key, m, g, id.as_slice());
         }
     }
 

@@ -80,14 +80,6 @@ impl Session {
         }
     }
 
-    pub fn client_id(&self) -> &MqttStr {
-        &self.client_id
-    }
-
-    pub fn persistent(&self) -> bool {
-        self.persistent
-    }
-
     pub fn connected(&self) -> bool {
         self.conn.is_some()
     }
@@ -96,19 +88,11 @@ impl Session {
         self.subscriptions.get(filter)
     }
 
-    pub fn subscription_count(&self) -> usize {
-        self.subscriptions.len()
-    }
-
     pub fn inflight_len(&self) -> usize {
         self.outbound.inflight_len()
     }
 
     pub fn queued_len(&self) -> usize {
         self.outbound.queued_len()
-    }
-
-    pub fn has_will(&self) -> bool {
-        self.will.is_some()
     }
 }
