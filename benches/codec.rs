@@ -68,13 +68,14 @@ fn subscribe() -> Packet {
 
 fn suback() -> Packet {
     let codes = vec![
-        SubackCode::Granted(QoS::AtLeastOnce),
-        SubackCode::Failure,
-        SubackCode::Granted(QoS::AtMostOnce),
+        ReasonCode::GrantedQoS1,
+        ReasonCode::UnspecifiedError,
+        ReasonCode::Success,
     ];
     Packet::SubAck(SubAck {
         packet_id: 7,
         codes,
+        properties: None,
     })
 }
 
@@ -87,15 +88,12 @@ fn cases() -> Vec<(&'static str, Packet)> {
         ("connect", connect()),
         (
             "connack",
-            Packet::ConnAck(ConnAck {
-                session_present: false,
-                code: ConnectReturnCode::Accepted,
-            }),
+            Packet::ConnAck(ConnAck::new(false, ReasonCode::Success)),
         ),
         ("subscribe_3", subscribe()),
         ("suback_3", suback()),
-        ("puback", Packet::PubAck(42)),
-        ("pubrel", Packet::PubRel(42)),
+        ("puback", Packet::PubAck(Ack::new(42))),
+        ("pubrel", Packet::PubRel(Ack::new(42))),
         ("pingreq", Packet::PingReq),
     ]
 }

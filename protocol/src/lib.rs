@@ -33,6 +33,7 @@ mod frame;
 mod mqtt_str;
 mod packet;
 mod properties;
+mod reason;
 pub mod topic;
 mod v3;
 

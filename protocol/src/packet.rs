@@ -1,15 +1,16 @@
-//! Packet types shared by the MQTT 3.1, 3.1.1 (and later 5.0) codecs.
+//! Packet types shared by the MQTT 3.1, 3.1.1 and 5.0 codecs.
 //!
 //! Strings are [`MqttStr`]: validated UTF-8 backed by `Bytes`, so a topic or
 //! payload decoded from a frame shares that frame's single allocation and is
 //! shared again, without copying, by every delivery on every shard.
 //!
-//! The model is a superset of MQTT 5 for the packets the broker builds on
-//! (CONNECT, will, PUBLISH, SUBSCRIBE): their MQTT 5 fields are here, `None`
-//! or defaults when decoded from 3.1/3.1.1, and left out when encoded to it.
+//! The model is MQTT 5's, a superset of 3.1.1's: reason codes and properties
+//! are here for every packet, `None` or defaults when decoded from 3.1/3.1.1,
+//! and left out (or narrowed, see [`ReasonCode`]) when encoded to it.
 
 pub use crate::mqtt_str::MqttStr;
 pub use crate::properties::*;
+pub use crate::reason::ReasonCode;
 use bytes::Bytes;
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ pub enum ProtocolVersion {
     V3_1,
     /// MQTT 3.1.1: protocol name `MQTT`, level 4.
     V3_1_1,
-    /// MQTT 5.0: protocol name `MQTT`, level 5 (not accepted yet).
+    /// MQTT 5.0: protocol name `MQTT`, level 5.
     V5,
 }
 
@@ -109,14 +110,52 @@ impl ConnectReturnCode {
     }
 }
 
-// CONNACK, the acks and DISCONNECT stay in their 3.1.1 shape: MQTT 5 gives
-// them reason codes and properties, which come with the MQTT 5 codec.
-
-/// CONNACK (§3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// CONNACK (§3.2). `code` is MQTT 5's; 3.1.1 gets
+/// [`ReasonCode::to_v3_connack`] of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnAck {
     pub session_present: bool,
-    pub code: ConnectReturnCode,
+    pub code: ReasonCode,
+    /// MQTT 5 only.
+    pub properties: Option<Box<ConnAckProperties>>,
+}
+
+impl ConnAck {
+    /// A CONNACK without properties.
+    pub fn new(session_present: bool, code: ReasonCode) -> ConnAck {
+        ConnAck {
+            session_present,
+            code,
+            properties: None,
+        }
+    }
+}
+
+/// PUBACK, PUBREC, PUBREL, PUBCOMP (§3.4–§3.7): a packet identifier and, in
+/// MQTT 5, a reason code and properties. 16 bytes, so the acks stay cheap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    pub packet_id: u16,
+    pub reason: ReasonCode,
+    /// MQTT 5 only.
+    pub properties: Option<Box<AckProperties>>,
+}
+
+impl Ack {
+    /// Success, no properties: the only ack 3.1.1 has.
+    #[inline]
+    pub fn new(packet_id: u16) -> Ack {
+        Ack::with_reason(packet_id, ReasonCode::Success)
+    }
+
+    #[inline]
+    pub fn with_reason(packet_id: u16, reason: ReasonCode) -> Ack {
+        Ack {
+            packet_id,
+            reason,
+            properties: None,
+        }
+    }
 }
 
 /// PUBLISH (§3.3). `packet_id` is 0 for QoS 0.
@@ -220,27 +259,14 @@ pub struct Subscribe {
     pub properties: Option<Box<SubscribeProperties>>,
 }
 
-/// One SUBACK return code (§3.9.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SubackCode {
-    Granted(QoS),
-    Failure,
-}
-
-impl SubackCode {
-    pub fn to_u8(self) -> u8 {
-        match self {
-            SubackCode::Granted(q) => q as u8,
-            SubackCode::Failure => 0x80,
-        }
-    }
-}
-
-/// SUBACK (§3.9).
+/// SUBACK (§3.9): one code per filter, in order; granted QoS is
+/// [`ReasonCode::granted`], 3.1.1 narrows failures to 0x80.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubAck {
     pub packet_id: u16,
-    pub codes: Vec<SubackCode>,
+    pub codes: Vec<ReasonCode>,
+    /// MQTT 5 only.
+    pub properties: Option<Box<AckProperties>>,
 }
 
 /// UNSUBSCRIBE (§3.10).
@@ -248,25 +274,65 @@ pub struct SubAck {
 pub struct Unsubscribe {
     pub packet_id: u16,
     pub filters: Vec<MqttStr>,
+    /// MQTT 5 only.
+    pub properties: Option<Box<UnsubscribeProperties>>,
 }
 
-/// Every MQTT 3.1/3.1.1 control packet.
+/// UNSUBACK (§3.11). 3.1.1 has no codes: they are left out of its bytes
+/// and empty when decoded from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubAck {
+    pub packet_id: u16,
+    pub codes: Vec<ReasonCode>,
+    /// MQTT 5 only.
+    pub properties: Option<Box<AckProperties>>,
+}
+
+/// DISCONNECT (§3.14). 3.1.1's has no body: `Success` and no properties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disconnect {
+    pub reason: ReasonCode,
+    /// MQTT 5 only.
+    pub properties: Option<Box<DisconnectProperties>>,
+}
+
+impl Disconnect {
+    /// Normal disconnection, no properties.
+    pub const NORMAL: Disconnect = Disconnect::with_reason(ReasonCode::Success);
+
+    pub const fn with_reason(reason: ReasonCode) -> Disconnect {
+        Disconnect {
+            reason,
+            properties: None,
+        }
+    }
+}
+
+/// AUTH (§3.15), MQTT 5 only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Auth {
+    pub reason: ReasonCode,
+    pub properties: Option<Box<AuthProperties>>,
+}
+
+/// Every MQTT control packet (AUTH is MQTT 5 only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
     Connect(Box<Connect>),
     ConnAck(ConnAck),
     Publish(Publish),
-    PubAck(u16),
-    PubRec(u16),
-    PubRel(u16),
-    PubComp(u16),
+    PubAck(Ack),
+    PubRec(Ack),
+    PubRel(Ack),
+    PubComp(Ack),
     Subscribe(Subscribe),
     SubAck(SubAck),
     Unsubscribe(Unsubscribe),
-    UnsubAck(u16),
+    UnsubAck(UnsubAck),
     PingReq,
     PingResp,
-    Disconnect,
+    Disconnect(Disconnect),
+    Auth(Auth),
 }
 
 impl Packet {
@@ -286,7 +352,8 @@ impl Packet {
             Packet::UnsubAck(_) => "UNSUBACK",
             Packet::PingReq => "PINGREQ",
             Packet::PingResp => "PINGRESP",
-            Packet::Disconnect => "DISCONNECT",
+            Packet::Disconnect(_) => "DISCONNECT",
+            Packet::Auth(_) => "AUTH",
         }
     }
 }

@@ -12,8 +12,8 @@ use crate::plane::{
     messages::{Control, HandOff},
 };
 use crate::protocol::{
-    decode_packet, encode, parse_frame_header, ConnAck, Connect, ConnectReturnCode, DecodeError,
-    MqttStr, Packet, ProtocolVersion, Will,
+    decode_packet, encode, parse_frame_header, ConnAck, Connect, DecodeError, MqttStr, Packet,
+    ProtocolVersion, ReasonCode, Will,
 };
 use crate::session::{Message, Origin, SessionKey};
 use crate::shard::Shard;
@@ -99,7 +99,7 @@ pub async fn reject_first_packet(shard: &Shard, io: Transport, err: FirstPacketE
             );
             refuse(
                 io,
-                ConnectReturnCode::UnacceptableProtocolVersion,
+                ReasonCode::UnsupportedProtocolVersion,
                 ProtocolVersion::V3_1_1,
             )
             .await;
@@ -161,11 +161,7 @@ pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
 
 /// Decide a CONNECT on the owner shard. On success the CONNACK (and any
 /// resent in-flight messages) are already queued on the handle.
-pub fn admit(
-    shard: &Shard,
-    mut c: Connect,
-    accepted_at: Instant,
-) -> Result<Admitted, ConnectReturnCode> {
+pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admitted, ReasonCode> {
     check_identifier(shard, &mut c)?;
     authenticate(shard, &c)?;
     // The decoded ID points into the whole CONNECT frame (password, will);
@@ -176,7 +172,7 @@ pub fn admit(
             .global
             .try_add_connection(shard.cfg.limits.max_connections)
     {
-        return Err(ConnectReturnCode::ServerUnavailable);
+        return Err(ReasonCode::ServerUnavailable);
     }
     let handle = Rc::new(ConnHandle::new(
         shard.next_conn_id(),
@@ -189,10 +185,7 @@ pub fn admit(
         .borrow_mut()
         .open(&c.client_id, c.clean_session, c.will, &handle);
     let (key, present) = (opened.key, opened.present);
-    handle.send(&Packet::ConnAck(ConnAck {
-        session_present: present,
-        code: ConnectReturnCode::Accepted,
-    }));
+    handle.send(&Packet::ConnAck(ConnAck::new(present, ReasonCode::Success)));
     if present {
         shard.sessions.borrow_mut().replay(key);
     }
@@ -227,11 +220,11 @@ pub fn publish_will(shard: &Shard, key: SessionKey, w: Will) {
     plane::publish(shard, Message::from_will(w, origin));
 }
 
-fn check_identifier(shard: &Shard, c: &mut Connect) -> Result<(), ConnectReturnCode> {
+fn check_identifier(shard: &Shard, c: &mut Connect) -> Result<(), ReasonCode> {
     let refuse = |why: &str| {
         ShardMetrics::inc(&shard.metrics.refused_identifier);
         debug!(shard = shard.id, client_id = %c.client_id, "{why}: CONNACK 2");
-        Err(ConnectReturnCode::IdentifierRejected)
+        Err(ReasonCode::ClientIdentifierNotValid)
     };
     if c.protocol == ProtocolVersion::V3_1 && !(1..=23).contains(&c.client_id.len()) {
         return refuse("MQTT 3.1 client IDs are 1 to 23 characters");
@@ -245,7 +238,7 @@ fn check_identifier(shard: &Shard, c: &mut Connect) -> Result<(), ConnectReturnC
     Ok(())
 }
 
-fn authenticate(shard: &Shard, c: &Connect) -> Result<(), ConnectReturnCode> {
+fn authenticate(shard: &Shard, c: &Connect) -> Result<(), ReasonCode> {
     let req = AuthRequest {
         client_id: &c.client_id,
         username: c.username.as_deref(),
@@ -257,12 +250,12 @@ fn authenticate(shard: &Shard, c: &Connect) -> Result<(), ConnectReturnCode> {
         AuthDecision::BadCredentials => {
             ShardMetrics::inc(&m.refused_bad_credentials);
             debug!(shard = shard.id, client_id = %c.client_id, "bad user name or password: CONNACK 4");
-            Err(ConnectReturnCode::BadUserNameOrPassword)
+            Err(ReasonCode::BadUserNameOrPassword)
         }
         AuthDecision::NotAuthorized => {
             ShardMetrics::inc(&m.refused_not_authorized);
             debug!(shard = shard.id, client_id = %c.client_id, "not authorized: CONNACK 5");
-            Err(ConnectReturnCode::NotAuthorized)
+            Err(ReasonCode::NotAuthorized)
         }
     }
 }
@@ -270,13 +263,10 @@ fn authenticate(shard: &Shard, c: &Connect) -> Result<(), ConnectReturnCode> {
 /// Answer a refused CONNECT and close without losing the answer: write it,
 /// shut down our side, and drain what the client sent until it closes (a
 /// close with unread input would send RST and could discard the CONNACK).
-pub async fn refuse(mut io: Transport, code: ConnectReturnCode, version: ProtocolVersion) {
+pub async fn refuse(mut io: Transport, code: ReasonCode, version: ProtocolVersion) {
     let mut out = Vec::new();
     encode(
-        &Packet::ConnAck(ConnAck {
-            session_present: false,
-            code,
-        }),
+        &Packet::ConnAck(ConnAck::new(false, code)),
         version,
         &mut out,
     );

@@ -69,6 +69,6 @@ impl Outlet for Wire {
     }
 
     fn pubrel(&mut self, packet_id: u16) {
-        self.packet(&Packet::PubRel(packet_id));
+        self.packet(&Packet::PubRel(crate::protocol::Ack::new(packet_id)));
     }
 }

@@ -6,8 +6,8 @@ use super::Conn;
 use crate::metrics::ShardMetrics;
 use crate::plane::{self, retained};
 use crate::protocol::{
-    decode_packet, packet_type, FrameHeader, MqttStr, Packet, Publish, QoS, SubAck, SubackCode,
-    Subscribe,
+    decode_packet, packet_type, Ack, FrameHeader, MqttStr, Packet, Publish, QoS, ReasonCode,
+    SubAck, Subscribe, UnsubAck,
 };
 use crate::session::{Message, Origin, Sessions, Subscribed, Subscription};
 use bytes::Bytes;
@@ -52,22 +52,26 @@ impl Conn {
         };
         match packet {
             Packet::Publish(p) => return self.on_publish(p),
-            Packet::PubAck(id) => self.sessions().puback(self.key, id),
-            Packet::PubRec(id) => self.sessions().pubrec(self.key, id),
-            Packet::PubRel(id) => {
-                self.sessions().qos2_released(self.key, id);
-                self.reply(&Packet::PubComp(id));
+            Packet::PubAck(a) => self.sessions().puback(self.key, a.packet_id),
+            Packet::PubRec(a) => self.sessions().pubrec(self.key, a.packet_id),
+            Packet::PubRel(a) => {
+                self.sessions().qos2_released(self.key, a.packet_id);
+                self.reply(&Packet::PubComp(Ack::new(a.packet_id)));
             }
-            Packet::PubComp(id) => self.sessions().pubcomp(self.key, id),
+            Packet::PubComp(a) => self.sessions().pubcomp(self.key, a.packet_id),
             Packet::Subscribe(s) => return self.on_subscribe(s),
             Packet::Unsubscribe(u) => {
                 for f in &u.filters {
                     plane::unsubscribe(&self.shard, self.key, f);
                 }
-                self.reply(&Packet::UnsubAck(u.packet_id));
+                self.reply(&Packet::UnsubAck(UnsubAck {
+                    packet_id: u.packet_id,
+                    codes: Vec::new(),
+                    properties: None,
+                }));
             }
             Packet::PingReq => self.reply(&Packet::PingResp),
-            Packet::Disconnect => {
+            Packet::Disconnect(_) => {
                 self.sessions().discard_will(self.key); // [MQTT-3.1.2-10]
                 return self.stop(CloseReason::ClientDisconnect);
             }
@@ -105,11 +109,11 @@ impl Conn {
         let id = p.packet_id;
         let (fresh, ack) = match p.qos {
             QoS::AtMostOnce => (true, None),
-            QoS::AtLeastOnce => (true, Some(Packet::PubAck(id))),
+            QoS::AtLeastOnce => (true, Some(Packet::PubAck(Ack::new(id)))),
             // A PUBLISH re-sent before PUBREL is acknowledged, not forwarded again.
             QoS::ExactlyOnce => {
                 let fresh = self.sessions().qos2_received(self.key, id);
-                (fresh, Some(Packet::PubRec(id)))
+                (fresh, Some(Packet::PubRec(Ack::new(id))))
             }
         };
         let msg = Message {
@@ -157,12 +161,12 @@ impl Conn {
             let s = Subscription { opts, id };
             match plane::subscribe(&self.shard, self.key, &filter, s) {
                 Subscribed::Granted { .. } => {
-                    codes.push(SubackCode::Granted(opts.qos));
+                    codes.push(ReasonCode::granted(opts.qos));
                     granted.push((filter, s));
                 }
                 Subscribed::TooMany | Subscribed::NoSession => {
                     debug!(client_id = %self.client_id, %filter, "subscription limit reached: SUBACK 0x80");
-                    codes.push(SubackCode::Failure);
+                    codes.push(ReasonCode::QuotaExceeded);
                 }
             }
         }
@@ -172,6 +176,7 @@ impl Conn {
             ack: SubAck {
                 packet_id: sub.packet_id,
                 codes,
+                properties: None,
             },
             granted,
         };

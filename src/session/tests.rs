@@ -324,7 +324,10 @@ fn qos2_inbound_ids_and_outbound_handshake() {
         other => panic!("{other:?}"),
     };
     s.pubrec(k, id);
-    assert_eq!(wire(&h), vec![Packet::PubRel(id)]);
+    assert_eq!(
+        wire(&h),
+        vec![Packet::PubRel(crate::protocol::Ack::new(id))]
+    );
     s.pubcomp(k, id);
     assert_eq!(s.get(k).unwrap().inflight_len(), 0);
     assert_eq!(

@@ -14,7 +14,7 @@ use crate::stats::seq::{Seen, SeqTracker};
 use crate::sync::Notify;
 use futures_lite::{future, AsyncReadExt};
 use glommio::net::TcpStream;
-use shardmq_protocol::{encode, Packet, Publish, QoS};
+use shardmq_protocol::{encode, Ack, Packet, Publish, QoS};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
@@ -175,7 +175,7 @@ impl<'a> Conn<'a> {
                     self.ctx.live().inflight.fetch_sub(1, Relaxed);
                     self.kick.notify();
                 }
-                AckAction::SendPubRel => self.send(&Packet::PubRel(id)),
+                AckAction::SendPubRel => self.send(&Packet::PubRel(Ack::new(id))),
             }
             Ok(())
         };
@@ -191,12 +191,21 @@ impl<'a> Conn<'a> {
                 self.ack_publish(&p);
                 self.ctx.stats.borrow_mut().counts.unsolicited += 1;
             }
-            Packet::PubAck(id) => ack(id, self.inflight.borrow_mut().on_puback(id))?,
-            Packet::PubRec(id) => ack(id, self.inflight.borrow_mut().on_pubrec(id))?,
-            Packet::PubComp(id) => ack(id, self.inflight.borrow_mut().on_pubcomp(id))?,
+            Packet::PubAck(a) => ack(
+                a.packet_id,
+                self.inflight.borrow_mut().on_puback(a.packet_id),
+            )?,
+            Packet::PubRec(a) => ack(
+                a.packet_id,
+                self.inflight.borrow_mut().on_pubrec(a.packet_id),
+            )?,
+            Packet::PubComp(a) => ack(
+                a.packet_id,
+                self.inflight.borrow_mut().on_pubcomp(a.packet_id),
+            )?,
             // Our QoS 2 receipt (method B, §4.3.3): delivery happened at
             // PUBLISH; PUBREL just releases the packet id.
-            Packet::PubRel(id) => self.send(&Packet::PubComp(id)),
+            Packet::PubRel(a) => self.send(&Packet::PubComp(a)),
             Packet::PingResp => self.ctx.stats.borrow_mut().counts.pongs += 1,
             other => return Err(format!("unexpected {} from broker", other.name())),
         }
@@ -210,8 +219,8 @@ impl<'a> Conn<'a> {
     fn ack_publish(&self, p: &Publish) {
         match p.qos {
             QoS::AtMostOnce => {}
-            QoS::AtLeastOnce => self.send(&Packet::PubAck(p.packet_id)),
-            QoS::ExactlyOnce => self.send(&Packet::PubRec(p.packet_id)),
+            QoS::AtLeastOnce => self.send(&Packet::PubAck(Ack::new(p.packet_id))),
+            QoS::ExactlyOnce => self.send(&Packet::PubRec(Ack::new(p.packet_id))),
         }
     }
 

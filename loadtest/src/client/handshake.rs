@@ -11,8 +11,7 @@ use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
 use shardmq_protocol::{
-    encode, Connect, ConnectReturnCode, MqttStr, Packet, QoS, SubackCode, Subscribe,
-    SubscriptionOptions,
+    encode, Connect, MqttStr, Packet, QoS, ReasonCode, Subscribe, SubscriptionOptions,
 };
 use std::cell::Cell;
 
@@ -50,7 +49,7 @@ pub async fn run(
         .map_err(|e| format!("connect: {e}"))?;
     stage.set("CONNACK");
     match read_packet(ctx, &mut stream, rb).await? {
-        Packet::ConnAck(a) if a.code == ConnectReturnCode::Accepted => {}
+        Packet::ConnAck(a) if a.code == ReasonCode::Success => {}
         Packet::ConnAck(a) => {
             return Err(format!(
                 "CONNACK refused: {:?} (code {})",
@@ -113,10 +112,12 @@ async fn subscribe(
         match read_packet(ctx, &mut hs.stream, rb).await? {
             Packet::SubAck(a) if a.packet_id == SUBSCRIBE_ID => {
                 return match a.codes.as_slice() {
-                    [SubackCode::Granted(q)] => Ok(*q),
-                    [SubackCode::Failure] => {
-                        Err(format!("SUBACK refused filter {filter:?} (0x80)"))
-                    }
+                    [c] if !c.is_error() => Ok(QoS::from_u8(*c as u8).expect("granted QoS")),
+                    [c] => Err(format!(
+                        "SUBACK refused filter {filter:?} (0x{:02X} {})",
+                        *c as u8,
+                        c.name()
+                    )),
                     codes => Err(format!("SUBACK with {} codes for 1 filter", codes.len())),
                 };
             }

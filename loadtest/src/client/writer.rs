@@ -11,7 +11,7 @@ use crate::net::Half;
 use crate::payload::{new_payload, write_header, Header};
 use crate::runtime::ThreadCtx;
 use futures_lite::{future, AsyncWriteExt};
-use shardmq_protocol::{encode, encode_publish, Packet, PublishRef, QoS};
+use shardmq_protocol::{encode, encode_publish, Disconnect, Packet, PublishRef, QoS};
 use std::sync::atomic::Ordering::{Relaxed, Release};
 use std::time::Duration;
 
@@ -253,7 +253,11 @@ async fn goodbye(c: &Conn<'_>) {
         return;
     }
     let mut out = Vec::with_capacity(2);
-    encode(&Packet::Disconnect, c.ctx.cfg.version, &mut out);
+    encode(
+        &Packet::Disconnect(Disconnect::NORMAL),
+        c.ctx.cfg.version,
+        &mut out,
+    );
     let write = async {
         let _ = Half(&c.io).write_all(&out).await;
     };

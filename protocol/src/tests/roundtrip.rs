@@ -47,20 +47,22 @@ fn samples(protocol: ProtocolVersion) -> Vec<Packet> {
         Packet::Connect(Box::new(bare_connect)),
         Packet::ConnAck(ConnAck {
             session_present: true,
-            code: ConnectReturnCode::Accepted,
+            code: ConnectReturnCode::Accepted.to_reason(),
+            properties: None,
         }),
         Packet::ConnAck(ConnAck {
             session_present: false,
-            code: ConnectReturnCode::BadUserNameOrPassword,
+            code: ConnectReturnCode::BadUserNameOrPassword.to_reason(),
+            properties: None,
         }),
         publish(QoS::AtMostOnce, false, true, 0, 0),
         publish(QoS::AtLeastOnce, true, false, 1, 16),
         publish(QoS::ExactlyOnce, false, false, 65535, 1024),
         publish(QoS::AtLeastOnce, false, false, 3, 20_000),
-        Packet::PubAck(1),
-        Packet::PubRec(2),
-        Packet::PubRel(3),
-        Packet::PubComp(4),
+        Packet::PubAck(Ack::new(1)),
+        Packet::PubRec(Ack::new(2)),
+        Packet::PubRel(Ack::new(3)),
+        Packet::PubComp(Ack::new(4)),
         Packet::Subscribe(Subscribe {
             packet_id: 5,
             filters: vec![
@@ -72,16 +74,25 @@ fn samples(protocol: ProtocolVersion) -> Vec<Packet> {
         }),
         Packet::SubAck(SubAck {
             packet_id: 5,
-            codes: vec![SubackCode::Failure, SubackCode::Granted(QoS::ExactlyOnce)],
+            codes: vec![
+                ReasonCode::UnspecifiedError,
+                ReasonCode::granted(QoS::ExactlyOnce),
+            ],
+            properties: None,
         }),
         Packet::Unsubscribe(Unsubscribe {
             packet_id: 6,
             filters: vec![s("a/#"), s("+")],
+            properties: None,
         }),
-        Packet::UnsubAck(6),
+        Packet::UnsubAck(UnsubAck {
+            packet_id: 6,
+            codes: vec![],
+            properties: None,
+        }),
         Packet::PingReq,
         Packet::PingResp,
-        Packet::Disconnect,
+        Packet::Disconnect(Disconnect::NORMAL),
     ]
 }
 

@@ -108,26 +108,30 @@ fn connack() {
         Packet::ConnAck(ConnAck {
             session_present,
             code,
+            properties: None,
         })
     };
     check(
         &[0x20, 2, 0, 0],
-        ack(false, ConnectReturnCode::Accepted),
+        ack(false, ConnectReturnCode::Accepted.to_reason()),
         V3_1_1,
     );
     check(
         &[0x20, 2, 1, 0],
-        ack(true, ConnectReturnCode::Accepted),
+        ack(true, ConnectReturnCode::Accepted.to_reason()),
         V3_1_1,
     );
     check(
         &[0x20, 2, 0, 1],
-        ack(false, ConnectReturnCode::UnacceptableProtocolVersion),
+        ack(
+            false,
+            ConnectReturnCode::UnacceptableProtocolVersion.to_reason(),
+        ),
         V3_1,
     );
     check(
         &[0x20, 2, 0, 5],
-        ack(false, ConnectReturnCode::NotAuthorized),
+        ack(false, ConnectReturnCode::NotAuthorized.to_reason()),
         V3_1_1,
     );
 }
@@ -171,11 +175,27 @@ fn publish_empty_payload() {
 
 #[test]
 fn acks() {
-    check(&[0x40, 2, 0, 1], Packet::PubAck(1), V3_1_1);
-    check(&[0x50, 2, 0x12, 0x34], Packet::PubRec(0x1234), V3_1_1);
-    check(&[0x62, 2, 0xFF, 0xFF], Packet::PubRel(0xFFFF), V3_1_1);
-    check(&[0x70, 2, 0, 7], Packet::PubComp(7), V3_1);
-    check(&[0xB0, 2, 0, 2], Packet::UnsubAck(2), V3_1_1);
+    check(&[0x40, 2, 0, 1], Packet::PubAck(Ack::new(1)), V3_1_1);
+    check(
+        &[0x50, 2, 0x12, 0x34],
+        Packet::PubRec(Ack::new(0x1234)),
+        V3_1_1,
+    );
+    check(
+        &[0x62, 2, 0xFF, 0xFF],
+        Packet::PubRel(Ack::new(0xFFFF)),
+        V3_1_1,
+    );
+    check(&[0x70, 2, 0, 7], Packet::PubComp(Ack::new(7)), V3_1);
+    check(
+        &[0xB0, 2, 0, 2],
+        Packet::UnsubAck(UnsubAck {
+            packet_id: 2,
+            codes: vec![],
+            properties: None,
+        }),
+        V3_1_1,
+    );
 }
 
 #[test]
@@ -202,15 +222,16 @@ fn subscribe() {
 fn suback() {
     let bytes = [0x90, 5, 0, 1, 0, 1, 0x80];
     let codes = vec![
-        SubackCode::Granted(QoS::AtMostOnce),
-        SubackCode::Granted(QoS::AtLeastOnce),
-        SubackCode::Failure,
+        ReasonCode::granted(QoS::AtMostOnce),
+        ReasonCode::granted(QoS::AtLeastOnce),
+        ReasonCode::UnspecifiedError,
     ];
     check(
         &bytes,
         Packet::SubAck(SubAck {
             packet_id: 1,
             codes: codes.clone(),
+            properties: None,
         }),
         V3_1_1,
     );
@@ -220,6 +241,7 @@ fn suback() {
         Packet::SubAck(SubAck {
             packet_id: 1,
             codes,
+            properties: None,
         }),
         V3_1,
     );
@@ -231,6 +253,7 @@ fn unsubscribe() {
     let u = Unsubscribe {
         packet_id: 2,
         filters: vec![MqttStr::from_static("a/#"), MqttStr::from_static("b")],
+        properties: None,
     };
     check(&bytes, Packet::Unsubscribe(u), V3_1_1);
 }
@@ -239,7 +262,7 @@ fn unsubscribe() {
 fn empty_packets() {
     check(&[0xC0, 0], Packet::PingReq, V3_1_1);
     check(&[0xD0, 0], Packet::PingResp, V3_1_1);
-    check(&[0xE0, 0], Packet::Disconnect, V3_1);
+    check(&[0xE0, 0], Packet::Disconnect(Disconnect::NORMAL), V3_1);
 }
 
 #[test]

@@ -17,17 +17,21 @@ pub fn decode_body(first_byte: u8, body: Bytes) -> Result<Packet, DecodeError> {
     let packet = match packet_type {
         PUBLISH => return decode_publish(first_byte & 0x0F, r),
         CONNACK => decode_connack(&mut r)?,
-        PUBACK => Packet::PubAck(ack_id(&mut r)?),
-        PUBREC => Packet::PubRec(ack_id(&mut r)?),
-        PUBREL => Packet::PubRel(ack_id(&mut r)?),
-        PUBCOMP => Packet::PubComp(ack_id(&mut r)?),
-        UNSUBACK => Packet::UnsubAck(ack_id(&mut r)?),
+        PUBACK => Packet::PubAck(Ack::new(ack_id(&mut r)?)),
+        PUBREC => Packet::PubRec(Ack::new(ack_id(&mut r)?)),
+        PUBREL => Packet::PubRel(Ack::new(ack_id(&mut r)?)),
+        PUBCOMP => Packet::PubComp(Ack::new(ack_id(&mut r)?)),
+        UNSUBACK => Packet::UnsubAck(UnsubAck {
+            packet_id: ack_id(&mut r)?,
+            codes: Vec::new(),
+            properties: None,
+        }),
         SUBSCRIBE => Packet::Subscribe(decode_subscribe(&mut r)?),
         SUBACK => Packet::SubAck(decode_suback(&mut r)?),
         UNSUBSCRIBE => Packet::Unsubscribe(decode_unsubscribe(&mut r)?),
         PINGREQ => empty(&r, Packet::PingReq)?,
         PINGRESP => empty(&r, Packet::PingResp)?,
-        DISCONNECT => empty(&r, Packet::Disconnect)?,
+        DISCONNECT => empty(&r, Packet::Disconnect(Disconnect::NORMAL))?,
         // CONNECT is routed to `connect::decode_body` by the caller; the
         // reserved types never pass `check_first_byte`.
         other => return Err(DecodeError::ReservedPacketType(other)),
@@ -93,10 +97,10 @@ fn decode_connack(r: &mut Reader) -> Result<Packet, DecodeError> {
     if session_present && code != ConnectReturnCode::Accepted {
         return Err(DecodeError::SessionPresentOnRefusal);
     }
-    Ok(Packet::ConnAck(ConnAck {
+    Ok(Packet::ConnAck(ConnAck::new(
         session_present,
-        code,
-    }))
+        code.to_reason(),
+    )))
 }
 
 fn decode_subscribe(r: &mut Reader) -> Result<Subscribe, DecodeError> {
@@ -130,9 +134,9 @@ fn decode_suback(r: &mut Reader) -> Result<SubAck, DecodeError> {
     while r.has_remaining() {
         // MQTT 3.1 has no 0x80; accepting it there costs nothing.
         let code = match r.u8()? {
-            0x80 => SubackCode::Failure,
+            0x80 => ReasonCode::UnspecifiedError,
             raw => {
-                SubackCode::Granted(QoS::from_u8(raw).ok_or(DecodeError::InvalidSubAckCode(raw))?)
+                ReasonCode::granted(QoS::from_u8(raw).ok_or(DecodeError::InvalidSubAckCode(raw))?)
             }
         };
         codes.push(code);
@@ -140,7 +144,11 @@ fn decode_suback(r: &mut Reader) -> Result<SubAck, DecodeError> {
     if codes.is_empty() {
         return Err(DecodeError::SubAckWithoutCodes);
     }
-    Ok(SubAck { packet_id, codes })
+    Ok(SubAck {
+        packet_id,
+        codes,
+        properties: None,
+    })
 }
 
 fn decode_unsubscribe(r: &mut Reader) -> Result<Unsubscribe, DecodeError> {
@@ -154,5 +162,9 @@ fn decode_unsubscribe(r: &mut Reader) -> Result<Unsubscribe, DecodeError> {
     if filters.is_empty() {
         return Err(DecodeError::UnsubscribeWithoutFilters);
     }
-    Ok(Unsubscribe { packet_id, filters })
+    Ok(Unsubscribe {
+        packet_id,
+        filters,
+        properties: None,
+    })
 }

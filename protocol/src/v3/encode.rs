@@ -1,8 +1,9 @@
 //! Encoding of every MQTT 3.1/3.1.1 packet. Lengths are computed first so
 //! each packet is written front to back in one pass, and so callers can size
 //! buffers with [`encoded_len`]. The MQTT 5 parts of the packet model
-//! (properties, subscription options beyond the QoS) have no place in these
-//! versions and are left out, so one `Packet` can go to any client.
+//! (properties, subscription options beyond the QoS, reason codes beyond
+//! 3.1.1's) have no place in these versions and are left out or narrowed,
+//! so one `Packet` can go to any client.
 
 use super::connect;
 use crate::codec_util::{
@@ -18,14 +19,14 @@ pub fn encode<B: BufMut>(packet: &Packet, out: &mut B) {
         Packet::ConnAck(a) => {
             put_fixed_header(out, CONNACK << 4, 2);
             out.put_u8(u8::from(a.session_present));
-            out.put_u8(a.code as u8);
+            out.put_u8(a.code.to_v3_connack() as u8);
         }
         Packet::Publish(p) => encode_publish(&PublishRef::from(p), out),
-        Packet::PubAck(id) => put_ack(out, PUBACK << 4, *id),
-        Packet::PubRec(id) => put_ack(out, PUBREC << 4, *id),
-        Packet::PubRel(id) => put_ack(out, PUBREL << 4 | 0b0010, *id),
-        Packet::PubComp(id) => put_ack(out, PUBCOMP << 4, *id),
-        Packet::UnsubAck(id) => put_ack(out, UNSUBACK << 4, *id),
+        Packet::PubAck(a) => put_ack(out, PUBACK << 4, a.packet_id),
+        Packet::PubRec(a) => put_ack(out, PUBREC << 4, a.packet_id),
+        Packet::PubRel(a) => put_ack(out, PUBREL << 4 | 0b0010, a.packet_id),
+        Packet::PubComp(a) => put_ack(out, PUBCOMP << 4, a.packet_id),
+        Packet::UnsubAck(a) => put_ack(out, UNSUBACK << 4, a.packet_id),
         Packet::Subscribe(s) => {
             put_fixed_header(out, SUBSCRIBE << 4 | 0b0010, remaining_len(packet));
             out.put_u16(s.packet_id);
@@ -39,7 +40,7 @@ pub fn encode<B: BufMut>(packet: &Packet, out: &mut B) {
             put_fixed_header(out, SUBACK << 4, remaining_len(packet));
             out.put_u16(s.packet_id);
             for code in &s.codes {
-                out.put_u8(code.to_u8());
+                out.put_u8(code.to_v3_suback());
             }
         }
         Packet::Unsubscribe(u) => {
@@ -51,7 +52,11 @@ pub fn encode<B: BufMut>(packet: &Packet, out: &mut B) {
         }
         Packet::PingReq => put_fixed_header(out, PINGREQ << 4, 0),
         Packet::PingResp => put_fixed_header(out, PINGRESP << 4, 0),
-        Packet::Disconnect => put_fixed_header(out, DISCONNECT << 4, 0),
+        // 3.1.1's DISCONNECT has no reason code: whatever the reason, it
+        // is the plain one (the broker closes 3.1.1 connections without one).
+        Packet::Disconnect(_) => put_fixed_header(out, DISCONNECT << 4, 0),
+        // AUTH does not exist before MQTT 5; nothing sends it to a 3.1.1 peer.
+        Packet::Auth(_) => debug_assert!(false, "AUTH encoded as MQTT 3.1.1"),
     }
 }
 
@@ -80,7 +85,8 @@ pub fn remaining_len(packet: &Packet) -> usize {
         }
         Packet::SubAck(s) => 2 + s.codes.len(),
         Packet::Unsubscribe(u) => 2 + u.filters.iter().map(|f| 2 + f.len()).sum::<usize>(),
-        Packet::PingReq | Packet::PingResp | Packet::Disconnect => 0,
+        Packet::PingReq | Packet::PingResp | Packet::Disconnect(_) => 0,
+        Packet::Auth(_) => 0,
     }
 }
 

@@ -53,6 +53,10 @@ pub struct Connect {
     pub password: Option<Vec<u8>>,
     /// OR-ed into the computed connect flags (to set reserved/odd bits).
     pub extra_flags: u8,
+    /// MQTT 5 (level 5 only): the encoded property blocks, length included
+    /// (see `v5::Props`); written as empty blocks when `None`.
+    pub props: Option<Vec<u8>>,
+    pub will_props: Option<Vec<u8>>,
 }
 
 impl Connect {
@@ -67,7 +71,26 @@ impl Connect {
             username: None,
             password: None,
             extra_flags: 0,
+            props: None,
+            will_props: None,
         }
+    }
+
+    /// MQTT 5.0: "MQTT" level 5, clean start, keep-alive 60, no properties.
+    pub fn v5(client_id: &str) -> Connect {
+        Connect::new(client_id).protocol(b"MQTT", 5)
+    }
+
+    /// CONNECT properties (level 5), from `v5::Props::build`.
+    pub fn props(mut self, block: Vec<u8>) -> Connect {
+        self.props = Some(block);
+        self
+    }
+
+    /// Will properties (level 5), from `v5::Props::build`.
+    pub fn will_props(mut self, block: Vec<u8>) -> Connect {
+        self.will_props = Some(block);
+        self
     }
 
     /// MQTT 3.1: protocol name "MQIsdp", level 3.
@@ -137,8 +160,15 @@ impl Connect {
         body.push(self.level);
         body.push(flags);
         body.extend(self.keepalive.to_be_bytes());
+        let v5 = self.level == 5;
+        if v5 {
+            body.extend(self.props.clone().unwrap_or(vec![0]));
+        }
         body.extend(mqtt_str(&self.client_id));
         if let Some(w) = &self.will {
+            if v5 {
+                body.extend(self.will_props.clone().unwrap_or(vec![0]));
+            }
             body.extend(mqtt_str(&w.topic));
             body.extend(mqtt_str(&w.payload));
         }
