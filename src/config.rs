@@ -51,6 +51,17 @@ pub struct Limits {
     pub max_subscriptions_per_session: usize,
     /// Bytes waiting to be written to one client; QoS 0 is dropped beyond it.
     pub max_outbound_bytes: usize,
+    /// MQTT 5: the longest keep alive a client may use, seconds; 0 = no
+    /// limit. A longer one (or 0) is replaced by this, told in the CONNACK.
+    pub max_keepalive: u16,
+    /// MQTT 5: QoS 1/2 PUBLISHes a client may have unacknowledged towards
+    /// the broker (CONNACK Receive Maximum). 1 … 65535.
+    pub receive_maximum: u16,
+    /// MQTT 5: topic aliases a client may use towards the broker; 0 = off.
+    pub topic_alias_maximum: u16,
+    /// MQTT 5: cap on the Session Expiry Interval a client asks for,
+    /// seconds; 4294967295 = no cap (a session may live forever).
+    pub session_expiry_max: u32,
 }
 
 /// Overflow policy of a session queue.
@@ -125,6 +136,10 @@ impl Default for Limits {
             max_connections: 0,
             max_subscriptions_per_session: 0,
             max_outbound_bytes: 1 << 20,
+            max_keepalive: 0,
+            receive_maximum: 65535,
+            topic_alias_maximum: 10,
+            session_expiry_max: u32::MAX,
         }
     }
 }
@@ -173,6 +188,9 @@ impl Config {
         }
         if !(l.session_expiry >= 0.0 && l.session_expiry.is_finite()) {
             return Err("limits.session_expiry must be a number of seconds, 0 for never".into());
+        }
+        if l.receive_maximum == 0 {
+            return Err("limits.receive_maximum must be between 1 and 65535".into());
         }
         if l.max_inflight == 0 {
             return Err("limits.max_inflight must be at least 1".into());

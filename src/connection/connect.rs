@@ -3,6 +3,7 @@
 //! owner check identity and credentials, resolve takeover, attach or create
 //! the session and answer CONNACK (§3.1, §3.2).
 
+use super::connack::{self, Refused, Terms};
 use super::handle::ConnHandle;
 use super::io::{poll_append, ShardIo};
 use crate::auth::{AuthDecision, AuthRequest};
@@ -12,7 +13,7 @@ use crate::plane::{
     messages::{Control, HandOff},
 };
 use crate::protocol::{
-    decode_packet, encode, parse_frame_header, ConnAck, Connect, DecodeError, MqttStr, Packet,
+    decode_packet, encode, parse_frame_header, Connect, DecodeError, MqttStr, Packet,
     ProtocolVersion, ReasonCode, Will,
 };
 use crate::session::{Message, Origin, SessionKey};
@@ -31,13 +32,8 @@ pub enum FirstPacketError {
     Closed,
     /// [MQTT-3.1.0-1] the first packet must be CONNECT.
     NotConnect,
-    Decode(DecodeError),
-}
-
-impl From<DecodeError> for FirstPacketError {
-    fn from(e: DecodeError) -> Self {
-        FirstPacketError::Decode(e)
-    }
+    /// The CONNECT did not decode; the protocol level, if its bytes came.
+    Decode(DecodeError, Option<u8>),
 }
 
 /// A client that passed CONNECT.
@@ -60,11 +56,12 @@ pub async fn read_connect(
         if buf.first().is_some_and(|&b| (b >> 4) != 1u8) {
             return Err(FirstPacketError::NotConnect);
         }
-        if let Some(h) = parse_frame_header(&buf, max)? {
+        let failed = |e| FirstPacketError::Decode(e, sniff_level(&buf));
+        if let Some(h) = parse_frame_header(&buf, max).map_err(failed)? {
             let end = h.total_len();
             if buf.len() >= end {
                 let frame = Bytes::copy_from_slice(&buf[..end]);
-                return match decode_packet(frame, &h, ProtocolVersion::V3_1_1)? {
+                return match decode_packet(frame, &h, ProtocolVersion::V3_1_1).map_err(failed)? {
                     Packet::Connect(c) => Ok((*c, buf[end..].to_vec())),
                     _ => Err(FirstPacketError::NotConnect),
                 };
@@ -91,24 +88,42 @@ pub async fn reject_first_packet(shard: &Shard, io: Transport, err: FirstPacketE
                 "[MQTT-3.1.0-1] first packet is not CONNECT: closing"
             );
         }
-        FirstPacketError::Decode(DecodeError::UnsupportedProtocolLevel(level)) => {
+        FirstPacketError::Decode(DecodeError::UnsupportedProtocolLevel(level), _) => {
             ShardMetrics::inc(&m.refused_protocol_version);
             debug!(
                 shard = shard.id,
                 level, "[MQTT-3.1.2-2] unsupported protocol level: CONNACK 1"
             );
-            refuse(
-                io,
-                ReasonCode::UnsupportedProtocolVersion,
-                ProtocolVersion::V3_1_1,
-            )
-            .await;
+            // A level we do not know gets the 3.1.1 format: the client may
+            // not understand any other (§3.1.2.2).
+            let r = Refused::new(ReasonCode::UnsupportedProtocolVersion, "");
+            let v = ProtocolVersion::V3_1_1;
+            refuse(io, connack::refusal(shard, r, v, false), v).await;
         }
-        FirstPacketError::Decode(e) => {
+        FirstPacketError::Decode(e, Some(5)) => {
+            // An MQTT 5 CONNECT that breaks a rule: CONNACK 0x81, 0x82 or
+            // 0x95 before the close (§3.1.4, §4.13.1).
+            count_decode_error(m, &e);
+            let code = super::goodbye::decode_reason(&e);
+            debug!(shard = shard.id, error = %e, code = code.name(), "bad MQTT 5 CONNECT: refused");
+            let r = Refused::new(code, "CONNECT does not decode");
+            let v = ProtocolVersion::V5;
+            refuse(io, connack::refusal(shard, r, v, true), v).await;
+        }
+        FirstPacketError::Decode(e, _) => {
             count_decode_error(m, &e);
             debug!(shard = shard.id, error = %e, "malformed CONNECT: closing");
         }
     }
+}
+
+/// The protocol level of a CONNECT whose first bytes are in `buf`, if
+/// they reach it (fixed header, protocol name, level).
+fn sniff_level(buf: &[u8]) -> Option<u8> {
+    let len_bytes = buf.get(1..)?.iter().take(4).position(|b| b & 0x80 == 0)? + 1;
+    let at = 1 + len_bytes;
+    let name_len = u16::from_be_bytes([*buf.get(at)?, *buf.get(at + 1)?]) as usize;
+    buf.get(at + 2 + name_len).copied()
 }
 
 pub fn count_decode_error(m: &ShardMetrics, e: &DecodeError) {
@@ -161,31 +176,37 @@ pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
 
 /// Decide a CONNECT on the owner shard. On success the CONNACK (and any
 /// resent in-flight messages) are already queued on the handle.
-pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admitted, ReasonCode> {
-    check_identifier(shard, &mut c)?;
+pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admitted, Refused> {
+    check_auth_method(shard, &c)?;
+    let assigned = check_identifier(shard, &mut c)?;
     authenticate(shard, &c)?;
     // The decoded ID points into the whole CONNECT frame (password, will);
     // the session keeps it for its lifetime, so keep only the ID's bytes.
     c.client_id = MqttStr::from(c.client_id.as_str());
-    if shard.global.stopping()
-        || !shard
-            .global
-            .try_add_connection(shard.cfg.limits.max_connections)
-    {
-        return Err(ReasonCode::ServerUnavailable);
+    if shard.global.stopping() {
+        return Err(Refused::new(ReasonCode::ServerUnavailable, "shutting down"));
     }
+    if !shard.global.try_add_connection(shard.cfg.limits.max_connections) {
+        ShardMetrics::inc(&shard.metrics.refused_server_unavailable);
+        return Err(Refused::new(ReasonCode::ServerBusy, "too many connections"));
+    }
+    let terms = Terms::new(&shard.cfg.limits, &c, assigned.then(|| c.client_id.clone()));
     let handle = Rc::new(ConnHandle::new(
         shard.next_conn_id(),
         c.protocol,
-        c.keep_alive,
+        terms.keep_alive,
         shard.now_ms(),
     ));
-    let opened = shard
-        .sessions
-        .borrow_mut()
-        .open(&c.client_id, c.clean_session, c.will, &handle);
+    let mut sessions = shard.sessions.borrow_mut();
+    let opened = match c.protocol {
+        ProtocolVersion::V5 => {
+            sessions.open_with_expiry(&c.client_id, c.clean_session, terms.expiry, c.will, &handle)
+        }
+        _ => sessions.open(&c.client_id, c.clean_session, c.will, &handle),
+    };
+    drop(sessions);
     let (key, present) = (opened.key, opened.present);
-    handle.send(&Packet::ConnAck(ConnAck::new(present, ReasonCode::Success)));
+    handle.send(&terms.connack(shard, present, c.protocol));
     if present {
         shard.sessions.borrow_mut().replay(key);
     }
@@ -220,25 +241,45 @@ pub fn publish_will(shard: &Shard, key: SessionKey, w: Will) {
     plane::publish(shard, Message::from_will(w, origin));
 }
 
-fn check_identifier(shard: &Shard, c: &mut Connect) -> Result<(), ReasonCode> {
-    let refuse = |why: &str| {
+/// We support no enhanced authentication (§4.12): any Authentication
+/// Method gets CONNACK 0x8C.
+fn check_auth_method(shard: &Shard, c: &Connect) -> Result<(), Refused> {
+    let props = c.properties.as_deref();
+    let Some(method) = props.and_then(|p| p.authentication_method.as_ref()) else {
+        return Ok(());
+    };
+    ShardMetrics::inc(&shard.metrics.refused_not_authorized);
+    debug!(shard = shard.id, client_id = %c.client_id, %method, "[MQTT-4.12.0-1] unsupported authentication method: CONNACK 0x8C");
+    Err(Refused::new(
+        ReasonCode::BadAuthenticationMethod,
+        "enhanced authentication is not supported",
+    ))
+}
+
+/// Refuse an identifier the protocol does not allow; assign one for an
+/// empty ID. True when the ID was assigned.
+fn check_identifier(shard: &Shard, c: &mut Connect) -> Result<bool, Refused> {
+    let refuse = |why: &'static str| {
         ShardMetrics::inc(&shard.metrics.refused_identifier);
-        debug!(shard = shard.id, client_id = %c.client_id, "{why}: CONNACK 2");
-        Err(ReasonCode::ClientIdentifierNotValid)
+        debug!(shard = shard.id, client_id = %c.client_id, "{why}: CONNACK 2 / 0x85");
+        Err(Refused::new(ReasonCode::ClientIdentifierNotValid, why))
     };
     if c.protocol == ProtocolVersion::V3_1 && !(1..=23).contains(&c.client_id.len()) {
         return refuse("MQTT 3.1 client IDs are 1 to 23 characters");
     }
-    if c.client_id.is_empty() {
-        if !c.clean_session {
-            return refuse("[MQTT-3.1.3-8] empty client ID with clean session 0");
-        }
-        c.client_id = shard.assign_client_id(); // [MQTT-3.1.3-6]
+    if !c.client_id.is_empty() {
+        return Ok(false);
     }
-    Ok(())
+    // MQTT 5 allows an empty ID with clean start 0 as well [MQTT-3.1.3-7];
+    // the assigned ID goes back in the CONNACK [MQTT-3.2.2-16].
+    if !c.clean_session && c.protocol != ProtocolVersion::V5 {
+        return refuse("[MQTT-3.1.3-8] empty client ID with clean session 0");
+    }
+    c.client_id = shard.assign_client_id(); // [MQTT-3.1.3-6]
+    Ok(true)
 }
 
-fn authenticate(shard: &Shard, c: &Connect) -> Result<(), ReasonCode> {
+fn authenticate(shard: &Shard, c: &Connect) -> Result<(), Refused> {
     let req = AuthRequest {
         client_id: &c.client_id,
         username: c.username.as_deref(),
@@ -249,13 +290,13 @@ fn authenticate(shard: &Shard, c: &Connect) -> Result<(), ReasonCode> {
         AuthDecision::Allow => Ok(()),
         AuthDecision::BadCredentials => {
             ShardMetrics::inc(&m.refused_bad_credentials);
-            debug!(shard = shard.id, client_id = %c.client_id, "bad user name or password: CONNACK 4");
-            Err(ReasonCode::BadUserNameOrPassword)
+            debug!(shard = shard.id, client_id = %c.client_id, "bad user name or password: CONNACK 4 / 0x86");
+            Err(Refused::new(ReasonCode::BadUserNameOrPassword, "bad user name or password"))
         }
         AuthDecision::NotAuthorized => {
             ShardMetrics::inc(&m.refused_not_authorized);
-            debug!(shard = shard.id, client_id = %c.client_id, "not authorized: CONNACK 5");
-            Err(ReasonCode::NotAuthorized)
+            debug!(shard = shard.id, client_id = %c.client_id, "not authorized: CONNACK 5 / 0x87");
+            Err(Refused::new(ReasonCode::NotAuthorized, "not authorized"))
         }
     }
 }
@@ -263,13 +304,9 @@ fn authenticate(shard: &Shard, c: &Connect) -> Result<(), ReasonCode> {
 /// Answer a refused CONNECT and close without losing the answer: write it,
 /// shut down our side, and drain what the client sent until it closes (a
 /// close with unread input would send RST and could discard the CONNACK).
-pub async fn refuse(mut io: Transport, code: ReasonCode, version: ProtocolVersion) {
+pub async fn refuse(mut io: Transport, connack: Packet, version: ProtocolVersion) {
     let mut out = Vec::new();
-    encode(
-        &Packet::ConnAck(ConnAck::new(false, code)),
-        version,
-        &mut out,
-    );
+    encode(&connack, version, &mut out);
     let bounded = glommio::timer::timeout(Duration::from_secs(1), async {
         io.write_all(&out).await?;
         io.close().await?; // our side only: the client's bytes still drain

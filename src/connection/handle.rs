@@ -5,7 +5,7 @@
 //! the handle brings one back.
 
 use super::encoder::Wire;
-use crate::protocol::{Packet, ProtocolVersion};
+use crate::protocol::{Packet, ProtocolVersion, ReasonCode};
 use crate::session::{Delivery, Outlet};
 use std::cell::{Cell, RefCell};
 use std::task::Waker;
@@ -16,12 +16,18 @@ use std::time::Instant;
 pub enum CloseReason {
     /// The client sent DISCONNECT: the will is discarded [MQTT-3.1.2-10].
     ClientDisconnect,
+    /// The client sent an MQTT 5 DISCONNECT with a reason code other than
+    /// 0x00 (0x04 asks for it): the will is published [MQTT-3.14.4-3].
+    ClientDisconnectWithWill,
     /// The peer closed the socket or it failed.
     SocketClosed,
     /// No packet within 1.5 × keep-alive [MQTT-3.1.2-24].
     KeepAliveTimeout,
-    /// Malformed packet or protocol violation.
+    /// Protocol violation (MQTT 5 DISCONNECT 0x82).
     ProtocolError,
+    /// A violation with its own MQTT 5 DISCONNECT reason code (0x81
+    /// malformed, 0x95 packet too large, ...).
+    Violation(ReasonCode),
     /// A new connection with the same client ID took over [MQTT-3.1.4-2].
     TakenOver,
     /// The broker is shutting down.
@@ -33,6 +39,21 @@ impl CloseReason {
     /// except broker shutdown.
     pub fn publishes_will(self) -> bool {
         !matches!(self, CloseReason::ClientDisconnect | CloseReason::Shutdown)
+    }
+
+    /// The reason code of the DISCONNECT an MQTT 5 client gets before the
+    /// broker closes (§4.13.2); `None` when the client ended it.
+    pub fn disconnect_code(self) -> Option<ReasonCode> {
+        match self {
+            CloseReason::ClientDisconnect
+            | CloseReason::ClientDisconnectWithWill
+            | CloseReason::SocketClosed => None,
+            CloseReason::KeepAliveTimeout => Some(ReasonCode::KeepAliveTimeout),
+            CloseReason::ProtocolError => Some(ReasonCode::ProtocolError),
+            CloseReason::Violation(code) => Some(code),
+            CloseReason::TakenOver => Some(ReasonCode::SessionTakenOver),
+            CloseReason::Shutdown => Some(ReasonCode::ServerShuttingDown),
+        }
     }
 }
 

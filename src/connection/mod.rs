@@ -9,8 +9,11 @@
 //! (`packets.rs`) and cleans up (will, session) when it ends. An idle connection parks in
 //! between (`park.rs`): its task ends and a new one takes over on traffic.
 
+mod connack;
 mod connect;
+mod disconnect;
 mod encoder;
+mod goodbye;
 mod handle;
 mod io;
 mod packets;
@@ -20,6 +23,8 @@ pub use park::{start as start_parking, ParkingLot};
 
 pub use encoder::{Encoder, Wire};
 pub use handle::{CloseReason, ConnHandle, OutBuf};
+pub use connect::publish_will;
+pub use goodbye::shutdown;
 pub use io::ShardIo;
 
 use crate::metrics::ShardMetrics;
@@ -87,8 +92,12 @@ fn serve_connected(
     accepted_at: Instant,
 ) {
     let version = c.protocol;
+    let problem_info = connack::wants_problem_info(&c);
     match connect::admit(&shard, c, accepted_at) {
-        Err(code) => spawn_guarded(&shard, connect::refuse(io, code, version)),
+        Err(r) => {
+            let ack = connack::refusal(&shard, r, version, problem_info);
+            spawn_guarded(&shard, connect::refuse(io, ack, version))
+        }
         Ok(admitted) => {
             let conn = Connection::new(shard.clone(), io, admitted, rest);
             spawn_guarded(&shard, run(conn));
@@ -108,7 +117,10 @@ enum Exit {
 async fn run(mut conn: Connection) {
     loop {
         match poll_fn(|cx| conn.poll_run(cx)).await {
-            Exit::Close(reason) => return conn.st.finish(reason),
+            Exit::Close(reason) => {
+                conn.st.finish(reason);
+                return conn.goodbye(reason).await;
+            }
             Exit::Park => match park::park(conn) {
                 Ok(()) => return,
                 Err(back) => conn = back,
@@ -243,11 +255,13 @@ impl Conn {
         }
     }
 
-    /// A packet failed to decode: count, log, close.
+    /// A packet failed to decode: count, log, close (with DISCONNECT 0x81,
+    /// 0x82 or 0x95 for an MQTT 5 client, §4.13).
     fn malformed(&mut self, e: DecodeError) -> CloseReason {
         connect::count_decode_error(&self.shard.metrics, &e);
-        debug!(client_id = %self.client_id, error = %e, "malformed packet: closing");
-        CloseReason::ProtocolError
+        let id = e.normative_id().unwrap_or("-");
+        debug!(client_id = %self.client_id, error = %e, "[{id}] malformed packet: closing");
+        CloseReason::Violation(goodbye::decode_reason(&e))
     }
 
     /// The connection is over: the session detaches it (and ends, if it

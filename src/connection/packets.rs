@@ -71,10 +71,7 @@ impl Conn {
                 }));
             }
             Packet::PingReq => self.reply(&Packet::PingResp),
-            Packet::Disconnect(_) => {
-                self.sessions().discard_will(self.key); // [MQTT-3.1.2-10]
-                return self.stop(CloseReason::ClientDisconnect);
-            }
+            Packet::Disconnect(d) => return self.on_disconnect(d), // disconnect.rs
             Packet::Connect(_) => {
                 ShardMetrics::inc(&self.shard.metrics.protocol_errors);
                 debug!(client_id = %self.client_id, "[MQTT-3.1.0-2] second CONNECT: closing");

@@ -2,7 +2,7 @@
 //! and `$SYS`. One short lock per shard per second: nothing here is on the
 //! message path, and a slow scraper never reaches a shard.
 
-use super::{MetricsSnapshot, ShardHistograms};
+use super::{MetricsSnapshot, ReasonSnapshot, ShardHistograms};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -11,6 +11,8 @@ use std::time::Instant;
 pub struct Report {
     pub counters: MetricsSnapshot,
     pub hist: ShardHistograms,
+    /// CONNACK and DISCONNECT counts by reason code.
+    pub reasons: ReasonSnapshot,
 }
 
 /// The latest report of every shard.
@@ -46,6 +48,7 @@ impl Board {
             if let Some(r) = r {
                 m.total.counters.merge(&r.counters);
                 m.total.hist.merge(&r.hist);
+                m.total.reasons.merge(&r.reasons);
             }
             m.shards.push(r.as_ref().map(|r| r.counters.clone()));
         }

@@ -6,10 +6,12 @@ pub mod board;
 mod histograms;
 pub mod http;
 mod prometheus;
+mod reasons;
 pub mod sys;
 
 pub use board::{Board, Report};
 pub use histograms::{Latency, ShardHistograms};
+pub use reasons::{ReasonCounters, ReasonKind, ReasonSnapshot};
 
 use std::cell::Cell;
 

@@ -6,7 +6,7 @@
 //! is exact (recorded alongside), values are in seconds.
 
 use super::board::Merged;
-use super::Latency;
+use super::{Latency, ReasonKind, ReasonSnapshot};
 use std::fmt::Write;
 
 /// Upper bounds of the latency buckets, in microseconds.
@@ -249,6 +249,7 @@ pub fn render(m: &Merged, uptime_secs: f64) -> String {
         }
     }
     per_shard(&mut out, m);
+    reason_codes(&mut out, &m.total.reasons);
     let _ = writeln!(
         out,
         "# HELP shardmq_uptime_seconds Seconds since the broker started."
@@ -272,6 +273,26 @@ fn per_shard(out: &mut String, m: &Merged) {
     for (i, s) in m.shards.iter().enumerate() {
         let v = s.as_ref().map_or(0, |s| s.connections_current);
         let _ = writeln!(out, "shardmq_shard_connections{{shard=\"{i}\"}} {v}");
+    }
+}
+
+/// CONNACK and DISCONNECT counts by reason code; a series appears once
+/// its code was counted.
+fn reason_codes(out: &mut String, r: &ReasonSnapshot) {
+    let _ = writeln!(out, "# HELP shardmq_connack_total CONNACKs sent, by reason code.");
+    let _ = writeln!(out, "# TYPE shardmq_connack_total counter");
+    for (_, code, n) in r.nonzero().filter(|e| e.0 == ReasonKind::ConnAck) {
+        let _ = writeln!(out, "shardmq_connack_total{{reason=\"{}\"}} {n}", code.name());
+    }
+    let _ = writeln!(
+        out,
+        "# HELP shardmq_disconnect_total MQTT 5 DISCONNECTs, by direction and reason code."
+    );
+    let _ = writeln!(out, "# TYPE shardmq_disconnect_total counter");
+    for (kind, code, n) in r.nonzero().filter(|e| e.0 != ReasonKind::ConnAck) {
+        let dir = if kind == ReasonKind::DisconnectSent { "sent" } else { "received" };
+        let name = code.name();
+        let _ = writeln!(out, "shardmq_disconnect_total{{direction=\"{dir}\",reason=\"{name}\"}} {n}");
     }
 }
 
@@ -354,6 +375,7 @@ mod tests {
         assert!(text.contains("shardmq_publish_to_delivery_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert!(text.contains("shardmq_publish_to_delivery_seconds_count 2\n"));
         assert!(text.contains("shardmq_shard_connections{shard=\"1\"} 0\n"));
+        assert!(!text.contains("shardmq_connack_total{"), "no series before a count");
         // One TYPE line per metric family.
         assert_eq!(
             text.matches("# TYPE shardmq_messages_received_total")

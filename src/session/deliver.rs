@@ -230,7 +230,7 @@ fn deliver_to(s: &mut Session, to: Target<'_>, msg: &Message, g: Grant, ids: &[u
                 msg,
             });
         }
-        (None, QoS::AtMostOnce) if !(s.persistent && limits.queue_qos0) => {
+        (None, QoS::AtMostOnce) if !(s.persistent() && limits.queue_qos0) => {
             drop(events, DropReason::OfflineQos0)
         }
         _ if s

@@ -40,15 +40,28 @@ pub enum Origin {
 }
 
 impl Message {
-    /// A will, published now on behalf of the session it belonged to.
-    /// (Will properties become publish properties with MQTT 5.)
+    /// A will, published now on behalf of the session it belonged to. Its
+    /// MQTT 5 properties become the PUBLISH's (§3.1.3.2: all but the
+    /// delay), user properties in order; its expiry counts from now.
     pub fn from_will(w: Will, origin: Origin) -> Message {
+        let properties = w.properties.map(|p| {
+            let p = *p;
+            Arc::new(PublishProperties {
+                payload_format_indicator: p.payload_format_indicator,
+                message_expiry_interval: p.message_expiry_interval,
+                content_type: p.content_type,
+                response_topic: p.response_topic,
+                correlation_data: p.correlation_data,
+                user_properties: p.user_properties,
+                ..Default::default()
+            })
+        });
         Message {
             topic: w.topic,
             payload: w.payload,
             qos: w.qos,
             retain: w.retain,
-            properties: None,
+            properties: properties.filter(|p| **p != PublishProperties::default()),
             origin,
             published_at: Instant::now(),
         }

@@ -23,14 +23,17 @@ mod outbound;
 mod registry;
 mod store;
 mod subscription;
+mod timers;
 #[cfg(test)]
 mod test_util;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v5;
 
 pub use delivery::{Delivery, Outlet, Pending};
 pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
-pub use lifecycle::{Closed, Opened};
+pub use lifecycle::{will_delay_secs, Closed, Expired, Opened, NEVER};
 pub use message::{Message, Origin};
 pub use outbound::{Enqueued, InflightState, Outbound};
 pub use registry::SessionKey;
@@ -47,9 +50,11 @@ use std::rc::Rc;
 #[derive(Debug)]
 pub struct Session {
     client_id: MqttStr,
-    /// Clean session 0: survives the connection.
-    persistent: bool,
-    /// Shard time (ms) when the last connection went away; for expiry.
+    /// Session expiry interval, seconds: 0 ends the session with its
+    /// connection (3.1.1 clean session 1), [`NEVER`] keeps it forever.
+    expiry: u32,
+    /// Shard time (ms) when the last connection went away; for expiry and
+    /// a delayed will.
     offline_since_ms: u64,
     /// Filter → subscription (options, identifier).
     subscriptions: HashMap<MqttStr, Subscription>,
@@ -57,6 +62,7 @@ pub struct Session {
     conn: Option<Rc<ConnHandle>>,
     outbound: Outbound,
     /// The will of the live connection; boxed, most clients have none.
+    /// While offline: a will waiting for its delay (MQTT 5).
     will: Option<Box<Will>>,
     /// QoS 2 packet ids received (PUBREC sent) and not yet released by
     /// PUBREL: a PUBLISH re-sent with one of these is not forwarded again.
@@ -67,10 +73,10 @@ pub struct Session {
 }
 
 impl Session {
-    fn new(client_id: MqttStr, persistent: bool) -> Session {
+    fn new(client_id: MqttStr, expiry: u32) -> Session {
         Session {
             client_id,
-            persistent,
+            expiry,
             offline_since_ms: 0,
             subscriptions: HashMap::new(),
             conn: None,
@@ -78,6 +84,21 @@ impl Session {
             will: None,
             incoming_qos2: None,
         }
+    }
+
+    /// Survives its connection (clean session 0, or an expiry interval).
+    pub fn persistent(&self) -> bool {
+        self.expiry != 0
+    }
+
+    /// Session expiry interval in seconds ([`NEVER`]: no expiry).
+    pub fn expiry(&self) -> u32 {
+        self.expiry
+    }
+
+    /// An offline session's will waiting for its delay.
+    pub fn will_pending(&self) -> bool {
+        self.conn.is_none() && self.will.is_some()
     }
 
     pub fn connected(&self) -> bool {

@@ -3,8 +3,10 @@
 
 use super::events::Events;
 use super::registry::Registry;
+use super::timers::Timers;
 use super::{Session, SessionEvent, SessionKey, SessionObserver, Subscribed, Subscription};
 use crate::config::Limits;
+use crate::connection::ConnHandle;
 use crate::metrics::ShardMetrics;
 use crate::protocol::MqttStr;
 use crate::router::FilterTrie;
@@ -24,6 +26,8 @@ pub struct Sessions {
     /// This shard, to recognise its own sessions as a message's origin.
     pub(super) shard: u16,
     pub(super) events: Events,
+    /// Expiry and delayed wills of offline sessions.
+    pub(super) timers: Timers,
 }
 
 impl Sessions {
@@ -37,6 +41,7 @@ impl Sessions {
             metrics,
             shard: shard as u16,
             events: Events::default(),
+            timers: Timers::default(),
         }
     }
 
@@ -174,5 +179,10 @@ impl Sessions {
         if let Some(s) = self.registry.get_mut(key) {
             s.will = None;
         }
+    }
+
+    /// The live connections of this shard (to say goodbye at shutdown).
+    pub fn connections(&self) -> Vec<Rc<ConnHandle>> {
+        self.registry.connections()
     }
 }
