@@ -255,6 +255,9 @@ impl Sessions {
                     self.events.emit(SessionEvent::WillReleased { key });
                     out.wills.push((key, w));
                 }
+            } else if let Some(next) = will_due.into_iter().chain(end_due).min() {
+                // Came round early (more than a wheel turn away): look again.
+                self.timers.schedule(key, next);
             }
             if ends {
                 out.lost.extend(self.end(key, EndReason::Expired));

@@ -36,7 +36,14 @@ impl Timers {
     /// Keys whose slot came up by shard time `now_ms`.
     pub fn due(&mut self, now_ms: u64) -> Vec<SessionKey> {
         let mut out = Vec::new();
-        while self.cursor < now_ms / 1000 {
+        let target = now_ms / 1000;
+        if target - self.cursor.min(target) > SLOTS as u64 {
+            // A whole turn or more behind: every slot is due (entries not
+            // due yet are re-slotted by the caller).
+            self.slots.iter_mut().for_each(|s| out.append(s));
+            self.cursor = target;
+        }
+        while self.cursor < target {
             self.cursor += 1;
             out.append(&mut self.slots[self.cursor as usize % SLOTS]);
         }
