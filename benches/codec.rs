@@ -161,6 +161,8 @@ fn bench_encode_publish(c: &mut Criterion) {
             dup: false,
             packet_id: 42,
             properties: None,
+            topic_alias: None,
+            subscription_ids: &[],
         };
         let len = publish_len(&publish(topic, &payload), V);
         group.throughput(Throughput::Bytes(len as u64));
