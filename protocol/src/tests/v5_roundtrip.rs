@@ -292,3 +292,83 @@ fn v5_empty_properties_are_written_as_absent() {
         Ok(Packet::PubAck(Ack::new(1)))
     );
 }
+
+#[test]
+fn v5_publish_ref_alias_and_ids_replace_the_shared_ones() {
+    // The shared properties carry an inbound alias and identifiers: the
+    // delivery writes its own instead, and an empty topic with its alias.
+    let shared = full_publish_properties();
+    let ids = [42u32];
+    let p = PublishRef {
+        topic: "",
+        payload: b"x",
+        qos: QoS::AtMostOnce,
+        retain: false,
+        dup: false,
+        packet_id: 0,
+        properties: Some(&shared),
+        topic_alias: Some(9),
+        subscription_ids: &ids,
+    };
+    let mut bytes = Vec::new();
+    encode_publish(&p, V5, &mut bytes);
+    assert_eq!(bytes.len(), publish_len(&p, V5));
+    let Ok(Packet::Publish(got)) = decode_v(&bytes, V5) else {
+        panic!()
+    };
+    assert_eq!(got.topic.as_str(), "");
+    let got = got.properties.expect("properties");
+    assert_eq!(got.topic_alias, Some(9));
+    assert_eq!(got.subscription_identifiers, [42]);
+    assert_eq!(got.user_properties, shared.user_properties);
+    assert_eq!(got.content_type, shared.content_type);
+    // Neither set: the shared alias and identifiers are not written at all.
+    let plain = PublishRef {
+        topic: "t",
+        topic_alias: None,
+        subscription_ids: &[],
+        ..p
+    };
+    let mut bytes = Vec::new();
+    encode_publish(&plain, V5, &mut bytes);
+    let Ok(Packet::Publish(got)) = decode_v(&bytes, V5) else {
+        panic!()
+    };
+    let got = got.properties.expect("properties");
+    assert_eq!(
+        (got.topic_alias, got.subscription_identifiers.len()),
+        (None, 0)
+    );
+    // Only the per-delivery fields: still a property block.
+    let only = PublishRef {
+        properties: None,
+        ..p
+    };
+    let mut bytes = Vec::new();
+    encode_publish(&only, V5, &mut bytes);
+    assert_eq!(bytes, [0x30, 9, 0, 0, 5, 0x23, 0, 9, 0x0B, 42, b'x']);
+}
+
+#[test]
+fn v5_publish_without_properties_is_v3_plus_one_byte() {
+    for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
+        let p = PublishRef {
+            topic: "a/b",
+            payload: b"xyz",
+            qos,
+            retain: true,
+            dup: false,
+            packet_id: 5,
+            properties: None,
+            topic_alias: None,
+            subscription_ids: &[],
+        };
+        let (mut v3, mut v5) = (Vec::new(), Vec::new());
+        encode_publish(&p, ProtocolVersion::V3_1_1, &mut v3);
+        encode_publish(&p, V5, &mut v5);
+        let at = v3.len() - 3;
+        v3.insert(at, 0);
+        v3[1] += 1;
+        assert_eq!(v5, v3);
+    }
+}
