@@ -104,7 +104,7 @@ pub async fn reject_first_packet(shard: &Shard, io: Transport, err: FirstPacketE
             // An MQTT 5 CONNECT that breaks a rule: CONNACK 0x81, 0x82 or
             // 0x95 before the close (§3.1.4, §4.13.1).
             count_decode_error(m, &e);
-            let code = super::goodbye::decode_reason(&e);
+            let code = super::goodbye::connack_reason(&e);
             debug!(shard = shard.id, error = %e, code = code.name(), "bad MQTT 5 CONNECT: refused");
             let r = Refused::new(code, "CONNECT does not decode");
             let v = ProtocolVersion::V5;

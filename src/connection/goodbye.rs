@@ -19,13 +19,24 @@ use tracing::debug;
 /// the DISCONNECT before the client reads it).
 const GOODBYE: Duration = Duration::from_secs(1);
 
-/// The reason code for a packet that did not decode.
+/// The DISCONNECT reason code for a packet that did not decode (0x81
+/// malformed, 0x82 protocol error, 0x95 too large, 0x94 topic alias, ...),
+/// within the codes a DISCONNECT may carry (§3.14.2.1).
 pub fn decode_reason(e: &DecodeError) -> ReasonCode {
-    // TODO(codec): `e.reason_code()` once the MQTT 5 codec lands; it knows
-    // which rules are protocol errors (0x82) rather than malformed (0x81).
-    match e {
-        DecodeError::PacketTooLarge { .. } => ReasonCode::PacketTooLarge,
-        _ => ReasonCode::MalformedPacket,
+    match e.reason_code() {
+        ReasonCode::UnsupportedProtocolVersion => ReasonCode::ProtocolError,
+        code => code,
+    }
+}
+
+/// The CONNACK reason code for a CONNECT that did not decode, within the
+/// codes a CONNACK may carry (§3.2.2.2).
+pub fn connack_reason(e: &DecodeError) -> ReasonCode {
+    use ReasonCode::*;
+    match e.reason_code() {
+        c @ (MalformedPacket | ProtocolError | ImplementationSpecificError
+        | UnsupportedProtocolVersion | TopicNameInvalid | PacketTooLarge) => c,
+        _ => ProtocolError,
     }
 }
 

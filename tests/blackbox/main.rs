@@ -20,4 +20,8 @@ mod retained;
 mod session;
 mod subscribe;
 mod takeover;
+mod v5_connect;
+mod v5_disconnect;
+mod v5_session;
+mod v5_will;
 mod will;

@@ -473,3 +473,20 @@ impl Client {
         }
     }
 }
+
+/// Connects with this v5 CONNECT, which must be accepted (reason 0x00).
+pub fn connect5(port: u16, connect: &Connect) -> (Client, ConnAck) {
+    let (c, ack) = Client::connect_v5(port, connect);
+    assert_eq!(ack.reason, 0, "[{}] CONNACK refused: {ack:?}", c.name);
+    (c, ack)
+}
+
+/// A v5 CONNECT with clean start `clean` and Session Expiry Interval
+/// `expiry` (absent when `None`).
+pub fn connect_expiry(id: &str, clean: bool, expiry: Option<u32>) -> Connect {
+    let props = match expiry {
+        Some(e) => Props::new().u32(prop::SESSION_EXPIRY_INTERVAL, e),
+        None => Props::new(),
+    };
+    Connect::v5(id).clean(clean).props(props.build())
+}
