@@ -42,8 +42,10 @@ pub struct Limits {
     pub queue_qos0: bool,
     /// What a full session queue does with one more message.
     pub queue_overflow: QueueOverflow,
-    /// Seconds an offline persistent session is kept; 0 = forever (the
-    /// MQTT 3.1.1 rule). Counted from the moment its connection ended.
+    /// MQTT 3.1/3.1.1: seconds an offline persistent session is kept; 0 =
+    /// forever (the MQTT 3.1.1 rule). Counted from the moment its
+    /// connection ended, rounded up to whole seconds. MQTT 5 sessions use
+    /// their own interval, capped by `session_expiry_max`.
     pub session_expiry: f64,
     /// Connections over all shards; 0 = unlimited. Beyond it: CONNACK 3.
     pub max_connections: usize,

@@ -30,7 +30,9 @@ impl Refused {
 /// DISCONNECT [MQTT-3.1.2-29].
 pub fn wants_problem_info(c: &Connect) -> bool {
     let props = c.properties.as_deref();
-    props.and_then(|p| p.request_problem_information).unwrap_or(true)
+    props
+        .and_then(|p| p.request_problem_information)
+        .unwrap_or(true)
 }
 
 /// The CONNACK refusing a CONNECT, counted by reason code. MQTT 3 gets the

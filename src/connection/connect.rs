@@ -184,9 +184,13 @@ pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admi
     // the session keeps it for its lifetime, so keep only the ID's bytes.
     c.client_id = MqttStr::from(c.client_id.as_str());
     if shard.global.stopping() {
+        ShardMetrics::inc(&shard.metrics.refused_server_unavailable);
         return Err(Refused::new(ReasonCode::ServerUnavailable, "shutting down"));
     }
-    if !shard.global.try_add_connection(shard.cfg.limits.max_connections) {
+    if !shard
+        .global
+        .try_add_connection(shard.cfg.limits.max_connections)
+    {
         ShardMetrics::inc(&shard.metrics.refused_server_unavailable);
         return Err(Refused::new(ReasonCode::ServerBusy, "too many connections"));
     }
@@ -291,7 +295,10 @@ fn authenticate(shard: &Shard, c: &Connect) -> Result<(), Refused> {
         AuthDecision::BadCredentials => {
             ShardMetrics::inc(&m.refused_bad_credentials);
             debug!(shard = shard.id, client_id = %c.client_id, "bad user name or password: CONNACK 4 / 0x86");
-            Err(Refused::new(ReasonCode::BadUserNameOrPassword, "bad user name or password"))
+            Err(Refused::new(
+                ReasonCode::BadUserNameOrPassword,
+                "bad user name or password",
+            ))
         }
         AuthDecision::NotAuthorized => {
             ShardMetrics::inc(&m.refused_not_authorized);

@@ -13,9 +13,14 @@ use tracing::debug;
 impl Conn {
     pub(super) fn on_disconnect(&mut self, d: Disconnect) -> Flow {
         if self.version == ProtocolVersion::V5 {
-            self.shard.reasons.inc(ReasonKind::DisconnectReceived, d.reason);
+            self.shard
+                .reasons
+                .inc(ReasonKind::DisconnectReceived, d.reason);
         }
-        let asked = d.properties.as_ref().and_then(|p| p.session_expiry_interval);
+        let asked = d
+            .properties
+            .as_ref()
+            .and_then(|p| p.session_expiry_interval);
         if let Some(secs) = asked {
             let secs = cap_expiry(&self.shard.cfg.limits, secs);
             let changed = self.shard.sessions.borrow_mut().set_expiry(self.key, secs);

@@ -34,8 +34,12 @@ pub fn decode_reason(e: &DecodeError) -> ReasonCode {
 pub fn connack_reason(e: &DecodeError) -> ReasonCode {
     use ReasonCode::*;
     match e.reason_code() {
-        c @ (MalformedPacket | ProtocolError | ImplementationSpecificError
-        | UnsupportedProtocolVersion | TopicNameInvalid | PacketTooLarge) => c,
+        c @ (MalformedPacket
+        | ProtocolError
+        | ImplementationSpecificError
+        | UnsupportedProtocolVersion
+        | TopicNameInvalid
+        | PacketTooLarge) => c,
         _ => ProtocolError,
     }
 }

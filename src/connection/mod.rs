@@ -21,10 +21,10 @@ mod park;
 
 pub use park::{start as start_parking, ParkingLot};
 
-pub use encoder::{Encoder, Wire};
-pub use handle::{CloseReason, ConnHandle, OutBuf};
 pub use connect::publish_will;
+pub use encoder::{Encoder, Wire};
 pub use goodbye::shutdown;
+pub use handle::{CloseReason, ConnHandle, OutBuf};
 pub use io::ShardIo;
 
 use crate::metrics::ShardMetrics;

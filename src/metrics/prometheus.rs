@@ -279,10 +279,17 @@ fn per_shard(out: &mut String, m: &Merged) {
 /// CONNACK and DISCONNECT counts by reason code; a series appears once
 /// its code was counted.
 fn reason_codes(out: &mut String, r: &ReasonSnapshot) {
-    let _ = writeln!(out, "# HELP shardmq_connack_total CONNACKs sent, by reason code.");
+    let _ = writeln!(
+        out,
+        "# HELP shardmq_connack_total CONNACKs sent, by reason code."
+    );
     let _ = writeln!(out, "# TYPE shardmq_connack_total counter");
     for (_, code, n) in r.nonzero().filter(|e| e.0 == ReasonKind::ConnAck) {
-        let _ = writeln!(out, "shardmq_connack_total{{reason=\"{}\"}} {n}", code.name());
+        let _ = writeln!(
+            out,
+            "shardmq_connack_total{{reason=\"{}\"}} {n}",
+            code.name()
+        );
     }
     let _ = writeln!(
         out,
@@ -290,9 +297,16 @@ fn reason_codes(out: &mut String, r: &ReasonSnapshot) {
     );
     let _ = writeln!(out, "# TYPE shardmq_disconnect_total counter");
     for (kind, code, n) in r.nonzero().filter(|e| e.0 != ReasonKind::ConnAck) {
-        let dir = if kind == ReasonKind::DisconnectSent { "sent" } else { "received" };
+        let dir = if kind == ReasonKind::DisconnectSent {
+            "sent"
+        } else {
+            "received"
+        };
         let name = code.name();
-        let _ = writeln!(out, "shardmq_disconnect_total{{direction=\"{dir}\",reason=\"{name}\"}} {n}");
+        let _ = writeln!(
+            out,
+            "shardmq_disconnect_total{{direction=\"{dir}\",reason=\"{name}\"}} {n}"
+        );
     }
 }
 
@@ -375,7 +389,10 @@ mod tests {
         assert!(text.contains("shardmq_publish_to_delivery_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert!(text.contains("shardmq_publish_to_delivery_seconds_count 2\n"));
         assert!(text.contains("shardmq_shard_connections{shard=\"1\"} 0\n"));
-        assert!(!text.contains("shardmq_connack_total{"), "no series before a count");
+        assert!(
+            !text.contains("shardmq_connack_total{"),
+            "no series before a count"
+        );
         // One TYPE line per metric family.
         assert_eq!(
             text.matches("# TYPE shardmq_messages_received_total")

@@ -30,7 +30,9 @@ pub struct ReasonCounters([[Cell<u64>; N]; 3]);
 
 impl Default for ReasonCounters {
     fn default() -> Self {
-        ReasonCounters(std::array::from_fn(|_| std::array::from_fn(|_| Cell::new(0))))
+        ReasonCounters(std::array::from_fn(|_| {
+            std::array::from_fn(|_| Cell::new(0))
+        }))
     }
 }
 
@@ -100,7 +102,10 @@ mod tests {
             total.get(ReasonKind::DisconnectSent, ReasonCode::SessionTakenOver),
             4
         );
-        assert_eq!(total.get(ReasonKind::DisconnectReceived, ReasonCode::Success), 0);
+        assert_eq!(
+            total.get(ReasonKind::DisconnectReceived, ReasonCode::Success),
+            0
+        );
         assert_eq!(total.nonzero().count(), 2);
     }
 }

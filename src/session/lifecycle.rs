@@ -43,6 +43,11 @@ pub struct Expired {
     pub lost: Vec<MqttStr>,
 }
 
+/// [`Sessions::set_expiry`] refused: the session's interval was 0, and a
+/// DISCONNECT may not make it non-zero [MQTT-3.14.2-2].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryWasZero;
+
 /// A will's delay interval in seconds (0 for MQTT 3 wills).
 pub fn will_delay_secs(w: &Will) -> u32 {
     let props = w.properties.as_deref();
@@ -110,7 +115,9 @@ impl Sessions {
             }
             lost = self.end(key, EndReason::Replaced);
         }
-        let key = self.registry.insert(Session::new(client_id.clone(), expiry));
+        let key = self
+            .registry
+            .insert(Session::new(client_id.clone(), expiry));
         ShardMetrics::inc(&self.metrics.sessions);
         self.events.emit(SessionEvent::Created {
             key,
@@ -160,12 +167,12 @@ impl Sessions {
 
     /// A DISCONNECT changes the session expiry interval. Not from 0 to
     /// non-zero [MQTT-3.14.2-2]: `Err` (a protocol error) and no change.
-    pub fn set_expiry(&mut self, key: SessionKey, secs: u32) -> Result<(), ()> {
+    pub fn set_expiry(&mut self, key: SessionKey, secs: u32) -> Result<(), ExpiryWasZero> {
         let Some(s) = self.registry.get_mut(key) else {
             return Ok(());
         };
         if s.expiry == 0 && secs != 0 {
-            return Err(());
+            return Err(ExpiryWasZero);
         }
         s.expiry = secs;
         self.events.emit(SessionEvent::Expiry { key, secs });
@@ -247,7 +254,10 @@ impl Sessions {
                 continue; // reconnected: the entry is stale
             }
             let since = s.offline_since_ms;
-            let will_due = s.will.as_deref().map(|w| since + will_delay_secs(w) as u64 * 1000);
+            let will_due = s
+                .will
+                .as_deref()
+                .map(|w| since + will_delay_secs(w) as u64 * 1000);
             let end_due = (s.expiry != NEVER).then(|| since + s.expiry as u64 * 1000);
             let ends = end_due.is_some_and(|t| t <= now_ms);
             if ends || will_due.is_some_and(|t| t <= now_ms) {

@@ -23,17 +23,17 @@ mod outbound;
 mod registry;
 mod store;
 mod subscription;
-mod timers;
 #[cfg(test)]
 mod test_util;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_v5;
+mod timers;
 
 pub use delivery::{Delivery, Outlet, Pending};
 pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
-pub use lifecycle::{will_delay_secs, Closed, Expired, Opened, NEVER};
+pub use lifecycle::{will_delay_secs, Closed, Expired, ExpiryWasZero, Opened, NEVER};
 pub use message::{Message, Origin};
 pub use outbound::{Enqueued, InflightState, Outbound};
 pub use registry::SessionKey;

@@ -31,7 +31,11 @@ fn mqtt_3_1_2_23_offline_session_lives_for_its_expiry_interval() {
     assert!(s.expire(14_999).lost.is_empty());
     assert!(s.get(k).is_some(), "within its interval");
     let gone = s.expire(15_000);
-    assert_eq!(gone.lost, vec![MqttStr::from("t")], "ends with its subscriptions");
+    assert_eq!(
+        gone.lost,
+        vec![MqttStr::from("t")],
+        "ends with its subscriptions"
+    );
     assert!(s.get(k).is_none());
 }
 
@@ -44,7 +48,10 @@ fn mqtt_3_1_2_23_reconnect_within_the_interval_resumes_and_cancels_expiry() {
     let back = open5(&mut s, "c", false, 2, None, 2);
     assert!(back.present && back.key == k);
     s.expire(60_000);
-    assert!(s.get(k).is_some(), "a stale timer does not end a connected session");
+    assert!(
+        s.get(k).is_some(),
+        "a stale timer does not end a connected session"
+    );
 }
 
 #[test]
@@ -115,7 +122,9 @@ fn expiry_is_an_event_for_the_durable_log() {
 fn mqtt_3_1_3_9_delayed_will_goes_out_after_its_delay() {
     let mut s = store();
     let h = handle(1);
-    let k = s.open_with_expiry(&"c".into(), false, 100, Some(delayed_will("w", 3)), &h).key;
+    let k = s
+        .open_with_expiry(&"c".into(), false, 100, Some(delayed_will("w", 3)), &h)
+        .key;
     let closed = s.close(k, &h, CloseReason::SocketClosed, 1_000);
     assert!(closed.will.is_none(), "held for its delay");
     assert!(s.get(k).unwrap().will_pending());
@@ -133,7 +142,9 @@ fn mqtt_3_1_3_9_reconnect_within_the_delay_discards_the_will() {
     let log = Log::default();
     s.observe(Box::new(log.clone()));
     let h = handle(1);
-    let k = s.open_with_expiry(&"c".into(), false, 100, Some(delayed_will("w", 3)), &h).key;
+    let k = s
+        .open_with_expiry(&"c".into(), false, 100, Some(delayed_will("w", 3)), &h)
+        .key;
     s.close(k, &h, CloseReason::SocketClosed, 0);
     // Even with clean start, which ends the old session.
     open5(&mut s, "c", true, 100, None, 2);
@@ -145,14 +156,18 @@ fn mqtt_3_1_3_9_reconnect_within_the_delay_discards_the_will() {
 fn will_goes_out_when_the_session_ends_before_the_delay() {
     let mut s = store();
     let h = handle(1);
-    let k = s.open_with_expiry(&"c".into(), false, 2, Some(delayed_will("w", 60)), &h).key;
+    let k = s
+        .open_with_expiry(&"c".into(), false, 2, Some(delayed_will("w", 60)), &h)
+        .key;
     s.close(k, &h, CloseReason::SocketClosed, 0);
     let due = s.expire(2_000);
     assert_eq!(due.wills.len(), 1, "session end comes first");
     assert!(s.get(k).is_none());
     // Expiry 0: the session ends with the connection, the will goes now.
     let h = handle(2);
-    let k = s.open_with_expiry(&"d".into(), true, 0, Some(delayed_will("w", 60)), &h).key;
+    let k = s
+        .open_with_expiry(&"d".into(), true, 0, Some(delayed_will("w", 60)), &h)
+        .key;
     assert!(s.close(k, &h, CloseReason::SocketClosed, 0).will.is_some());
 }
 
@@ -161,17 +176,25 @@ fn mqtt_3_1_3_9_takeover_within_the_delay_does_not_publish_the_will() {
     let mut s = store();
     open5(&mut s, "c", false, 100, Some(delayed_will("w", 5)), 1);
     let taken = open5(&mut s, "c", false, 100, None, 2);
-    assert!(taken.displaced_will.is_none(), "the new connection came within the delay");
+    assert!(
+        taken.displaced_will.is_none(),
+        "the new connection came within the delay"
+    );
     open5(&mut s, "d", false, 100, Some(delayed_will("w", 0)), 3);
     let taken = open5(&mut s, "d", false, 100, None, 4);
-    assert!(taken.displaced_will.is_some(), "no delay: published at takeover");
+    assert!(
+        taken.displaced_will.is_some(),
+        "no delay: published at takeover"
+    );
 }
 
 #[test]
 fn mqtt_3_14_4_3_disconnect_with_a_reason_code_publishes_the_will() {
     let mut s = store();
     let h = handle(1);
-    let k = s.open_with_expiry(&"c".into(), true, 0, Some(will("w")), &h).key;
+    let k = s
+        .open_with_expiry(&"c".into(), true, 0, Some(will("w")), &h)
+        .key;
     let closed = s.close(k, &h, CloseReason::ClientDisconnectWithWill, 0);
     assert!(closed.will.is_some());
 }
@@ -204,5 +227,7 @@ fn will_properties_become_the_publish_properties() {
     assert_eq!(p.user_properties[1].1.as_str(), "2", "in order");
     assert!(p.topic_alias.is_none() && p.subscription_identifiers.is_empty());
     let only_delay = delayed_will("w", 5);
-    assert!(Message::from_will(only_delay, Origin::Broker).properties.is_none());
+    assert!(Message::from_will(only_delay, Origin::Broker)
+        .properties
+        .is_none());
 }

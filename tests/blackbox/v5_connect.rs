@@ -21,7 +21,11 @@ fn mqtt_3_2_2_3_connack_announces_the_broker_limits_and_features() {
         assert_eq!(p.int(prop::SUBSCRIPTION_IDENTIFIER_AVAILABLE), Some(1));
         assert_eq!(p.int(prop::SHARED_SUBSCRIPTION_AVAILABLE), Some(1));
         assert_eq!(p.int(prop::MAXIMUM_QOS), None, "absent means QoS 2");
-        assert_eq!(p.int(prop::SESSION_EXPIRY_INTERVAL), None, "the client's own");
+        assert_eq!(
+            p.int(prop::SESSION_EXPIRY_INTERVAL),
+            None,
+            "the client's own"
+        );
         assert_eq!(p.int(prop::SERVER_KEEP_ALIVE), None, "no max_keepalive");
         assert_eq!(p.str(prop::ASSIGNED_CLIENT_IDENTIFIER), None);
         assert_eq!(p.str(prop::REASON_STRING), None);

@@ -139,8 +139,13 @@ fn connack_and_disconnect_reason_codes_are_counted() {
     Client::connect_v5(b.port, &Connect::v5("refused").props(auth.build()));
     let sent = "shardmq_disconnect_total{direction=\"sent\",reason=\"session_taken_over\"}";
     wait_for(&addr, sent, 1.0);
-    let got = "shardmq_disconnect_total{direction=\"received\",reason=\"disconnect_with_will_message\"}";
+    let got =
+        "shardmq_disconnect_total{direction=\"received\",reason=\"disconnect_with_will_message\"}";
     wait_for(&addr, got, 1.0);
     wait_for(&addr, "shardmq_connack_total{reason=\"success\"}", 2.0);
-    wait_for(&addr, "shardmq_connack_total{reason=\"bad_authentication_method\"}", 1.0);
+    wait_for(
+        &addr,
+        "shardmq_connack_total{reason=\"bad_authentication_method\"}",
+        1.0,
+    );
 }

@@ -29,7 +29,10 @@ fn mqtt_3_1_2_23_session_resumes_within_its_expiry_interval() {
         let (mut c, ack) = connect5(b.port, &connect_expiry(&id, false, Some(60)));
         assert!(ack.session_present, "[MQTT-3.2.2-3]");
         let m = c.recv_publish_v5();
-        assert_eq!((m.topic.as_str(), &m.payload[..]), (topic.as_str(), &b"kept"[..]));
+        assert_eq!(
+            (m.topic.as_str(), &m.payload[..]),
+            (topic.as_str(), &b"kept"[..])
+        );
     }
 }
 
@@ -90,7 +93,10 @@ fn session_expiry_max_caps_the_interval() {
 fn mqtt_3_14_2_2_disconnect_may_not_set_expiry_after_zero() {
     let b = Broker::start("");
     for shard in 0..SHARDS {
-        let (mut c, _) = connect5(b.port, &connect_expiry(&id_on_shard("z", shard), true, None));
+        let (mut c, _) = connect5(
+            b.port,
+            &connect_expiry(&id_on_shard("z", shard), true, None),
+        );
         let props = Props::new().u32(prop::SESSION_EXPIRY_INTERVAL, 60);
         c.send(&disconnect(0, &props));
         c.expect_disconnect_v5(0x82);
@@ -103,7 +109,10 @@ fn mqtt_3_14_2_2_disconnect_sets_expiry_zero() {
     let b = Broker::start("");
     let id = id_on_shard("shorten", 0);
     let (mut c, _) = connect5(b.port, &connect_expiry(&id, true, Some(60)));
-    c.send(&disconnect(0, &Props::new().u32(prop::SESSION_EXPIRY_INTERVAL, 0)));
+    c.send(&disconnect(
+        0,
+        &Props::new().u32(prop::SESSION_EXPIRY_INTERVAL, 0),
+    ));
     c.expect_closed(WAIT);
     let (_c, ack) = connect5(b.port, &connect_expiry(&id, false, Some(60)));
     assert!(!ack.session_present);
@@ -115,7 +124,10 @@ fn mqtt_3_14_2_2_disconnect_extends_expiry() {
     let b = Broker::start("");
     let id = id_on_shard("extend", 1);
     let (mut c, _) = connect5(b.port, &connect_expiry(&id, true, Some(1)));
-    c.send(&disconnect(0, &Props::new().u32(prop::SESSION_EXPIRY_INTERVAL, 60)));
+    c.send(&disconnect(
+        0,
+        &Props::new().u32(prop::SESSION_EXPIRY_INTERVAL, 60),
+    ));
     c.expect_closed(WAIT);
     std::thread::sleep(Duration::from_millis(2500));
     let (_c, ack) = connect5(b.port, &connect_expiry(&id, false, Some(60)));

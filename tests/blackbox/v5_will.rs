@@ -61,7 +61,10 @@ fn mqtt_3_1_3_9_reconnect_within_the_delay_suppresses_the_will() {
 fn mqtt_3_1_3_9_will_goes_out_when_the_session_ends_first() {
     let b = Broker::start("");
     let mut w = watcher(&b, 1);
-    let (c, _) = connect5(b.port, &with_will(&id_on_shard("ends", 0), "w/ends", 1, delay(600)));
+    let (c, _) = connect5(
+        b.port,
+        &with_will(&id_on_shard("ends", 0), "w/ends", 1, delay(600)),
+    );
     c.close();
     let m = w.recv_publish_v5();
     assert_eq!(m.topic, "w/ends");
@@ -102,16 +105,26 @@ fn mqtt_3_1_3_2_will_properties_are_forwarded() {
         .bin(prop::CORRELATION_DATA, b"\x01\x02")
         .user("k", "1")
         .user("k", "2");
-    let (c, _) = connect5(b.port, &with_will(&id_on_shard("props", 1), "w/props", 0, props));
+    let (c, _) = connect5(
+        b.port,
+        &with_will(&id_on_shard("props", 1), "w/props", 0, props),
+    );
     c.close();
     let m = w5.recv_publish_v5();
     assert_eq!(m.props.int(prop::PAYLOAD_FORMAT_INDICATOR), Some(1));
-    assert_eq!(m.props.str(prop::CONTENT_TYPE).as_deref(), Some("text/plain"));
+    assert_eq!(
+        m.props.str(prop::CONTENT_TYPE).as_deref(),
+        Some("text/plain")
+    );
     assert_eq!(m.props.str(prop::RESPONSE_TOPIC).as_deref(), Some("r/t"));
     assert_eq!(m.props.bin(prop::CORRELATION_DATA), Some(vec![1, 2]));
     let users = vec![("k".into(), "1".into()), ("k".into(), "2".into())];
     assert_eq!(m.props.users(), users);
-    assert_eq!(m.props.int(prop::WILL_DELAY_INTERVAL), None, "not a PUBLISH property");
+    assert_eq!(
+        m.props.int(prop::WILL_DELAY_INTERVAL),
+        None,
+        "not a PUBLISH property"
+    );
     w3.expect_msg("w/props", b"gone", 0);
 }
 
