@@ -7,7 +7,7 @@
 use crate::config::Limits;
 use crate::metrics::ReasonKind;
 use crate::protocol::{
-    ConnAck, ConnAckProperties, Connect, MqttStr, Packet, ProtocolVersion, ReasonCode,
+    encode, ConnAck, ConnAckProperties, Connect, MqttStr, Packet, ProtocolVersion, ReasonCode,
 };
 use crate::shard::Shard;
 
@@ -25,28 +25,42 @@ impl Refused {
     }
 }
 
-/// Request Problem Information (absent = 1): with 0 the broker sends no
-/// Reason String or User Property except on PUBLISH, CONNACK and
-/// DISCONNECT [MQTT-3.1.2-29].
-pub fn wants_problem_info(c: &Connect) -> bool {
+/// How large a refusal's CONNACK may grow with a reason string: `None`
+/// when the client set Request Problem Information to 0 (absent = 1;
+/// with 0 the broker sends no Reason String or User Property except on
+/// PUBLISH, CONNACK and DISCONNECT [MQTT-3.1.2-29]; we leave it off the
+/// CONNACK too), else the client's Maximum Packet Size [MQTT-3.2.2-19].
+pub fn reason_room(c: &Connect) -> Option<usize> {
     let props = c.properties.as_deref();
-    props
-        .and_then(|p| p.request_problem_information)
-        .unwrap_or(true)
+    let wanted = props.and_then(|p| p.request_problem_information);
+    let max = props
+        .and_then(|p| p.maximum_packet_size)
+        .unwrap_or(u32::MAX);
+    wanted.unwrap_or(true).then_some(max as usize)
 }
 
 /// The CONNACK refusing a CONNECT, counted by reason code. MQTT 3 gets the
-/// narrowed return code and nothing else.
-pub fn refusal(shard: &Shard, r: Refused, version: ProtocolVersion, problem_info: bool) -> Packet {
+/// narrowed return code and nothing else; MQTT 5 a reason string when
+/// there is `room` for it.
+pub fn refusal(shard: &Shard, r: Refused, version: ProtocolVersion, room: Option<usize>) -> Packet {
     shard.reasons.inc(ReasonKind::ConnAck, r.code);
+    let bare = Packet::ConnAck(ConnAck::new(false, r.code));
+    let Some(room) = room.filter(|_| version == ProtocolVersion::V5) else {
+        return bare;
+    };
     let mut ack = ConnAck::new(false, r.code);
-    if version == ProtocolVersion::V5 && problem_info {
-        ack.properties = Some(Box::new(ConnAckProperties {
-            reason_string: Some(MqttStr::from(r.why)),
-            ..Default::default()
-        }));
+    ack.properties = Some(Box::new(ConnAckProperties {
+        reason_string: Some(MqttStr::from(r.why)),
+        ..Default::default()
+    }));
+    let with_reason = Packet::ConnAck(ack);
+    let mut size = Vec::new();
+    encode(&with_reason, version, &mut size);
+    if size.len() <= room {
+        with_reason
+    } else {
+        bare
     }
-    Packet::ConnAck(ack)
 }
 
 /// The terms of an accepted connection.

@@ -98,7 +98,7 @@ pub async fn reject_first_packet(shard: &Shard, io: Transport, err: FirstPacketE
             // not understand any other (§3.1.2.2).
             let r = Refused::new(ReasonCode::UnsupportedProtocolVersion, "");
             let v = ProtocolVersion::V3_1_1;
-            refuse(io, connack::refusal(shard, r, v, false), v).await;
+            refuse(io, connack::refusal(shard, r, v, None), v).await;
         }
         FirstPacketError::Decode(e, Some(5)) => {
             // An MQTT 5 CONNECT that breaks a rule: CONNACK 0x81, 0x82 or
@@ -108,7 +108,7 @@ pub async fn reject_first_packet(shard: &Shard, io: Transport, err: FirstPacketE
             debug!(shard = shard.id, error = %e, code = code.name(), "bad MQTT 5 CONNECT: refused");
             let r = Refused::new(code, "CONNECT does not decode");
             let v = ProtocolVersion::V5;
-            refuse(io, connack::refusal(shard, r, v, true), v).await;
+            refuse(io, connack::refusal(shard, r, v, Some(usize::MAX)), v).await;
         }
         FirstPacketError::Decode(e, _) => {
             count_decode_error(m, &e);

@@ -92,10 +92,10 @@ fn serve_connected(
     accepted_at: Instant,
 ) {
     let version = c.protocol;
-    let problem_info = connack::wants_problem_info(&c);
+    let room = connack::reason_room(&c);
     match connect::admit(&shard, c, accepted_at) {
         Err(r) => {
-            let ack = connack::refusal(&shard, r, version, problem_info);
+            let ack = connack::refusal(&shard, r, version, room);
             spawn_guarded(&shard, connect::refuse(io, ack, version))
         }
         Ok(admitted) => {

@@ -135,6 +135,24 @@ fn mqtt_3_1_2_29_no_reason_string_without_problem_information() {
     c.expect_closed(WAIT);
 }
 
+/// A reason string that would take the CONNACK over the client's Maximum
+/// Packet Size is left out [MQTT-3.2.2-19].
+#[test]
+fn mqtt_3_2_2_19_no_reason_string_beyond_the_client_maximum_packet_size() {
+    let b = Broker::start("");
+    let props = |max| {
+        Props::new()
+            .u32(prop::MAXIMUM_PACKET_SIZE, max)
+            .str(prop::AUTHENTICATION_METHOD, "x")
+            .build()
+    };
+    let (_c, ack) = Client::connect_v5(b.port, &Connect::v5("tiny").props(props(10)));
+    assert_eq!(ack.reason, 0x8c);
+    assert_eq!(ack.props.str(prop::REASON_STRING), None);
+    let (_c, ack) = Client::connect_v5(b.port, &Connect::v5("roomy").props(props(1000)));
+    assert!(ack.props.str(prop::REASON_STRING).is_some());
+}
+
 /// Bad credentials: 0x86; no credentials where they are required: 0x87.
 #[test]
 fn mqtt_3_2_2_2_credentials_refused_with_0x86_and_0x87() {
