@@ -13,6 +13,7 @@ mod connack;
 mod connect;
 mod disconnect;
 mod encoder;
+mod first;
 mod goodbye;
 mod handle;
 mod io;
@@ -52,7 +53,7 @@ const READ_BUDGET: usize = 1;
 pub async fn serve_accepted(shard: Rc<Shard>, mut io: Transport, accepted_at: Instant) {
     let max = shard.cfg.limits.max_packet_size;
     let first = glommio::timer::timeout(shard.cfg.connect_timeout(), async {
-        Ok(connect::read_connect(&mut io, &shard.io, max).await)
+        Ok(first::read_connect(&mut io, &shard.io, max).await)
     })
     .await;
     let (c, rest) = match first {
@@ -64,7 +65,7 @@ pub async fn serve_accepted(shard: Rc<Shard>, mut io: Transport, accepted_at: In
             );
             return;
         }
-        Ok(Err(e)) => return connect::reject_first_packet(&shard, io, e).await,
+        Ok(Err(e)) => return first::reject_first_packet(&shard, io, e).await,
         Ok(Ok(first)) => first,
     };
     let owner = connect::owner_of(&shard, &c);
@@ -96,7 +97,7 @@ fn serve_connected(
     match connect::admit(&shard, c, accepted_at) {
         Err(r) => {
             let ack = connack::refusal(&shard, r, version, room);
-            spawn_guarded(&shard, connect::refuse(io, ack, version))
+            spawn_guarded(&shard, first::refuse(io, ack, version))
         }
         Ok(admitted) => {
             let conn = Connection::new(shard.clone(), io, admitted, rest);
@@ -258,7 +259,7 @@ impl Conn {
     /// A packet failed to decode: count, log, close (with DISCONNECT 0x81,
     /// 0x82 or 0x95 for an MQTT 5 client, §4.13).
     fn malformed(&mut self, e: DecodeError) -> CloseReason {
-        connect::count_decode_error(&self.shard.metrics, &e);
+        first::count_decode_error(&self.shard.metrics, &e);
         let id = e.normative_id().unwrap_or("-");
         debug!(client_id = %self.client_id, error = %e, "[{id}] malformed packet: closing");
         CloseReason::Violation(goodbye::decode_reason(&e))
