@@ -80,6 +80,17 @@ fn mqtt_4_13_1_protocol_error_gets_disconnect_0x82() {
     }
 }
 
+/// AUTH without an Authentication Method in the CONNECT is a protocol
+/// error (§4.12): DISCONNECT 0x82.
+#[test]
+fn mqtt_4_12_0_auth_without_a_method_gets_disconnect_0x82() {
+    let b = Broker::start("");
+    let (mut c, _) = connect5(b.port, &Connect::v5(&id_on_shard("auth", 0)));
+    let props = Props::new().str(prop::AUTHENTICATION_METHOD, "x");
+    c.send(&auth(0x19, &props));
+    c.expect_disconnect_v5(0x82);
+}
+
 /// A packet over `limits.max_packet_size`: DISCONNECT 0x95 (§3.2.2.3.6).
 #[test]
 fn mqtt_3_2_2_3_6_packet_over_the_maximum_gets_disconnect_0x95() {
