@@ -9,12 +9,15 @@
 //! (`packets.rs`) and cleans up (will, session) when it ends. An idle connection parks in
 //! between (`park.rs`): its task ends and a new one takes over on traffic.
 
+mod aliases;
 mod connect;
 mod encoder;
 mod handle;
 mod io;
 mod packets;
 mod park;
+mod publish;
+mod v5;
 
 pub use park::{start as start_parking, ParkingLot};
 
@@ -29,6 +32,7 @@ use crate::session::SessionKey;
 use crate::shard::{spawn_guarded, Shard};
 use crate::transport::Transport;
 use connect::Admitted;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use io::{Flow, ReadError, Reader, Writer};
 use packets::Hold;
 use std::future::poll_fn;
@@ -108,7 +112,10 @@ enum Exit {
 async fn run(mut conn: Connection) {
     loop {
         match poll_fn(|cx| conn.poll_run(cx)).await {
-            Exit::Close(reason) => return conn.st.finish(reason),
+            Exit::Close(reason) => {
+                conn.linger(reason).await;
+                return conn.st.finish(reason);
+            }
             Exit::Park => match park::park(conn) {
                 Ok(()) => return,
                 Err(back) => conn = back,
@@ -229,6 +236,26 @@ impl Connection {
         // Budget spent: let the other connections of this shard run.
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+impl Connection {
+    /// A v5 connection closed for a protocol violation has a DISCONNECT
+    /// with its reason code queued: write it (bounded), then shut our side
+    /// and drain, so the close is not a reset that could discard it.
+    async fn linger(&mut self, reason: CloseReason) {
+        if self.st.version != ProtocolVersion::V5 || reason != CloseReason::ProtocolError {
+            return;
+        }
+        let Connection { st, io, writer, .. } = self;
+        let _ = glommio::timer::timeout(std::time::Duration::from_secs(1), async {
+            poll_fn(|cx| writer.poll_flush(cx, io, &st.handle, &st.shard.hist)).await?;
+            io.close().await?;
+            let mut sink = [0u8; 256];
+            while io.read(&mut sink).await? > 0 {}
+            Ok(())
+        })
+        .await;
     }
 }
 
