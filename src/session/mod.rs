@@ -27,6 +27,8 @@ mod subscription;
 mod test_util;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod v5_tests;
 
 pub use delivery::{Delivery, Outlet, Pending};
 pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};

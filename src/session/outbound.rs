@@ -166,6 +166,7 @@ impl Window {
     fn send(&mut self, msg: Pending, out: &mut impl Outlet) -> Option<u16> {
         let id = self.alloc_id();
         if !out.publish(&msg.delivery(id, false)) {
+            self.next_id = id.wrapping_sub(1); // unused: the next one may have it
             return None;
         }
         let state = match msg.msg.qos {
