@@ -20,4 +20,8 @@ mod retained;
 mod session;
 mod subscribe;
 mod takeover;
+mod v5_aliases;
+mod v5_flow;
+mod v5_publish;
+mod v5_subscribe;
 mod will;
