@@ -50,6 +50,8 @@ impl Encoder {
             dup: d.dup,
             packet_id: d.packet_id,
             properties: None,
+            topic_alias: None,
+            subscription_ids: &[],
         };
         protocol::encode_publish(&p, ProtocolVersion::V3_1_1, &mut out.bytes);
         true

@@ -90,9 +90,10 @@ impl V5State {
             dup: d.dup,
             packet_id: d.packet_id,
             properties: props,
+            topic_alias: alias,
+            subscription_ids: d.subscription_ids,
         };
-        let extra = extra_len(alias, d.subscription_ids);
-        if protocol::publish_len(&p, ProtocolVersion::V5) + extra > self.max_packet as usize {
+        if protocol::publish_len(&p, ProtocolVersion::V5) > self.max_packet as usize {
             return false;
         }
         if let Alias::New(a) = plan {
@@ -102,10 +103,4 @@ impl V5State {
         protocol::encode_publish(&p, ProtocolVersion::V5, &mut out.bytes);
         true
     }
-}
-
-/// Bytes the topic alias and subscription identifiers add.
-fn extra_len(alias: Option<u16>, ids: &[u32]) -> usize {
-    let _ = (alias, ids);
-    0
 }
