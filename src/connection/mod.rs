@@ -27,7 +27,7 @@ pub use io::ShardIo;
 
 use crate::metrics::ShardMetrics;
 use crate::plane::{self, messages::HandOff};
-use crate::protocol::{Connect, DecodeError, MqttStr, ProtocolVersion};
+use crate::protocol::{Connect, DecodeError, Disconnect, MqttStr, Packet, ProtocolVersion};
 use crate::session::SessionKey;
 use crate::shard::{spawn_guarded, Shard};
 use crate::transport::Transport;
@@ -274,6 +274,15 @@ impl Conn {
     fn malformed(&mut self, e: DecodeError) -> CloseReason {
         connect::count_decode_error(&self.shard.metrics, &e);
         debug!(client_id = %self.client_id, error = %e, "malformed packet: closing");
+        let code = e.reason_code();
+        if code == crate::protocol::ReasonCode::TopicAliasInvalid {
+            ShardMetrics::inc(&self.shard.metrics.topic_alias_errors); // alias 0
+        }
+        if self.version == ProtocolVersion::V5 {
+            // The codec knows the answer: 0x81, 0x82, 0x94 … (§4.13).
+            self.handle
+                .send(&Packet::Disconnect(Disconnect::with_reason(code)));
+        }
         CloseReason::ProtocolError
     }
 

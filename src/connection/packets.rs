@@ -6,8 +6,8 @@ use super::Conn;
 use crate::metrics::ShardMetrics;
 use crate::plane::{self, retained};
 use crate::protocol::{
-    decode_packet, packet_type, FrameHeader, MqttStr, Packet, ReasonCode, SubAck, Subscribe,
-    UnsubAck,
+    decode_packet, packet_type, FrameHeader, MqttStr, Packet, ReasonCode, RetainHandling, SubAck,
+    Subscribe, UnsubAck,
 };
 use crate::session::{Sessions, Subscribed, Subscription};
 use bytes::Bytes;
@@ -115,9 +115,11 @@ impl Conn {
         for (filter, opts) in sub.filters {
             let s = Subscription { opts, id };
             match plane::subscribe(&self.shard, self.key, &filter, s) {
-                Subscribed::Granted { .. } => {
+                Subscribed::Granted { replaced, .. } => {
                     codes.push(ReasonCode::granted(opts.qos));
-                    granted.push((filter, s));
+                    if sends_retained(opts.retain_handling, replaced) {
+                        granted.push((filter, s));
+                    }
                 }
                 Subscribed::TooMany | Subscribed::NoSession => {
                     debug!(client_id = %self.client_id, %filter, "subscription limit reached: SUBACK 0x80");
@@ -185,5 +187,16 @@ impl Conn {
         for (filter, sub) in granted {
             retained::send_matching(&self.shard, self.key, filter, *sub);
         }
+    }
+}
+
+/// Retain handling (MQTT 5; 3.1.1 subscriptions are 0): 0 sends the
+/// retained messages on every SUBSCRIBE, 1 only for a new subscription,
+/// 2 never [MQTT-3.3.1-9/-10/-11].
+fn sends_retained(h: RetainHandling, replaced: bool) -> bool {
+    match h {
+        RetainHandling::SendOnSubscribe => true,
+        RetainHandling::SendIfNew => !replaced,
+        RetainHandling::DoNotSend => false,
     }
 }

@@ -53,9 +53,13 @@ pub fn subscribe(
     sub: Subscription,
 ) -> Subscribed {
     let r = shard.sessions.borrow_mut().subscribe(key, filter, sub);
-    if r == (Subscribed::Granted {
-        first_on_filter: true,
-    }) {
+    if matches!(
+        r,
+        Subscribed::Granted {
+            first_on_filter: true,
+            ..
+        }
+    ) {
         broadcast_interest(shard, filter.clone(), true);
     }
     r

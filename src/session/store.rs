@@ -89,7 +89,10 @@ impl Sessions {
         let first_on_filter = self.index.insert(filter, key.index, sub).first_on_filter;
         self.events
             .emit(SessionEvent::Subscribed { key, filter, sub });
-        Subscribed::Granted { first_on_filter }
+        Subscribed::Granted {
+            first_on_filter,
+            replaced: had,
+        }
     }
 
     /// Remove a subscription. `None` if the session did not have it, else
