@@ -133,3 +133,23 @@ fn a_dropped_oversize_delivery_does_not_hold_a_place_in_the_window() {
     sub.expect_msg_v5("w/ok", b"1");
     sub.expect_msg_v5("w/ok", b"2");
 }
+
+#[test]
+fn mqtt_3_3_2_5_a_message_expiring_behind_the_window_is_not_sent() {
+    let (b, addr) = broker_with_metrics("");
+    let rm = Props::new().u16(prop::RECEIVE_MAXIMUM, 1);
+    let mut sub = b.connect_v5(&id_on_shard("slow", 0), &rm);
+    sub.subscribe_v5(&[("late/#", 1)], &none());
+    let mut publ = b.connect_v5(&id_on_shard("p", 1), &none());
+    let expiry = Props::new().u32(prop::MESSAGE_EXPIRY_INTERVAL, 1);
+    publ.publish_v5("late/a", b"first", 1, false, &none());
+    publ.publish_v5("late/a", b"short-lived", 1, false, &expiry);
+    publ.publish_v5("late/a", b"last", 1, false, &none());
+    let first = sub.recv_publish_v5();
+    assert_eq!(first.payload, b"first");
+    std::thread::sleep(ms(1500)); // the window stays full meanwhile
+    sub.ack_v5(&first);
+    sub.expect_msg_v5("late/a", b"last");
+    sub.expect_no_packet(QUIET);
+    wait_for(&addr, "shardmq_messages_expired_total", 1.0);
+}
