@@ -223,3 +223,37 @@ fn v5_and_311_clients_exchange_both_ways_across_shards() {
     let got = new.expect_msg_v5("chat/v3", b"hi new");
     assert!(got.props.0.is_empty());
 }
+
+#[test]
+fn mosquitto_v5_clients_exchange_with_311_clients() {
+    require_tool(
+        "mosquitto_pub",
+        "--help",
+        "apt-get install mosquitto-clients",
+    );
+    require_tool("stdbuf", "--version", "apt-get install coreutils");
+    let b = Broker::start("");
+    let port = b.port.to_string();
+    let mut new = b.connect_v5(&id_on_shard("v5s", 1), &none());
+    new.subscribe_v5(&[("mq/a", 1)], &none());
+    let mut old = b.connect(&id_on_shard("v3s", 0), true);
+    old.subscribe("mq/a", 1);
+    let mut publ = std::process::Command::new("mosquitto_pub");
+    publ.args(["-h", "127.0.0.1", "-p", &port, "-V", "mqttv5", "-q", "1"]);
+    publ.args(["-t", "mq/a", "-m", "from v5"]);
+    publ.args(["-D", "publish", "user-property", "k", "v"]);
+    publ.args(["-D", "publish", "content-type", "text/x"]);
+    run_ok(&mut publ, WAIT * 3);
+    let got = new.expect_msg_v5("mq/a", b"from v5");
+    assert_eq!(got.props.users(), [("k".to_string(), "v".to_string())]);
+    assert_eq!(got.props.str(prop::CONTENT_TYPE).as_deref(), Some("text/x"));
+    old.expect_msg("mq/a", b"from v5", 1);
+    // The other way: mosquitto_sub speaking MQTT 5, a 3.1.1 publisher.
+    let mut sub = std::process::Command::new("stdbuf");
+    sub.args(["-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", &port]);
+    sub.args(["-V", "mqttv5", "-d", "-v", "-q", "1", "-t", "mq/b"]);
+    let mut sub = Proc::spawn(&mut sub);
+    sub.expect_line("reporting the SUBACK", |l| l.contains("received SUBACK"));
+    old.publish("mq/b", b"from v3", 1, false);
+    sub.expect_line("with the message", |l| l == "mq/b from v3");
+}
