@@ -91,14 +91,15 @@ fn mqtt_3_3_2_7_inbound_aliases_do_not_outlive_the_connection() {
 
 #[test]
 fn inbound_and_outbound_aliases_survive_parking() {
-    let b = Broker::start("[tuning]\npark_after = 0.05");
+    let (b, addr) = broker_with_metrics("[tuning]\npark_after = 0.05");
     let mut sub = allowing(&b, &id_on_shard("s", 0), 5);
     sub.subscribe_v5(&[("park/#", 1)], &none());
     let mut publ = b.connect_v5(&id_on_shard("p", 1), &none());
     publ.publish_v5("park/a", b"1", 1, false, &alias(2));
     let got = sub.expect_msg_v5("park/a", b"1");
     let a = got.props.int(prop::TOPIC_ALIAS).expect("an alias assigned");
-    std::thread::sleep(ms(1500)); // both park (the wheel checks every second)
+    // Both park (the wheel looks every second).
+    wait_for(&addr, "shardmq_connections_parked", 2.0);
     publ.publish_v5("", b"2", 1, false, &alias(2));
     let got = sub.expect_msg_v5("", b"2");
     assert_eq!(got.props.int(prop::TOPIC_ALIAS), Some(a));
