@@ -156,7 +156,9 @@ impl Conn {
         debug!(client_id = %self.client_id, "[MQTT-3.3.2-4] payload format UTF-8 but the payload is not: 0x99");
         let code = ReasonCode::PayloadFormatInvalid;
         let mut ack = Ack::with_reason(p.packet_id, code);
-        if self.handle.v5(|v| v.problem_info) == Some(true) {
+        // Only when asked for, and only if the ack stays within the
+        // client's maximum even with it [MQTT-3.1.2-29, MQTT-3.4.2-2].
+        if self.handle.v5(|v| v.problem_info && v.max_packet >= 64) == Some(true) {
             ack.properties = Some(Box::new(AckProperties {
                 reason_string: Some("payload is not valid UTF-8".into()),
                 user_properties: Vec::new(),
