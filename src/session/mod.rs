@@ -28,7 +28,7 @@ mod test_util;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod v5_tests;
+mod tests_v5_delivery;
 
 pub use delivery::{Delivery, Outlet, Pending};
 pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
