@@ -56,11 +56,14 @@ pub struct Limits {
     /// MQTT 5: the longest keep alive a client may use, seconds; 0 = no
     /// limit. A longer one (or 0) is replaced by this, told in the CONNACK.
     pub max_keepalive: u16,
-    /// MQTT 5: QoS 1/2 PUBLISHes a client may have unacknowledged towards
-    /// the broker (CONNACK Receive Maximum). 1 … 65535.
+    /// MQTT 5 Receive Maximum of the broker: unacknowledged QoS 2 PUBLISHes
+    /// (PUBREC sent, no PUBREL yet) a v5 client may have; beyond it,
+    /// DISCONNECT 0x93 [MQTT-3.3.4-8].
     pub receive_maximum: u16,
-    /// MQTT 5: topic aliases a client may use towards the broker; 0 = off.
+    /// MQTT 5 topic aliases a client may set towards the broker (0 = none).
     pub topic_alias_maximum: u16,
+    /// Assign topic aliases towards v5 clients that allow them.
+    pub outbound_topic_aliases: bool,
     /// MQTT 5: cap on the Session Expiry Interval a client asks for,
     /// seconds; 4294967295 = no cap (a session may live forever).
     pub session_expiry_max: u32,
@@ -141,6 +144,7 @@ impl Default for Limits {
             max_keepalive: 0,
             receive_maximum: 65535,
             topic_alias_maximum: 10,
+            outbound_topic_aliases: true,
             session_expiry_max: u32::MAX,
         }
     }

@@ -95,6 +95,7 @@ pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admi
         terms.keep_alive,
         shard.now_ms(),
     ));
+    super::v5::configure(&handle, &c, &shard.cfg.limits);
     let mut sessions = shard.sessions.borrow_mut();
     let opened = match c.protocol {
         ProtocolVersion::V5 => {

@@ -9,6 +9,7 @@
 //! (`packets.rs`) and cleans up (will, session) when it ends. An idle connection parks in
 //! between (`park.rs`): its task ends and a new one takes over on traffic.
 
+mod aliases;
 mod connack;
 mod connect;
 mod disconnect;
@@ -19,6 +20,8 @@ mod handle;
 mod io;
 mod packets;
 mod park;
+mod publish;
+mod v5;
 
 pub use park::{start as start_parking, ParkingLot};
 
@@ -262,7 +265,11 @@ impl Conn {
         first::count_decode_error(&self.shard.metrics, &e);
         let id = e.normative_id().unwrap_or("-");
         debug!(client_id = %self.client_id, error = %e, "[{id}] malformed packet: closing");
-        CloseReason::Violation(goodbye::decode_reason(&e))
+        let code = goodbye::decode_reason(&e);
+        if code == crate::protocol::ReasonCode::TopicAliasInvalid {
+            ShardMetrics::inc(&self.shard.metrics.topic_alias_errors); // alias 0
+        }
+        CloseReason::Violation(code)
     }
 
     /// The connection is over: the session detaches it (and ends, if it

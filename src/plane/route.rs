@@ -9,11 +9,20 @@ use crate::protocol::MqttStr;
 use crate::session::{Message, SessionKey, Subscribed, Subscription};
 use crate::shard::Shard;
 
+/// What [`publish`] did with a message.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Routed {
+    /// A retained message stored by another shard: that shard and the
+    /// sequence number it will acknowledge once the message is stored.
+    pub stored_elsewhere: Option<(usize, u64)>,
+    /// A session of this shard took it, or a peer shard has interest in
+    /// its topic (MQTT 5 PUBACK 0x10 when neither).
+    pub matched: bool,
+}
+
 /// Route a message published by a client of this shard (or its will).
-/// For a retained message stored by another shard, returns that shard and
-/// the sequence number it will acknowledge once the message is stored.
-pub fn publish(shard: &Shard, msg: Message) -> Option<(usize, u64)> {
-    let pending = if msg.retain {
+pub fn publish(shard: &Shard, msg: Message) -> Routed {
+    let stored_elsewhere = if msg.retain {
         retained::store(shard, &msg)
     } else {
         None
@@ -24,11 +33,15 @@ pub fn publish(shard: &Shard, msg: Message) -> Option<(usize, u64)> {
         shard.mesh.send_data(p as usize, msg.clone());
     }
     ShardMetrics::add(&shard.metrics.cross_shard_out, peers.len() as u64);
-    if local == 0 && peers.is_empty() {
+    let matched = local > 0 || !peers.is_empty();
+    if !matched {
         ShardMetrics::inc(&shard.metrics.dropped_no_subscriber);
     }
     shard.router.borrow_mut().give_back_shards(peers);
-    pending
+    Routed {
+        stored_elsewhere,
+        matched,
+    }
 }
 
 /// Add or replace a subscription of a session of this shard; the first
@@ -40,9 +53,13 @@ pub fn subscribe(
     sub: Subscription,
 ) -> Subscribed {
     let r = shard.sessions.borrow_mut().subscribe(key, filter, sub);
-    if r == (Subscribed::Granted {
-        first_on_filter: true,
-    }) {
+    if matches!(
+        r,
+        Subscribed::Granted {
+            first_on_filter: true,
+            ..
+        }
+    ) {
         broadcast_interest(shard, filter.clone(), true);
     }
     r

@@ -29,13 +29,15 @@ mod test_util;
 mod tests;
 #[cfg(test)]
 mod tests_v5;
+#[cfg(test)]
+mod tests_v5_delivery;
 mod timers;
 
 pub use delivery::{Delivery, Outlet, Pending};
 pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
 pub use lifecycle::{will_delay_secs, Closed, Expired, ExpiryWasZero, Opened, NEVER};
-pub use message::{Message, Origin};
-pub use outbound::{Enqueued, InflightState, Outbound};
+pub use message::{with_expiry, Message, Origin};
+pub use outbound::{Enqueued, InflightState, Outbound, Pumped};
 pub use registry::SessionKey;
 pub use store::Sessions;
 pub use subscription::{Subscribed, Subscription};
