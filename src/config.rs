@@ -51,6 +51,22 @@ pub struct Limits {
     pub max_subscriptions_per_session: usize,
     /// Bytes waiting to be written to one client; QoS 0 is dropped beyond it.
     pub max_outbound_bytes: usize,
+    /// Which member of a shared subscription group gets a message.
+    pub shared_subscription_strategy: SharedStrategy,
+}
+
+/// How a shared subscription group's member is chosen per message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SharedStrategy {
+    /// Each member in turn.
+    #[default]
+    RoundRobin,
+    /// A member at random.
+    Random,
+    /// By the publisher's client ID: one publisher, one member, while the
+    /// group's membership stays the same.
+    Sticky,
 }
 
 /// Overflow policy of a session queue.
@@ -125,6 +141,7 @@ impl Default for Limits {
             max_connections: 0,
             max_subscriptions_per_session: 0,
             max_outbound_bytes: 1 << 20,
+            shared_subscription_strategy: SharedStrategy::RoundRobin,
         }
     }
 }
@@ -222,6 +239,7 @@ mod tests {
             [limits]
             connect_timeout = 0.5
             queue_overflow = "drop_oldest"
+            shared_subscription_strategy = "sticky"
             [auth]
             allow_anonymous = false
             [auth.users]
@@ -232,6 +250,10 @@ mod tests {
         c.validate().unwrap();
         assert_eq!(c.shards, 2);
         assert_eq!(c.limits.queue_overflow, QueueOverflow::DropOldest);
+        assert_eq!(
+            c.limits.shared_subscription_strategy,
+            SharedStrategy::Sticky
+        );
         assert_eq!(c.auth.users["alice"], "secret");
         assert_eq!(c.connect_timeout(), Duration::from_millis(500));
     }
