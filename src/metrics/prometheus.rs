@@ -192,6 +192,12 @@ const SERIES: &[Series] = &[
         Some(("reason", "offline_qos0")),
     ),
     (
+        "dropped_shared_no_member",
+        "shardmq_messages_dropped_total",
+        "counter",
+        Some(("reason", "shared_no_member")),
+    ),
+    (
         "cross_shard_out",
         "shardmq_cross_shard_messages_total",
         "counter",
@@ -249,6 +255,7 @@ pub fn render(m: &Merged, uptime_secs: f64) -> String {
         }
     }
     per_shard(&mut out, m);
+    shared_groups(&mut out, m);
     let _ = writeln!(
         out,
         "# HELP shardmq_uptime_seconds Seconds since the broker started."
@@ -272,6 +279,24 @@ fn per_shard(out: &mut String, m: &Merged) {
     for (i, s) in m.shards.iter().enumerate() {
         let v = s.as_ref().map_or(0, |s| s.connections_current);
         let _ = writeln!(out, "shardmq_shard_connections{{shard=\"{i}\"}} {v}");
+    }
+}
+
+/// Deliveries per shared subscription group; names are bounded (the
+/// busiest first-seen 64 per shard, the rest in `_other`).
+fn shared_groups(out: &mut String, m: &Merged) {
+    let name = "shardmq_shared_deliveries_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Messages delivered through shared subscriptions, by group (64 names at most, the rest in _other)."
+    );
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for (g, v) in &m.total.shared_groups {
+        let g = g
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
+        let _ = writeln!(out, "{name}{{group=\"{g}\"}} {v}");
     }
 }
 
@@ -347,7 +372,10 @@ mod tests {
             .publish_to_delivery
             .record(Duration::from_millis(3));
         m.shards = vec![Some(m.total.counters.clone()), None];
+        m.total.shared_groups = vec![("workers".into(), 5), ("a\"b".into(), 1)];
         let text = render(&m, 1.5);
+        assert!(text.contains("shardmq_shared_deliveries_total{group=\"workers\"} 5\n"));
+        assert!(text.contains("shardmq_shared_deliveries_total{group=\"a\\\"b\"} 1\n"));
         assert!(text.contains("shardmq_messages_received_total{qos=\"1\"} 7\n"));
         assert!(text.contains("shardmq_messages_dropped_total{reason=\"queue_full\"} 2\n"));
         assert!(text.contains("shardmq_publish_to_delivery_seconds_bucket{le=\"0.00005\"} 1\n"));

@@ -41,6 +41,16 @@ pub fn parse(filter: &str) -> Option<Option<(&str, &str)>> {
     })
 }
 
+/// What a message sent to a peer for a shared group carries: the group as
+/// that peer numbers it, the sticky hint, and whether a shard already
+/// passed it on (it is passed on at most once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareTag {
+    pub group: GroupId,
+    pub hint: u32,
+    pub rerouted: bool,
+}
+
 /// Members of a group on one shard.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Members {

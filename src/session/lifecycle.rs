@@ -18,7 +18,8 @@ pub struct Opened {
     /// A live connection of this client ID was taken over [MQTT-3.1.4-2]:
     /// it has been kicked, and this is its will, to publish now.
     pub displaced_will: Option<Box<Will>>,
-    /// Filters this shard no longer subscribes to (a replaced session's).
+    /// Filters this shard no longer subscribes to (a replaced session's),
+    /// and `$share/` filters whose group's members changed here.
     pub lost: Vec<MqttStr>,
 }
 
@@ -27,7 +28,8 @@ pub struct Opened {
 pub struct Closed {
     /// The will, when the way the connection ended publishes it.
     pub will: Option<Box<Will>>,
-    /// Filters this shard no longer subscribes to (a clean session ended).
+    /// Filters this shard no longer subscribes to (a clean session ended),
+    /// and `$share/` filters whose group's members changed here.
     pub lost: Vec<MqttStr>,
 }
 
@@ -60,7 +62,7 @@ impl Sessions {
                     key,
                     present: true,
                     displaced_will,
-                    lost,
+                    lost: self.shared_filters(key), // online again
                 };
             }
             lost = self.end(key, EndReason::Replaced);
@@ -128,7 +130,7 @@ impl Sessions {
         let persistent = s.persistent;
         self.events.emit(SessionEvent::Disconnected { key });
         let lost = if persistent {
-            Vec::new()
+            self.shared_filters(key) // offline member
         } else {
             self.end(key, EndReason::Clean)
         };

@@ -7,7 +7,8 @@ use super::{Session, SessionEvent, SessionKey, SessionObserver, Subscribed, Subs
 use crate::config::Limits;
 use crate::metrics::ShardMetrics;
 use crate::protocol::MqttStr;
-use crate::router::FilterTrie;
+use crate::router::shared::{self, GroupId};
+use crate::router::{FilterTrie, SharedGroups};
 use std::rc::Rc;
 
 /// The sessions of one shard. Single-threaded: the shard owns it.
@@ -24,10 +25,15 @@ pub struct Sessions {
     /// This shard, to recognise its own sessions as a message's origin.
     pub(super) shard: u16,
     pub(super) events: Events,
+    /// Shared subscription groups: members here, counts on every shard.
+    pub(super) shared: SharedGroups<Subscription>,
+    /// Reused per publish: the shared groups a message matched.
+    pub(super) groups_hit: Vec<GroupId>,
 }
 
 impl Sessions {
     pub fn new(shard: usize, limits: Limits, metrics: Rc<ShardMetrics>) -> Sessions {
+        let limits_strategy = limits.shared_subscription_strategy;
         Sessions {
             registry: Registry::default(),
             index: FilterTrie::new(),
@@ -37,6 +43,8 @@ impl Sessions {
             metrics,
             shard: shard as u16,
             events: Events::default(),
+            shared: SharedGroups::new(shard, limits_strategy),
+            groups_hit: Vec::new(),
         }
     }
 
@@ -67,7 +75,9 @@ impl Sessions {
         self.index.filter_count()
     }
 
-    /// Add or replace a subscription [MQTT-3.8.4-3].
+    /// Add or replace a subscription [MQTT-3.8.4-3]. A valid `$share/`
+    /// filter makes the session a member of that group (invalid ones are
+    /// refused before this, in `plane::subscribe`).
     pub fn subscribe(
         &mut self,
         key: SessionKey,
@@ -86,19 +96,29 @@ impl Sessions {
         if !had {
             ShardMetrics::inc(&self.metrics.subscriptions);
         }
-        let first_on_filter = self.index.insert(filter, key.index, sub).first_on_filter;
+        let first_on_filter = match shared::parse(filter) {
+            Some(Some((name, f))) => {
+                self.shared.join(name, f, key.index, sub);
+                false
+            }
+            _ => self.index.insert(filter, key.index, sub).first_on_filter,
+        };
         self.events
             .emit(SessionEvent::Subscribed { key, filter, sub });
         Subscribed::Granted { first_on_filter }
     }
 
     /// Remove a subscription. `None` if the session did not have it, else
-    /// whether it was this shard's last subscriber on the filter.
+    /// whether it was this shard's last subscriber on the filter; always
+    /// true for a `$share/` filter (its group's member count changed).
     pub fn unsubscribe(&mut self, key: SessionKey, filter: &str) -> Option<bool> {
         let s = self.registry.get_mut(key)?;
         s.subscriptions.remove(filter)?;
         ShardMetrics::dec(&self.metrics.subscriptions);
-        let lost = self.index.remove(filter, &key.index).filter_now_empty;
+        let lost = match shared::parse(filter) {
+            Some(Some((name, f))) => self.shared.leave(name, f, key.index),
+            _ => self.index.remove(filter, &key.index).filter_now_empty,
+        };
         self.events.emit(SessionEvent::Unsubscribed { key, filter });
         Some(lost)
     }

@@ -49,6 +49,7 @@ pub async fn tick_loop(shard: Rc<Shard>) {
             let report = Report {
                 counters: shard.metrics.snapshot(),
                 hist: shard.hist.borrow().clone(),
+                shared_groups: shard.sessions.borrow().shared_counters(),
             };
             shard.board.post(shard.id, report);
         }
