@@ -16,10 +16,7 @@ use crate::shard::Shard;
 /// groups served.
 pub fn publish(shard: &Shard, msg: &Message) -> usize {
     let mut remote = Vec::new();
-    let served = shard
-        .sessions
-        .borrow_mut()
-        .publish_shared(msg, &mut remote);
+    let served = shard.sessions.borrow_mut().publish_shared(msg, &mut remote);
     for (p, tag) in remote {
         shard.mesh.send_shared(p, msg.clone(), tag);
     }

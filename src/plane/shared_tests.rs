@@ -19,16 +19,27 @@ fn each_message_reaches_one_member_of_each_group_across_shards() {
     let b1 = member(&s1, "b1", "$share/B/t/#");
     let barrier = s1.acks.current();
     exchange(&s0, &s1);
-    assert!(s1.acks.done(barrier), "every shard counts the members: SUBACK may go");
+    assert!(
+        s1.acks.done(barrier),
+        "every shard counts the members: SUBACK may go"
+    );
     for _ in 0..100 {
         route::publish(&s0, message("t/x", b"m", false));
         route::publish(&s1, message("t/x", b"m", false));
     }
     exchange(&s0, &s1);
-    let (na0, na1, nb1) = (received(&a0.1).len(), received(&a1.1).len(), received(&b1.1).len());
+    let (na0, na1, nb1) = (
+        received(&a0.1).len(),
+        received(&a1.1).len(),
+        received(&b1.1).len(),
+    );
     assert_eq!(na0 + na1, 200, "group A: each message once");
     assert_eq!(nb1, 200, "group B: its only member gets all");
-    assert_eq!((na0, na1), (100, 100), "round robin over one member per shard");
+    assert_eq!(
+        (na0, na1),
+        (100, 100),
+        "round robin over one member per shard"
+    );
     assert_eq!(s0.metrics.dropped_no_subscriber.get(), 0);
 }
 
@@ -47,7 +58,11 @@ fn a_message_whose_members_left_on_the_way_is_passed_on_once_then_dropped() {
     assert!(route::unsubscribe(&s1, k1, "$share/G/q"));
     apply::batch(&s1, data);
     exchange(&s0, &s1);
-    assert_eq!(received(&m0.1).len(), 2, "passed on to the member on shard 0");
+    assert_eq!(
+        received(&m0.1).len(),
+        2,
+        "passed on to the member on shard 0"
+    );
     assert!(received(&h1).is_empty());
     assert_eq!(s1.metrics.dropped_shared_no_member.get(), 0);
 
@@ -64,7 +79,10 @@ fn an_offline_member_gets_messages_only_when_no_member_is_online() {
     let (s0, s1) = pair();
     let on = member(&s0, "on", "$share/G/o");
     let h = Rc::new(ConnHandle::new(s1.next_conn_id(), V, 0, 0));
-    let persistent = s1.sessions.borrow_mut().open(&"off".into(), false, None, &h);
+    let persistent = s1
+        .sessions
+        .borrow_mut()
+        .open(&"off".into(), false, None, &h);
     let sub = Subscription::qos(QoS::AtLeastOnce);
     route::subscribe(&s1, persistent.key, &"$share/G/o".into(), sub);
     exchange(&s0, &s1);
@@ -80,6 +98,17 @@ fn an_offline_member_gets_messages_only_when_no_member_is_online() {
         route::publish(&s1, message("o", b"x", false));
     }
     exchange(&s0, &s1);
-    assert_eq!(received(&on.1).len(), 10, "the online member takes them all");
-    assert_eq!(s1.sessions.borrow().get(persistent.key).unwrap().queued_len(), 0);
+    assert_eq!(
+        received(&on.1).len(),
+        10,
+        "the online member takes them all"
+    );
+    assert_eq!(
+        s1.sessions
+            .borrow()
+            .get(persistent.key)
+            .unwrap()
+            .queued_len(),
+        0
+    );
 }

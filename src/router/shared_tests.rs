@@ -10,7 +10,14 @@ fn parse_accepts_only_valid_share_names() {
     assert_eq!(parse("$share"), None, "no slash: an ordinary filter");
     assert_eq!(parse("$share/g/a/+"), Some(Some(("g", "a/+"))));
     assert_eq!(parse("$share/g/#"), Some(Some(("g", "#"))));
-    for bad in ["$share//a", "$share/g", "$share/g/", "$share/+/a", "$share/#/a", "$share/a+/x"] {
+    for bad in [
+        "$share//a",
+        "$share/g",
+        "$share/g/",
+        "$share/+/a",
+        "$share/#/a",
+        "$share/a+/x",
+    ] {
         assert_eq!(parse(bad), Some(None), "{bad}");
     }
 }
@@ -19,7 +26,10 @@ fn parse_accepts_only_valid_share_names() {
 fn join_leave_and_forget_when_empty_everywhere() {
     let mut g = groups(0, SharedStrategy::RoundRobin);
     assert!(g.join("g", "a/+", 7, 1));
-    assert!(!g.join("g", "a/+", 7, 2), "replacing options is no new member");
+    assert!(
+        !g.join("g", "a/+", 7, 2),
+        "replacing options is no new member"
+    );
     let mut m = Vec::new();
     g.matches("a/x", &mut m);
     assert_eq!(m.len(), 1);
@@ -28,7 +38,16 @@ fn join_leave_and_forget_when_empty_everywhere() {
     assert!(g.leave("g", "a/+", 7));
     assert!(!g.leave("g", "a/+", 7));
     // A peer still has members: the group stays.
-    g.set_members(1, "g", "a/+", 40, Members { online: 1, total: 1 });
+    g.set_members(
+        1,
+        "g",
+        "a/+",
+        40,
+        Members {
+            online: 1,
+            total: 1,
+        },
+    );
     assert_eq!(g.set_members(0, "g", "a/+", 0, Members::default()), id);
     assert!(!g.is_empty());
     g.set_members(1, "g", "a/+", 40, Members::default());
@@ -46,8 +65,26 @@ fn join_leave_and_forget_when_empty_everywhere() {
 fn round_robin_over_shards_weighted_by_members() {
     let mut g = groups(0, SharedStrategy::RoundRobin);
     g.join("g", "t", 1, 0);
-    let own = g.set_members(0, "g", "t", 0, Members { online: 1, total: 1 });
-    g.set_members(1, "g", "t", 99, Members { online: 3, total: 3 });
+    let own = g.set_members(
+        0,
+        "g",
+        "t",
+        0,
+        Members {
+            online: 1,
+            total: 1,
+        },
+    );
+    g.set_members(
+        1,
+        "g",
+        "t",
+        99,
+        Members {
+            online: 3,
+            total: 3,
+        },
+    );
     let mut per = [0; 2];
     for _ in 0..400 {
         let (s, their) = g.pick_shard(own, 0, None).unwrap();
@@ -65,19 +102,46 @@ fn online_members_preferred_over_offline() {
     for slot in 0..4 {
         g.join("g", "t", slot, 0);
     }
-    let own = g.set_members(0, "g", "t", 0, Members { online: 0, total: 4 });
-    g.set_members(1, "g", "t", 5, Members { online: 1, total: 1 });
+    let own = g.set_members(
+        0,
+        "g",
+        "t",
+        0,
+        Members {
+            online: 0,
+            total: 4,
+        },
+    );
+    g.set_members(
+        1,
+        "g",
+        "t",
+        5,
+        Members {
+            online: 1,
+            total: 1,
+        },
+    );
     for _ in 0..10 {
-        assert_eq!(g.pick_shard(own, 0, None), Some((1, 5)), "shard 1 has the online one");
+        assert_eq!(
+            g.pick_shard(own, 0, None),
+            Some((1, 5)),
+            "shard 1 has the online one"
+        );
     }
     g.set_members(1, "g", "t", 5, Members::default());
-    assert_eq!(g.pick_shard(own, 0, None).unwrap().0, 0, "offline members still count");
+    assert_eq!(
+        g.pick_shard(own, 0, None).unwrap().0,
+        0,
+        "offline members still count"
+    );
     let online = |slot| slot == 2;
     for _ in 0..10 {
         assert_eq!(g.pick_local(own, 0, online).unwrap().slot, 2);
     }
-    let all: std::collections::HashSet<u32> =
-        (0..8).map(|_| g.pick_local(own, 0, |_| false).unwrap().slot).collect();
+    let all: std::collections::HashSet<u32> = (0..8)
+        .map(|_| g.pick_local(own, 0, |_| false).unwrap().slot)
+        .collect();
     assert_eq!(all.len(), 4, "none online: round robin over all");
 }
 
@@ -87,8 +151,19 @@ fn local_round_robin_visits_every_member_in_turn() {
     for slot in [10, 11, 12] {
         g.join("g", "t", slot, 0);
     }
-    let id = g.set_members(0, "g", "t", 0, Members { online: 3, total: 3 });
-    let picks: Vec<u32> = (0..6).map(|_| g.pick_local(id, 0, |_| true).unwrap().slot).collect();
+    let id = g.set_members(
+        0,
+        "g",
+        "t",
+        0,
+        Members {
+            online: 3,
+            total: 3,
+        },
+    );
+    let picks: Vec<u32> = (0..6)
+        .map(|_| g.pick_local(id, 0, |_| true).unwrap().slot)
+        .collect();
     assert_eq!(picks[..3], picks[3..]);
     let mut first: Vec<u32> = picks[..3].to_vec();
     first.sort();
@@ -102,8 +177,26 @@ fn sticky_keeps_a_publisher_on_one_member() {
     for slot in 0..5 {
         g.join("g", "t", slot, 0);
     }
-    let id = g.set_members(0, "g", "t", 0, Members { online: 5, total: 5 });
-    g.set_members(1, "g", "t", 3, Members { online: 5, total: 5 });
+    let id = g.set_members(
+        0,
+        "g",
+        "t",
+        0,
+        Members {
+            online: 5,
+            total: 5,
+        },
+    );
+    g.set_members(
+        1,
+        "g",
+        "t",
+        3,
+        Members {
+            online: 5,
+            total: 5,
+        },
+    );
     for hint in [1u32, 77, 12345] {
         let s = g.pick_shard(id, hint, None);
         let l = g.pick_local(id, hint, |_| true).unwrap().slot;
@@ -120,8 +213,26 @@ fn random_reaches_every_member() {
     for slot in 0..4 {
         g.join("g", "t", slot, 0);
     }
-    let id = g.set_members(1, "g", "t", 0, Members { online: 4, total: 4 });
-    g.set_members(0, "g", "t", 8, Members { online: 4, total: 4 });
+    let id = g.set_members(
+        1,
+        "g",
+        "t",
+        0,
+        Members {
+            online: 4,
+            total: 4,
+        },
+    );
+    g.set_members(
+        0,
+        "g",
+        "t",
+        8,
+        Members {
+            online: 4,
+            total: 4,
+        },
+    );
     let mut shards = [0; 2];
     let mut slots = [0; 4];
     for _ in 0..800 {
@@ -135,7 +246,16 @@ fn random_reaches_every_member() {
 #[test]
 fn no_member_anywhere_picks_nothing() {
     let mut g = groups(0, SharedStrategy::RoundRobin);
-    let id = g.set_members(1, "g", "t", 4, Members { online: 0, total: 1 });
+    let id = g.set_members(
+        1,
+        "g",
+        "t",
+        4,
+        Members {
+            online: 0,
+            total: 1,
+        },
+    );
     assert!(g.pick_local(id, 0, |_| true).is_none());
     assert_eq!(g.pick_shard(id, 0, Some(1)), None);
     assert_eq!(g.pick_shard(id + 1, 0, None), None, "unknown id");
@@ -147,7 +267,16 @@ fn delivery_counters_are_bounded() {
     for i in 0..COUNTED_GROUPS + 10 {
         let name = format!("g{i}");
         g.join(&name, "t", 0, 0);
-        let id = g.set_members(0, &name, "t", 0, Members { online: 1, total: 1 });
+        let id = g.set_members(
+            0,
+            &name,
+            "t",
+            0,
+            Members {
+                online: 1,
+                total: 1,
+            },
+        );
         g.pick_local(id, 0, |_| true).unwrap();
     }
     let c: Vec<(&str, u64)> = g.counters().collect();

@@ -66,7 +66,11 @@ impl Sessions {
         let mut hit = std::mem::take(&mut self.groups_hit);
         hit.clear();
         self.shared.matches(&msg.topic, &mut hit);
-        let hint = if hit.is_empty() { 0 } else { self.sticky_hint(msg) };
+        let hint = if hit.is_empty() {
+            0
+        } else {
+            self.sticky_hint(msg)
+        };
         let me = self.shard as usize;
         let mut served = 0;
         for &id in &hit {
@@ -74,7 +78,14 @@ impl Sessions {
                 Some((s, _)) if s == me => served += self.deliver_local(id, hint, msg) as usize,
                 Some((s, group)) => {
                     let rerouted = false;
-                    remote.push((s, ShareTag { group, hint, rerouted }));
+                    remote.push((
+                        s,
+                        ShareTag {
+                            group,
+                            hint,
+                            rerouted,
+                        },
+                    ));
                     served += 1;
                 }
                 None => self.no_member(id),
@@ -93,7 +104,11 @@ impl Sessions {
         let me = Some(self.shard as usize);
         if !tag.rerouted {
             if let Some((s, group)) = self.shared.pick_shard(tag.group, tag.hint, me) {
-                let tag = ShareTag { group, rerouted: true, ..tag };
+                let tag = ShareTag {
+                    group,
+                    rerouted: true,
+                    ..tag
+                };
                 return SharedOutcome::PassOn(s, tag);
             }
         }
@@ -103,8 +118,15 @@ impl Sessions {
 
     fn no_member(&mut self, id: GroupId) {
         ShardMetrics::inc(&self.metrics.dropped_shared_no_member);
-        let group = self.shared.describe(id).map(|(n, _)| n.as_str()).unwrap_or("?");
-        debug!(group, "shared subscription: no member left for a message; dropped");
+        let group = self
+            .shared
+            .describe(id)
+            .map(|(n, _)| n.as_str())
+            .unwrap_or("?");
+        debug!(
+            group,
+            "shared subscription: no member left for a message; dropped"
+        );
     }
 
     /// One of this shard's members of group `id` gets `msg`, at its granted
@@ -139,9 +161,8 @@ impl Sessions {
         let Some(s) = self.registry.get(key).filter(|_| shard == self.shard) else {
             return 0;
         };
-        s.client_id
-            .as_bytes()
-            .iter()
-            .fold(0x811c_9dc5u32, |h, &b| (h ^ b as u32).wrapping_mul(0x0100_0193))
+        s.client_id.as_bytes().iter().fold(0x811c_9dc5u32, |h, &b| {
+            (h ^ b as u32).wrapping_mul(0x0100_0193)
+        })
     }
 }
