@@ -13,8 +13,24 @@ use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use shardmq_protocol::*;
 use std::hint::black_box;
+use std::sync::Arc;
 
 const V: ProtocolVersion = ProtocolVersion::V3_1_1;
+const V5: ProtocolVersion = ProtocolVersion::V5;
+
+/// What a typical MQTT 5 publisher attaches: expiry, content type, one user
+/// property.
+fn v5_properties() -> PublishProperties {
+    PublishProperties {
+        message_expiry_interval: Some(3600),
+        content_type: Some(MqttStr::from_static("application/json")),
+        user_properties: vec![(
+            MqttStr::from_static("trace"),
+            MqttStr::from_static("4bf92f3577b34da6"),
+        )],
+        ..Default::default()
+    }
+}
 
 fn publish(qos: QoS, payload_len: usize) -> Packet {
     Packet::Publish(Publish {
@@ -161,6 +177,8 @@ fn bench_encode_publish(c: &mut Criterion) {
             dup: false,
             packet_id: 42,
             properties: None,
+            topic_alias: None,
+            subscription_ids: &[],
         };
         let len = publish_len(&publish(topic, &payload), V);
         group.throughput(Throughput::Bytes(len as u64));
@@ -176,5 +194,77 @@ fn bench_encode_publish(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_decode, bench_encode, bench_encode_publish);
+/// MQTT 5 PUBLISH, decode and encode, with and without properties; the
+/// `_none` cases are what 3.1.1's cost should be compared with.
+fn bench_v5_publish(c: &mut Criterion) {
+    let mut group = c.benchmark_group("v5_publish");
+    let props = Arc::new(v5_properties());
+    for (name, qos, with) in [
+        ("qos0_16B_none", QoS::AtMostOnce, false),
+        ("qos1_16B_none", QoS::AtLeastOnce, false),
+        ("qos0_16B_props", QoS::AtMostOnce, true),
+        ("qos1_16B_props", QoS::AtLeastOnce, true),
+    ] {
+        let Packet::Publish(mut p) = publish(qos, 16) else {
+            unreachable!()
+        };
+        p.properties = with.then(|| props.clone());
+        let packet = Packet::Publish(p);
+        let mut buf = BytesMut::new();
+        encode(&packet, V5, &mut buf);
+        let frame = buf.freeze();
+        group.throughput(Throughput::Bytes(frame.len() as u64));
+        group.bench_function(format!("decode_{name}"), |b| {
+            b.iter(|| {
+                let header = parse_frame_header(black_box(&frame), 1 << 20)
+                    .unwrap()
+                    .unwrap();
+                black_box(decode_packet(frame.clone(), &header, V5).unwrap());
+            })
+        });
+        let Packet::Publish(p) = &packet else {
+            unreachable!()
+        };
+        let mut out = BytesMut::with_capacity(4096);
+        group.bench_function(format!("encode_publish_{name}"), |b| {
+            b.iter(|| {
+                out.clear();
+                encode_publish(&PublishRef::from(black_box(p)), V5, &mut out);
+                black_box(&out);
+            })
+        });
+    }
+    // A delivery with a topic alias (empty topic) and a subscription
+    // identifier added to the shared properties.
+    let payload = [0x5Au8; 16];
+    let ids = [7u32];
+    let mut out = BytesMut::with_capacity(4096);
+    group.bench_function("encode_publish_qos0_16B_alias_subid", |b| {
+        b.iter(|| {
+            out.clear();
+            let p = PublishRef {
+                topic: "",
+                payload: black_box(&payload),
+                qos: QoS::AtMostOnce,
+                retain: false,
+                dup: false,
+                packet_id: 0,
+                properties: Some(black_box(&props)),
+                topic_alias: Some(3),
+                subscription_ids: &ids,
+            };
+            encode_publish(&p, V5, &mut out);
+            black_box(&out);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_decode,
+    bench_encode,
+    bench_encode_publish,
+    bench_v5_publish
+);
 criterion_main!(benches);

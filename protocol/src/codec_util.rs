@@ -25,6 +25,8 @@ pub mod packet_type {
     pub const PINGREQ: u8 = 12;
     pub const PINGRESP: u8 = 13;
     pub const DISCONNECT: u8 = 14;
+    /// MQTT 5 only; reserved in 3.1/3.1.1.
+    pub const AUTH: u8 = 15;
 }
 
 /// Bytes the remaining-length varint takes for `len`.
@@ -58,8 +60,8 @@ pub fn write_remaining_len(mut len: usize, dst: &mut [u8]) -> usize {
     }
 }
 
-/// Write the remaining-length varint (the encoders use `put_fixed_header`).
-#[cfg(test)]
+/// Write a Variable Byte Integer (remaining length, property length,
+/// subscription identifier).
 #[inline]
 pub fn put_remaining_len<B: BufMut>(out: &mut B, len: usize) {
     let mut b = [0u8; 4];
@@ -172,6 +174,36 @@ impl Reader {
         // SAFETY: `check_mqtt_utf8` just accepted `raw`, which includes
         // std's UTF-8 validation.
         Ok(unsafe { MqttStr::from_validated(raw) })
+    }
+
+    /// A Variable Byte Integer (§1.5.5): at most 4 bytes, and in MQTT 5 in
+    /// its shortest form [MQTT-1.5.5-1].
+    pub fn varint(&mut self) -> Result<u32, DecodeError> {
+        let mut value = 0u32;
+        for i in 0..4 {
+            let b = self.u8()?;
+            value |= u32::from(b & 0x7F) << (7 * i);
+            if b & 0x80 == 0 {
+                // A last byte of 0 after the first adds nothing: not minimal.
+                if i > 0 && b == 0 {
+                    return Err(DecodeError::NonMinimalVarInt);
+                }
+                return Ok(value);
+            }
+        }
+        Err(DecodeError::MalformedVarInt)
+    }
+
+    /// The next `len` bytes as a reader of their own (a property block).
+    pub fn split(&mut self, len: usize) -> Result<Reader, DecodeError> {
+        if len > self.buf.len() {
+            return Err(DecodeError::LengthPastEnd {
+                packet_type: self.packet_type,
+                len,
+                available: self.buf.len(),
+            });
+        }
+        Ok(Reader::new(self.buf.split_to(len), self.packet_type))
     }
 
     /// Everything left (a PUBLISH payload), sharing the frame.

@@ -1,9 +1,12 @@
 //! Decoding errors, one variant per rule a packet can break.
 //!
-//! Every variant knows the spec section it comes from and, where the MQTT
-//! 3.1.1 spec numbers the rule, its normative statement ID, so logs and
-//! protocol tests can say exactly which MUST a peer violated.
+//! Every variant knows the spec section it comes from and, where the spec
+//! numbers the rule, its normative statement ID (MQTT 3.1.1's for the rules
+//! both versions share, MQTT 5's for the MQTT 5 ones), so logs and protocol
+//! tests can say exactly which MUST a peer violated. For MQTT 5 each also
+//! knows the reason code to answer with ([`DecodeError::reason_code`]).
 
+use crate::reason::ReasonCode;
 use std::fmt;
 
 /// Why a packet could not be decoded. All of them are protocol violations
@@ -92,6 +95,40 @@ pub enum DecodeError {
     /// API misuse: the frame handed to `decode_packet` is not the length its
     /// header announces.
     FrameLengthMismatch { expected: usize, actual: usize },
+
+    // ---- MQTT 5 only ----
+    /// Variable Byte Integer continuing past its 4th byte (§1.5.5).
+    MalformedVarInt,
+    /// Variable Byte Integer not in its shortest form [MQTT-1.5.5-1].
+    NonMinimalVarInt,
+    /// Property identifier MQTT 5 does not define (§2.2.2.2).
+    UnknownProperty { packet_type: u8, id: u8 },
+    /// A property this packet may not carry (§2.2.2.2). Will properties
+    /// report `packet_type` CONNECT.
+    PropertyNotAllowed { packet_type: u8, id: u8 },
+    /// A property that may appear once appears again (every property but
+    /// User Property, and Subscription Identifier on PUBLISH; §3.x.2.x of
+    /// each property: "It is a Protocol Error to include ... more than once").
+    DuplicateProperty { packet_type: u8, id: u8 },
+    /// A property value outside its range: a 0/1 byte that is neither,
+    /// Maximum QoS above 1, Receive Maximum 0, Maximum Packet Size 0,
+    /// Subscription Identifier 0, Topic Alias 0 [MQTT-3.3.2-8].
+    InvalidPropertyValue { packet_type: u8, id: u8, value: u32 },
+    /// Authentication Data without Authentication Method (§3.1.2.11.10).
+    AuthDataWithoutMethod { packet_type: u8 },
+    /// A reason code this packet may not carry (§2.4, and each packet's
+    /// "MUST use one of the ... Reason Codes").
+    InvalidReasonCode { packet_type: u8, code: u8 },
+    /// PUBLISH with an empty topic name and no Topic Alias (§3.3.2.1).
+    EmptyTopicWithoutAlias,
+    /// SUBSCRIBE options with reserved bits 7..6 set [MQTT-3.8.3-5].
+    SubscriptionOptionsReserved(u8),
+    /// SUBSCRIBE Retain Handling 3 (§3.8.3.1).
+    InvalidRetainHandling(u8),
+    /// No Local set on a shared subscription [MQTT-3.8.3-4].
+    NoLocalOnSharedSubscription,
+    /// UNSUBACK without any reason code (§3.11.3).
+    UnsubAckWithoutCodes,
 }
 
 impl DecodeError {
@@ -127,7 +164,32 @@ impl DecodeError {
             WildcardInTopicName => "MQTT-3.3.2-2",
             InvalidMultiLevelWildcard => "MQTT-4.7.1-2",
             InvalidSingleLevelWildcard => "MQTT-4.7.1-3",
-            MalformedRemainingLength
+            NonMinimalVarInt => "MQTT-1.5.5-1",
+            InvalidPropertyValue { id: 0x23, .. } => "MQTT-3.3.2-8",
+            InvalidReasonCode { packet_type, .. } => match packet_type {
+                2 => "MQTT-3.2.2-8",
+                4 => "MQTT-3.4.2-1",
+                5 => "MQTT-3.5.2-1",
+                6 => "MQTT-3.6.2-1",
+                7 => "MQTT-3.7.2-1",
+                9 => "MQTT-3.9.3-2",
+                11 => "MQTT-3.11.3-2",
+                14 => "MQTT-3.14.2-1",
+                15 => "MQTT-3.15.2-1",
+                _ => return None,
+            },
+            SubscriptionOptionsReserved(_) => "MQTT-3.8.3-5",
+            NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
+            MalformedVarInt
+            | UnknownProperty { .. }
+            | PropertyNotAllowed { .. }
+            | DuplicateProperty { .. }
+            | InvalidPropertyValue { .. }
+            | AuthDataWithoutMethod { .. }
+            | EmptyTopicWithoutAlias
+            | InvalidRetainHandling(_)
+            | UnsubAckWithoutCodes
+            | MalformedRemainingLength
             | PacketTooLarge { .. }
             | ReservedPacketType(_)
             | InvalidConnAckFlags(_)
@@ -139,6 +201,66 @@ impl DecodeError {
             | InvalidRemainingLength { .. }
             | FrameLengthMismatch { .. } => return None,
         })
+    }
+
+    /// The MQTT 5 reason code to answer this error with, in a CONNACK
+    /// (while connecting) or a DISCONNECT (§4.13): 0x81 Malformed Packet
+    /// where the bytes cannot be parsed as the packet, 0x82 Protocol Error
+    /// where they parse but break a rule, and the specific codes the spec
+    /// names (0x84, 0x94, 0x95, 0x8F, 0x90).
+    pub fn reason_code(&self) -> ReasonCode {
+        use DecodeError::*;
+        match self {
+            PacketTooLarge { .. } => ReasonCode::PacketTooLarge,
+            UnsupportedProtocolLevel(_) | InvalidProtocolName => {
+                ReasonCode::UnsupportedProtocolVersion
+            }
+            InvalidPropertyValue { id: 0x23, .. } => ReasonCode::TopicAliasInvalid,
+            WildcardInTopicName => ReasonCode::TopicNameInvalid,
+            InvalidMultiLevelWildcard | InvalidSingleLevelWildcard => {
+                ReasonCode::TopicFilterInvalid
+            }
+            ZeroPacketId { .. }
+            | SessionPresentOnRefusal
+            | SubscribeWithoutFilters
+            | UnsubscribeWithoutFilters
+            | InvalidSubscribeQoS(_)
+            | SubAckWithoutCodes
+            | UnsubAckWithoutCodes
+            | InvalidSubAckCode(_)
+            | EmptyTopic
+            | DuplicateProperty { .. }
+            | InvalidPropertyValue { .. }
+            | AuthDataWithoutMethod { .. }
+            | InvalidReasonCode { .. }
+            | EmptyTopicWithoutAlias
+            | InvalidRetainHandling(_)
+            | NoLocalOnSharedSubscription => ReasonCode::ProtocolError,
+            FrameLengthMismatch { .. } => ReasonCode::ImplementationSpecificError,
+            MalformedRemainingLength
+            | ReservedPacketType(_)
+            | InvalidHeaderFlags { .. }
+            | InvalidPublishQoS
+            | DupWithQoS0
+            | ConnectReservedFlag
+            | WillQoSWithoutWill
+            | WillRetainWithoutWill
+            | InvalidWillQoS
+            | PasswordWithoutUsername
+            | InvalidConnAckFlags(_)
+            | InvalidConnectReturnCode(_)
+            | InvalidUtf8
+            | NullCharacter
+            | Truncated { .. }
+            | LengthPastEnd { .. }
+            | TrailingBytes { .. }
+            | InvalidRemainingLength { .. }
+            | MalformedVarInt
+            | NonMinimalVarInt
+            | UnknownProperty { .. }
+            | PropertyNotAllowed { .. }
+            | SubscriptionOptionsReserved(_) => ReasonCode::MalformedPacket,
+        }
     }
 
     /// The broker answers this one with CONNACK 0x01 before closing
@@ -236,11 +358,60 @@ impl DecodeError {
             FrameLengthMismatch { expected, actual } => {
                 write!(f, "frame is {actual} bytes but its header says {expected}")
             }
+            MalformedVarInt => f.write_str("variable byte integer longer than 4 bytes (§1.5.5)"),
+            NonMinimalVarInt => f.write_str("variable byte integer not in its shortest form"),
+            UnknownProperty { packet_type, id } => write!(
+                f,
+                "{} has unknown property {id:#04x} (§2.2.2.2)",
+                type_name(*packet_type)
+            ),
+            PropertyNotAllowed { packet_type, id } => write!(
+                f,
+                "{} may not carry property {id:#04x} (§2.2.2.2)",
+                type_name(*packet_type)
+            ),
+            DuplicateProperty { packet_type, id } => write!(
+                f,
+                "{} has property {id:#04x} more than once",
+                type_name(*packet_type)
+            ),
+            InvalidPropertyValue {
+                packet_type,
+                id,
+                value,
+            } => write!(
+                f,
+                "{} property {id:#04x} has invalid value {value}",
+                type_name(*packet_type)
+            ),
+            AuthDataWithoutMethod { packet_type } => write!(
+                f,
+                "{} has authentication data without authentication method",
+                type_name(*packet_type)
+            ),
+            InvalidReasonCode { packet_type, code } => write!(
+                f,
+                "{} may not carry reason code {code:#04x}",
+                type_name(*packet_type)
+            ),
+            EmptyTopicWithoutAlias => {
+                f.write_str("PUBLISH has an empty topic and no topic alias (§3.3.2.1)")
+            }
+            SubscriptionOptionsReserved(b) => {
+                write!(f, "SUBSCRIBE options {b:#04x} have reserved bits set")
+            }
+            InvalidRetainHandling(b) => {
+                write!(f, "SUBSCRIBE options {b:#04x} have retain handling 3")
+            }
+            NoLocalOnSharedSubscription => {
+                f.write_str("SUBSCRIBE sets no local on a shared subscription")
+            }
+            UnsubAckWithoutCodes => f.write_str("UNSUBACK has no reason code (§3.11.3)"),
         }
     }
 }
 
-/// Packet type name for messages; decoding only ever reports types 1..=14.
+/// Packet type name for messages; decoding only ever reports types 1..=15.
 fn type_name(packet_type: u8) -> &'static str {
     const NAMES: [&str; 16] = [
         "RESERVED",
@@ -258,7 +429,7 @@ fn type_name(packet_type: u8) -> &'static str {
         "PINGREQ",
         "PINGRESP",
         "DISCONNECT",
-        "RESERVED",
+        "AUTH",
     ];
     NAMES[usize::from(packet_type & 0x0F)]
 }

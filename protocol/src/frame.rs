@@ -73,7 +73,9 @@ pub fn parse_frame_header(
 pub fn check_first_byte(first_byte: u8) -> Result<(), DecodeError> {
     let (packet_type, flags) = (first_byte >> 4, first_byte & 0x0F);
     let expected = match packet_type {
-        0 | 15 => return Err(DecodeError::ReservedPacketType(packet_type)),
+        // 15 is AUTH in MQTT 5 and reserved before: the header does not know
+        // the version, so the 3.1.1 body decoder refuses it.
+        0 => return Err(DecodeError::ReservedPacketType(packet_type)),
         PUBLISH => return check_publish_flags(flags),
         // These three carry QoS 1 semantics in their flags [MQTT-3.6.1-1],
         // [MQTT-3.8.1-1], [MQTT-3.10.1-1].

@@ -1,5 +1,5 @@
-//! shardmq's MQTT codec: framing, decoding and encoding of MQTT 3.1 / 3.1.1
-//! packets, with a packet model that already carries MQTT 5's properties.
+//! shardmq's MQTT codec: framing, decoding and encoding of MQTT 3.1, 3.1.1
+//! and 5.0 packets, with one packet model (MQTT 5's) for all of them.
 //! It depends on `bytes` only, so the broker, the load generator
 //! (`shardmq-bench`) and the fuzzer share it without pulling in a runtime.
 //!
@@ -13,16 +13,20 @@
 //! | module       | what it holds                                              |
 //! |--------------|------------------------------------------------------------|
 //! | `packet`     | the packet types, a superset of MQTT 5's                   |
-//! | `properties` | MQTT 5 properties of CONNECT, will, PUBLISH, SUBSCRIBE     |
+//! | `properties` | MQTT 5 properties, one struct per packet family            |
+//! | `reason`     | MQTT 5 reason codes and their 3.1.1 narrowing              |
 //! | `mqtt_str`   | [`MqttStr`] and its UTF-8 invariant                        |
 //! | `frame`      | the fixed header, read incrementally ([`FrameHeader`])     |
 //! | `codec_util` | remaining-length varint, string rules, zero-copy reader    |
 //! | [`topic`]    | topic name and filter validation (§4.7)                    |
 //! | `error`      | [`DecodeError`], one variant per rule, with its MUST's ID  |
+//! |              | and the MQTT 5 reason code to answer it with               |
 //! | `v3`         | 3.1 and 3.1.1 bodies (decode, encode, CONNECT)             |
+//! | `v5`         | 5.0 bodies: properties (shared reader/writer), reason      |
+//! |              | codes per packet, short forms, CONNECT, AUTH               |
 //!
-//! A `v5` module goes beside `v3`; only the dispatch below needs to learn
-//! about it.
+//! Only the dispatch below knows both; the frame header is version-free
+//! (AUTH, type 15, passes it and the 3.1.1 body decoder refuses it).
 
 // `MqttStr::as_str` skips the UTF-8 check; its justification must be
 // written down next to it, and any future unsafe's too.
@@ -36,6 +40,7 @@ mod properties;
 mod reason;
 pub mod topic;
 mod v3;
+mod v5;
 
 #[cfg(test)]
 mod tests;
@@ -86,15 +91,31 @@ pub fn decode_packet(
         let mut r = Reader::new(frame, CONNECT);
         return match read_protocol(&mut r)? {
             v @ (ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1) => v3::connect::decode_body(v, r),
-            ProtocolVersion::V5 => Err(DecodeError::UnsupportedProtocolLevel(5)),
+            ProtocolVersion::V5 => {
+                check_minimal_len(header)?;
+                v5::connect::decode_body(r)
+            }
         };
     }
     match version {
         ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 => {
             v3::decode::decode_body(header.first_byte, frame)
         }
-        ProtocolVersion::V5 => Err(DecodeError::UnsupportedProtocolLevel(5)),
+        ProtocolVersion::V5 => {
+            check_minimal_len(header)?;
+            v5::decode::decode_body(header.first_byte, frame)
+        }
     }
+}
+
+/// MQTT 5 wants every Variable Byte Integer in its shortest form, the
+/// remaining length included [MQTT-1.5.5-1]; 3.1.1 has no such rule.
+#[inline]
+fn check_minimal_len(header: &FrameHeader) -> Result<(), DecodeError> {
+    if header.header_len != 1 + codec_util::remaining_len_size(header.remaining_len) {
+        return Err(DecodeError::NonMinimalVarInt);
+    }
+    Ok(())
 }
 
 /// Protocol name and level of a CONNECT (§3.1.2.1, §3.1.2.2), which pick
@@ -129,37 +150,46 @@ pub fn decode_from(
     decode_packet(frame, &header, version).map(Some)
 }
 
+/// The codec that writes `packet` for a `version` peer: CONNECT goes by
+/// its own `protocol`, everything else by `version`.
+#[inline]
+fn writes_v5(packet: &Packet, version: ProtocolVersion) -> bool {
+    match packet {
+        Packet::Connect(c) => c.protocol == ProtocolVersion::V5,
+        _ => version == ProtocolVersion::V5,
+    }
+}
+
 /// Encode any packet. CONNECT is written with its own `protocol`; `version`
-/// applies to the others. MQTT 5 is not negotiated yet, so `V5` writes the
-/// 3.1.1 format, which is also what a server answers an unsupported level
-/// with (CONNACK 0x01, [MQTT-3.1.2-2]).
+/// applies to the others. 3.1/3.1.1 leave out what they cannot carry
+/// (properties) and narrow reason codes; a server answering an unsupported
+/// level writes its CONNACK as 3.1.1 (0x01, [MQTT-3.1.2-2]).
 pub fn encode<B: BufMut>(packet: &Packet, version: ProtocolVersion, out: &mut B) {
-    match version {
-        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
-            v3::encode::encode(packet, out)
-        }
+    if writes_v5(packet, version) {
+        v5::encode::encode(packet, out)
+    } else {
+        v3::encode::encode(packet, out)
     }
 }
 
 /// Bytes [`encode`] writes for `packet`, fixed header included.
 pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> usize {
-    match version {
-        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
-            v3::encode::encoded_len(packet)
-        }
+    if writes_v5(packet, version) {
+        v5::encode::encoded_len(packet)
+    } else {
+        v3::encode::encoded_len(packet)
     }
 }
 
 /// Fast path for deliveries: encode a PUBLISH from borrowed parts, without
-/// building a `Publish`. Like [`encode`], `V5` still writes the 3.1.1 format
-/// until MQTT 5 is negotiated; 3.1/3.1.1 cannot carry `p.properties` and
-/// leave them out. The topic must be at most 65535 bytes.
+/// building a `Publish`. 3.1/3.1.1 cannot carry `p.properties`,
+/// `p.topic_alias` or `p.subscription_ids` and leave them out. The topic
+/// must be at most 65535 bytes.
 #[inline]
 pub fn encode_publish<B: BufMut>(p: &PublishRef, version: ProtocolVersion, out: &mut B) {
     match version {
-        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
-            v3::encode::encode_publish(p, out)
-        }
+        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 => v3::encode::encode_publish(p, out),
+        ProtocolVersion::V5 => v5::encode::encode_publish(p, out),
     }
 }
 
@@ -167,8 +197,7 @@ pub fn encode_publish<B: BufMut>(p: &PublishRef, version: ProtocolVersion, out: 
 #[inline]
 pub fn publish_len(p: &PublishRef, version: ProtocolVersion) -> usize {
     match version {
-        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
-            v3::encode::publish_len(p)
-        }
+        ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 => v3::encode::publish_len(p),
+        ProtocolVersion::V5 => v5::encode::publish_len(p),
     }
 }

@@ -175,8 +175,17 @@ pub struct Publish {
 /// A PUBLISH to encode, borrowed from wherever the broker keeps the message
 /// (see [`crate::encode_publish`]). `packet_id` is only written at QoS > 0;
 /// `dup` is ignored at QoS 0 [MQTT-3.3.1-2].
+///
+/// MQTT 5: `properties` is the message's, shared by all its deliveries;
+/// the two per-delivery properties come from `topic_alias` and
+/// `subscription_ids` instead, and the `topic_alias` and
+/// `subscription_identifiers` inside `properties` are never written. So a
+/// connection can add its alias (with an empty `topic`) and the identifiers
+/// of the subscriptions that matched without cloning the shared properties.
+/// 3.1/3.1.1 write none of the three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PublishRef<'a> {
+    /// Empty only with a `topic_alias` the receiver already knows (MQTT 5).
     pub topic: &'a str,
     pub payload: &'a [u8],
     pub qos: QoS,
@@ -184,6 +193,10 @@ pub struct PublishRef<'a> {
     pub dup: bool,
     pub packet_id: u16,
     pub properties: Option<&'a PublishProperties>,
+    /// MQTT 5: Topic Alias to send (1..=the client's maximum).
+    pub topic_alias: Option<u16>,
+    /// MQTT 5: Subscription Identifiers to send, each 1..=268435455.
+    pub subscription_ids: &'a [u32],
 }
 
 impl<'a> From<&'a Publish> for PublishRef<'a> {
@@ -197,6 +210,11 @@ impl<'a> From<&'a Publish> for PublishRef<'a> {
             dup: p.dup,
             packet_id: p.packet_id,
             properties: p.properties.as_deref(),
+            topic_alias: p.properties.as_ref().and_then(|p| p.topic_alias),
+            subscription_ids: p
+                .properties
+                .as_ref()
+                .map_or(&[], |p| &p.subscription_identifiers[..]),
         }
     }
 }

@@ -31,6 +31,8 @@ impl Encoder {
             dup: d.dup,
             packet_id: d.packet_id,
             properties: d.msg.properties.as_deref(),
+            topic_alias: None,
+            subscription_ids: d.subscription_ids,
         };
         protocol::encode_publish(&p, self.version, &mut out.bytes);
     }

@@ -283,6 +283,8 @@ mod tests {
                 dup: false,
                 packet_id: 0,
                 properties: None,
+                topic_alias: None,
+                subscription_ids: &[],
             };
             encode_publish(&p, ProtocolVersion::V3_1_1, &mut buf);
         }

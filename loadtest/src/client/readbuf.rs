@@ -103,6 +103,8 @@ mod tests {
                 dup: false,
                 packet_id: i as u16 + 1,
                 properties: None,
+                topic_alias: None,
+                subscription_ids: &[],
             };
             encode_publish(&p, ProtocolVersion::V3_1_1, &mut wire);
         }

@@ -132,6 +132,8 @@ impl Publisher {
                 dup: false,
                 packet_id: id,
                 properties: None,
+                topic_alias: None,
+                subscription_ids: &[],
             };
             encode_publish(&p, c.ctx.cfg.version, out);
             self.seq += 1;

@@ -5,6 +5,11 @@ mod framing;
 mod mqtt5_model;
 mod roundtrip;
 mod utf8;
+mod v5_alloc;
+mod v5_reasons;
+mod v5_roundtrip;
+mod v5_validation;
+mod v5_vectors;
 mod validation;
 mod vectors;
 

@@ -156,6 +156,8 @@ fn publish_across_remaining_length_sizes() {
             dup: false,
             packet_id: 0,
             properties: None,
+            topic_alias: None,
+            subscription_ids: &[],
         };
         let mut out = Vec::new();
         encode_publish(&p, V3_1_1, &mut out);
@@ -197,6 +199,8 @@ fn publish_ref(qos: QoS) -> PublishRef<'static> {
         dup: false,
         packet_id: if qos == QoS::AtMostOnce { 0 } else { 1 },
         properties: None,
+        topic_alias: None,
+        subscription_ids: &[],
     }
 }
 

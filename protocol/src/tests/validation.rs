@@ -104,7 +104,9 @@ fn connect_protocol_name_and_level() {
     };
     assert!(with(b"MQTT", 4).is_ok());
     assert!(with(b"MQIsdp", 3).is_ok());
-    assert_eq!(with(b"MQTT", 5), Err(UnsupportedProtocolLevel(5)));
+    // Level 5 has a property length after the keep alive.
+    let v5 = concat(&[&lp(b"MQTT"), &[5, 0x02, 0, 60, 0], &lp(b"c")]);
+    assert!(decode(&frame(0x10, &v5)).is_ok());
     assert_eq!(with(b"MQTT", 3), Err(UnsupportedProtocolLevel(3)));
     assert_eq!(with(b"MQTT", 6), Err(UnsupportedProtocolLevel(6)));
     assert_eq!(with(b"MQIsdp", 4), Err(UnsupportedProtocolLevel(4)));
@@ -120,11 +122,26 @@ fn connect_protocol_name_and_level() {
 }
 
 #[test]
-fn v5_session_is_not_decoded_yet() {
+fn auth_is_mqtt_5_only() {
     assert_eq!(
         decode_v(&[0xC0, 0], ProtocolVersion::V5),
-        Err(UnsupportedProtocolLevel(5))
+        Ok(Packet::PingReq)
     );
+    assert!(matches!(
+        decode_v(&[0xF0, 0], ProtocolVersion::V5),
+        Ok(Packet::Auth(_))
+    ));
+    for v in [ProtocolVersion::V3_1, ProtocolVersion::V3_1_1] {
+        assert_eq!(decode_v(&[0xF0, 0], v), Err(ReservedPacketType(15)));
+    }
+    // AUTH's reserved flags are checked like any other packet's.
+    assert!(matches!(
+        decode_v(&[0xF1, 0], ProtocolVersion::V5),
+        Err(InvalidHeaderFlags {
+            packet_type: 15,
+            ..
+        })
+    ));
 }
 
 #[test]

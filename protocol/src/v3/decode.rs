@@ -32,8 +32,8 @@ pub fn decode_body(first_byte: u8, body: Bytes) -> Result<Packet, DecodeError> {
         PINGREQ => empty(&r, Packet::PingReq)?,
         PINGRESP => empty(&r, Packet::PingResp)?,
         DISCONNECT => empty(&r, Packet::Disconnect(Disconnect::NORMAL))?,
-        // CONNECT is routed to `connect::decode_body` by the caller; the
-        // reserved types never pass `check_first_byte`.
+        // CONNECT is routed to `connect::decode_body` by the caller; type 0
+        // never passes `check_first_byte`; AUTH (15) is MQTT 5 only.
         other => return Err(DecodeError::ReservedPacketType(other)),
     };
     r.finish()?;

@@ -109,7 +109,8 @@ pub fn publish_len(p: &PublishRef) -> usize {
     1 + remaining_len_size(rem) + rem
 }
 
-/// See [`crate::encode_publish`]. `p.properties` has no place in 3.1.1.
+/// See [`crate::encode_publish`]. `p.properties`, `p.topic_alias` and
+/// `p.subscription_ids` have no place in 3.1.1.
 #[inline]
 pub fn encode_publish<B: BufMut>(p: &PublishRef, out: &mut B) {
     let PublishRef {
@@ -120,6 +121,8 @@ pub fn encode_publish<B: BufMut>(p: &PublishRef, out: &mut B) {
         dup,
         packet_id,
         properties: _,
+        topic_alias: _,
+        subscription_ids: _,
     } = *p;
     debug_assert!(
         topic.len() <= usize::from(u16::MAX),
