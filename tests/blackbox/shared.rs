@@ -330,3 +330,83 @@ fn shared_deliveries_counted_per_group() {
         10.0,
     );
 }
+
+/// A v5 member, subscribed with these options (see `v5::sub_opts`).
+fn member_v5(b: &Broker, name: &str, shard: usize, filter: &str, opts: u8) -> Client {
+    let id = id_on_shard(name, shard);
+    let (mut c, ack) = Client::connect_v5(b.port, &Connect::v5(&id));
+    assert_eq!(ack.reason, 0, "[{id}] CONNACK {ack:?}");
+    let s = c.subscribe_v5(&[(filter, opts)], &v5::Props::new());
+    assert_eq!(s.codes, [opts & 3], "[{id}] SUBACK {s:?}");
+    c
+}
+
+/// MQTT 5 and 3.1.1 members in one group, on both shards: each message of a
+/// v5 and of a 3.1.1 publisher reaches exactly one of them.
+#[test]
+fn mqtt_4_8_2_v5_and_v3_members_share_one_group() {
+    let b = Broker::start("");
+    let f = "$share/mixed/mx/#";
+    let mut v5m = member_v5(&b, "mx5", 0, f, v5::sub_opts(1, false, false, 0));
+    let mut v3m = member(&b, "mx3", 1, f, 1);
+    let (mut p5, _) = Client::connect_v5(b.port, &Connect::v5(&id_on_shard("mxp5", 1)));
+    let mut p3 = b.connect(&id_on_shard("mxp3", 0), true);
+    for i in 0..20u16 {
+        p5.send(&v5::publish("mx/5", &format!("5-{i}").into_bytes(), 1, false, i + 1, &v5::Props::new()));
+        p5.recv_reasoned(0x40);
+    }
+    publish_burst(&mut p3, "mx/3", &payloads("3", 20));
+    let mut got = Vec::new();
+    while let Some((first, body)) = v5m.next_within(ms(300)) {
+        let p = v5::parse_publish(first, &body);
+        v5m.send(&puback(p.pid.unwrap()));
+        got.push(String::from_utf8(p.payload).unwrap());
+    }
+    let n5 = got.len();
+    while let Recv::Packet(first, body) = v3m.try_recv(ms(300)) {
+        let p = Publish::parse(first, &body);
+        v3m.ack(&p);
+        got.push(p.payload_str());
+    }
+    assert!(n5 > 0 && got.len() > n5, "both members served: {n5} of {}", got.len());
+    let sent = [payloads("5", 20), payloads("3", 20)].concat();
+    assert_exactly_once("mixed", &[got], &sent);
+}
+
+/// [MQTT-4.8.2-2] v5: a bad share name gets SUBACK 0x8F (Topic Filter
+/// invalid), the good filter beside it is granted.
+#[test]
+fn mqtt_4_8_2_2_v5_invalid_share_name_suback_0x8f() {
+    let b = Broker::start("");
+    let (mut c, _) = Client::connect_v5(b.port, &Connect::v5(&id_on_shard("bad5", 1)));
+    // (`$share/a+b/x` is no well-formed filter at all: malformed packet.)
+    let filters = [("$share/+/x", 1), ("$share/ok/x", 1), ("$share//x", 0)];
+    let s = c.subscribe_v5(&filters, &v5::Props::new());
+    assert_eq!(s.codes, [0x8f, 1, 0x8f]);
+    c.send(&PINGREQ);
+    c.expect_packet(&PINGRESP);
+}
+
+/// [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error:
+/// the connection closes (DISCONNECT 0x82 first once server DISCONNECTs
+/// carry reason codes); other clients carry on.
+#[test]
+fn mqtt_3_8_3_4_no_local_on_a_shared_subscription_is_a_protocol_error() {
+    let b = Broker::start("");
+    let mut other = member(&b, "nlother", 0, "$share/nl/nl", 1);
+    let (mut c, _) = Client::connect_v5(b.port, &Connect::v5(&id_on_shard("nl", 1)));
+    let pid = c.pid();
+    let opts = v5::sub_opts(1, true, false, 0);
+    c.send(&v5::subscribe(pid, &[("$share/nl/nl", opts)], &v5::Props::new()));
+    match c.try_recv(WAIT) {
+        Recv::Closed(_) => {}
+        Recv::Packet(0xe0, body) => {
+            assert_eq!(body.first(), Some(&0x82), "DISCONNECT reason");
+            c.expect_closed(WAIT);
+        }
+        other => panic!("expected DISCONNECT 0x82 or a close, got {other:?}"),
+    }
+    let mut p = b.connect(&id_on_shard("nlpub", 1), true);
+    p.publish("nl", b"still", 1, false);
+    other.expect_msg("nl", b"still", 1);
+}
