@@ -77,14 +77,21 @@ pub fn unsubscribe(shard: &Shard, key: SessionKey, filter: &str) -> bool {
 
 /// Filters this shard no longer subscribes to (a session ended): peers stop
 /// routing them here. `$share/` filters among them: their group's members
-/// here changed (left, went offline, came back), and peers learn the count.
+/// here changed (left, went offline, came back), and peers learn the count;
+/// what an ended member still owed its groups goes to other members.
 pub fn forget_interest(shard: &Shard, lost: Vec<MqttStr>) {
+    let mut groups = false;
     for f in lost {
         if parse_shared(&f).is_some() {
             shared::changed(shard, &f);
+            groups = true;
         } else {
             broadcast_interest(shard, f, false);
         }
+    }
+    if groups {
+        // After the counts changed, so the session's group is not picked.
+        shared::redistribute(shard);
     }
 }
 

@@ -31,6 +31,15 @@ pub fn deliver(shard: &Shard, msg: Message, tag: ShareTag) {
     }
 }
 
+/// Messages owed by members whose session ended go to other members.
+pub fn redistribute(shard: &Shard) {
+    let mut remote = Vec::new();
+    shard.sessions.borrow_mut().redistribute(&mut remote);
+    for (p, tag, msg) in remote {
+        shard.mesh.send_shared(p, msg, tag);
+    }
+}
+
 /// This shard's members of the group of `filter` (a valid `$share/`
 /// filter) changed: record them, and tell every peer.
 pub fn changed(shard: &Shard, filter: &str) {

@@ -5,6 +5,7 @@
 
 use super::Message;
 use crate::protocol::QoS;
+use crate::router::shared::GroupId;
 
 /// One PUBLISH to one client, as the session decided it.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +40,9 @@ pub struct Pending {
     pub msg: Message,
     /// Boxed and usually absent: most subscriptions carry no identifier.
     pub subscription_ids: Option<Box<[u32]>>,
+    /// Delivered for this shard's shared group: if the session ends before
+    /// it is acknowledged, another member gets it.
+    pub share: Option<GroupId>,
 }
 
 impl Pending {
@@ -48,6 +52,7 @@ impl Pending {
         Pending {
             msg,
             subscription_ids,
+            share: None,
         }
     }
 

@@ -140,8 +140,14 @@ impl Sessions {
     /// Forget a session: its subscriptions leave the index. Returns the
     /// filters this shard no longer subscribes to.
     fn end(&mut self, key: SessionKey, reason: EndReason) -> Vec<MqttStr> {
-        let filters: Vec<MqttStr> = match self.registry.get(key) {
-            Some(s) => s.subscriptions.keys().cloned().collect(),
+        let filters: Vec<MqttStr> = match self.registry.get_mut(key) {
+            Some(s) => {
+                // Shared-group messages it still owes go to other members.
+                let owed = s.outbound.take_shared().into_iter();
+                self.orphans
+                    .extend(owed.filter_map(|p| Some((p.share?, p.msg))));
+                s.subscriptions.keys().cloned().collect()
+            }
             None => return Vec::new(),
         };
         let lost = filters

@@ -95,6 +95,27 @@ impl Sessions {
         served
     }
 
+    /// Shared-group messages left unacknowledged by sessions that ended
+    /// (see `Pending::share`): each goes to another member of its group,
+    /// here or, pushed onto `remote` with its tag, on a peer.
+    pub fn redistribute(&mut self, remote: &mut Vec<(usize, ShareTag, Message)>) {
+        let me = self.shard as usize;
+        for (id, msg) in std::mem::take(&mut self.orphans) {
+            match self.shared.pick_shard(id, 0, None) {
+                Some((s, _)) if s == me && self.deliver_local(id, 0, &msg) => {}
+                Some((s, group)) if s != me => {
+                    let tag = ShareTag {
+                        group,
+                        hint: 0,
+                        rerouted: false,
+                    };
+                    remote.push((s, tag, msg));
+                }
+                _ => self.no_member(id),
+            }
+        }
+    }
+
     /// A message a peer picked this shard for (tagged with our group id).
     pub fn deliver_shared(&mut self, msg: &Message, tag: ShareTag) -> SharedOutcome {
         if self.deliver_local(tag.group, tag.hint, msg) {
@@ -143,6 +164,7 @@ impl Sessions {
         let g = Grant {
             qos: msg.qos.min(p.sub.opts.qos),
             retain: p.sub.opts.retain_as_published && msg.retain,
+            share: Some(id),
         };
         let id = p.sub.id.map(NonZeroU32::get);
         self.deliver(key, msg, g, id.as_slice());

@@ -29,6 +29,9 @@ pub struct Sessions {
     pub(super) shared: SharedGroups<Subscription>,
     /// Reused per publish: the shared groups a message matched.
     pub(super) groups_hit: Vec<GroupId>,
+    /// Messages of shared groups whose member's session ended unacknowledged:
+    /// the plane gives them to other members (`take_orphans`).
+    pub(super) orphans: Vec<(GroupId, super::Message)>,
 }
 
 impl Sessions {
@@ -45,6 +48,7 @@ impl Sessions {
             events: Events::default(),
             shared: SharedGroups::new(shard, limits_strategy),
             groups_hit: Vec::new(),
+            orphans: Vec::new(),
         }
     }
 

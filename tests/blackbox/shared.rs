@@ -352,7 +352,14 @@ fn mqtt_4_8_2_v5_and_v3_members_share_one_group() {
     let (mut p5, _) = Client::connect_v5(b.port, &Connect::v5(&id_on_shard("mxp5", 1)));
     let mut p3 = b.connect(&id_on_shard("mxp3", 0), true);
     for i in 0..20u16 {
-        p5.send(&v5::publish("mx/5", &format!("5-{i}").into_bytes(), 1, false, i + 1, &v5::Props::new()));
+        p5.send(&v5::publish(
+            "mx/5",
+            &format!("5-{i}").into_bytes(),
+            1,
+            false,
+            i + 1,
+            &v5::Props::new(),
+        ));
         p5.recv_reasoned(0x40);
     }
     publish_burst(&mut p3, "mx/3", &payloads("3", 20));
@@ -368,7 +375,11 @@ fn mqtt_4_8_2_v5_and_v3_members_share_one_group() {
         v3m.ack(&p);
         got.push(p.payload_str());
     }
-    assert!(n5 > 0 && got.len() > n5, "both members served: {n5} of {}", got.len());
+    assert!(
+        n5 > 0 && got.len() > n5,
+        "both members served: {n5} of {}",
+        got.len()
+    );
     let sent = [payloads("5", 20), payloads("3", 20)].concat();
     assert_exactly_once("mixed", &[got], &sent);
 }
@@ -397,7 +408,11 @@ fn mqtt_3_8_3_4_no_local_on_a_shared_subscription_is_a_protocol_error() {
     let (mut c, _) = Client::connect_v5(b.port, &Connect::v5(&id_on_shard("nl", 1)));
     let pid = c.pid();
     let opts = v5::sub_opts(1, true, false, 0);
-    c.send(&v5::subscribe(pid, &[("$share/nl/nl", opts)], &v5::Props::new()));
+    c.send(&v5::subscribe(
+        pid,
+        &[("$share/nl/nl", opts)],
+        &v5::Props::new(),
+    ));
     match c.try_recv(WAIT) {
         Recv::Closed(_) => {}
         Recv::Packet(0xe0, body) => {
@@ -409,4 +424,35 @@ fn mqtt_3_8_3_4_no_local_on_a_shared_subscription_is_a_protocol_error() {
     let mut p = b.connect(&id_on_shard("nlpub", 1), true);
     p.publish("nl", b"still", 1, false);
     other.expect_msg("nl", b"still", 1);
+}
+
+/// [MQTT-4.8.2] A member whose (clean) session ends with QoS 1 messages
+/// unacknowledged or queued: they go to another member of the group, so
+/// none is lost (the persistent-session case keeps them instead).
+#[test]
+fn mqtt_4_8_2_unacked_messages_of_a_leaving_member_go_to_another() {
+    if skip_on_mosquitto("shardmq redistributes; mosquitto drops them") {
+        return;
+    }
+    let b = Broker::start("[limits]\nmax_inflight = 5\n");
+    let mut stays = member(&b, "ostay", 0, "$share/o/o", 1);
+    let mut leaves = member(&b, "oleave", 1, "$share/o/o", 1);
+    let mut p = b.connect(&id_on_shard("opub", 0), true);
+    let sent = payloads("o", 40);
+    publish_burst(&mut p, "o", &sent);
+    // The leaving member reads what it was sent (5 in flight, the rest
+    // queued behind them) and acknowledges nothing.
+    let mut unacked = Vec::new();
+    while let Recv::Packet(first, body) = leaves.try_recv(ms(300)) {
+        unacked.push(Publish::parse(first, &body).payload_str());
+    }
+    assert_eq!(unacked.len(), 5, "the in-flight window");
+    leaves.close();
+    let mut got = Vec::new();
+    while let Recv::Packet(first, body) = stays.try_recv(ms(500)) {
+        let pb = Publish::parse(first, &body);
+        stays.ack(&pb);
+        got.push(pb.payload_str());
+    }
+    assert_exactly_once("o", &[got], &sent);
 }
