@@ -456,3 +456,43 @@ fn mqtt_4_8_2_unacked_messages_of_a_leaving_member_go_to_another() {
     }
     assert_exactly_once("o", &[got], &sent);
 }
+
+/// A persistent member that goes offline stays a member and keeps what it
+/// owed (sent again with DUP when it resumes); while it is offline the
+/// online member gets every new message.
+#[test]
+fn shared_offline_persistent_member_keeps_its_messages() {
+    if skip_on_mosquitto("shardmq prefers online members") {
+        return;
+    }
+    let b = Broker::start("[limits]\nmax_inflight = 5\n");
+    let pid = id_on_shard("kpers", 1);
+    let mut pm = b.connect(&pid, false);
+    pm.subscribe("$share/k/k", 1);
+    let mut om = member(&b, "konline", 0, "$share/k/k", 1);
+    let mut p = b.connect(&id_on_shard("kpub", 0), true);
+    publish_burst(&mut p, "k", &payloads("a", 10));
+    let owed = take(&mut om, 5);
+    let unacked: Vec<Publish> = (0..5).map(|_| pm.recv_publish()).collect();
+    pm.close();
+    std::thread::sleep(ms(300)); // the broker sees the socket close
+    let later = payloads("b", 10);
+    publish_burst(&mut p, "k", &later);
+    assert_eq!(take(&mut om, 10), later, "the online member gets them all");
+    om.expect_no_packet(QUIET);
+    let (mut back, present) = connect_sp(b.port, &pid, false);
+    assert!(present);
+    for u in &unacked {
+        let again = back.recv_publish();
+        assert!(again.dup(), "resent with DUP: {again:?}");
+        assert_eq!(again.payload, u.payload);
+        back.ack(&again);
+    }
+    back.expect_no_packet(QUIET);
+    let mut all: Vec<String> = owed;
+    all.extend(unacked.iter().map(|u| u.payload_str()));
+    all.sort();
+    let mut want = payloads("a", 10);
+    want.sort();
+    assert_eq!(all, want);
+}
