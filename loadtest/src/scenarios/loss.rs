@@ -130,13 +130,28 @@ mod tests {
     fn a_shared_group_expects_each_message_once_over_its_members() {
         let pubs = [publ(0, 100), publ(1, 50)];
         // Publisher 0: 60 + 40, complete. Publisher 1: 20 + 25, 5 lost.
-        let subs = [sub(0, &[(0, 60, 0), (1, 20, 0)]), sub(1, &[(0, 40, 0), (1, 25, 0)])];
+        let subs = [
+            sub(0, &[(0, 60, 0), (1, 20, 0)]),
+            sub(1, &[(0, 40, 0), (1, 25, 0)]),
+        ];
         let l = compute(Expect::OncePerGroup, &pubs, &subs);
-        assert_eq!(l, Loss { lost: 5, unexpected: 0 });
+        assert_eq!(
+            l,
+            Loss {
+                lost: 5,
+                unexpected: 0
+            }
+        );
         // A message to two members is more than once.
         let subs = [sub(0, &[(0, 100, 0), (1, 50, 0)]), sub(1, &[(0, 1, 0)])];
         let l = compute(Expect::OncePerGroup, &pubs, &subs);
-        assert_eq!(l, Loss { lost: 0, unexpected: 1 });
+        assert_eq!(
+            l,
+            Loss {
+                lost: 0,
+                unexpected: 1
+            }
+        );
     }
 
     #[test]
