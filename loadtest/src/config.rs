@@ -60,6 +60,8 @@ pub struct Config {
     pub source_ips: Vec<IpAddr>,
     pub connect_timeout: Duration,
     pub version: ProtocolVersion,
+    /// MQTT 5 topic aliases (`--topic-alias`).
+    pub topic_alias: bool,
     pub client_id: String,
     pub clean_session: bool,
     pub keepalive: u16,
@@ -236,6 +238,9 @@ fn base(kind: Kind, a: &Common, run_tag: String) -> Result<Config, String> {
     if source_ips.iter().any(|ip| ip.is_ipv4() != addr.is_ipv4()) {
         return Err("--source-ips must be of the same family as the broker address".into());
     }
+    if a.topic_alias && a.mqtt != ProtocolVersion::V5 {
+        return Err("--topic-alias needs --mqtt-version 5".into());
+    }
     if a.password.is_some() && a.username.is_none() {
         // [MQTT-3.1.2-22]: no password without a user name.
         return Err("--password needs --username (MQTT 3.1.1 §3.1.2.9)".into());
@@ -248,6 +253,7 @@ fn base(kind: Kind, a: &Common, run_tag: String) -> Result<Config, String> {
         source_ips,
         connect_timeout: Duration::from_secs_f64(positive(a.connect_timeout, "--connect-timeout")?),
         version: a.mqtt,
+        topic_alias: a.topic_alias,
         client_id: a.client_id.clone(),
         clean_session: a.clean_session,
         keepalive: a.keepalive,

@@ -78,7 +78,6 @@ fn unknown_options_are_refused() {
 
 #[test]
 fn mqtt_versions() {
-    assert!(err("conn --mqtt 5").contains("MQTT 5 is not supported yet"));
     assert!(err("conn --mqtt 4.0").contains("3.1.1"));
     assert_eq!(
         cfg("conn --mqtt 3.1").unwrap().version,
@@ -182,4 +181,17 @@ fn filter_matches_follows_the_topic_rules() {
     ] {
         assert!(!m(f, t), "{f} should not match {t}");
     }
+}
+
+#[test]
+fn mqtt_5_and_topic_aliases() {
+    assert_eq!(
+        cfg("conn --mqtt-version 5").unwrap().version,
+        ProtocolVersion::V5
+    );
+    let c = cfg("p2p --mqtt-version 5 --topic-alias").unwrap();
+    assert!(c.topic_alias);
+    assert!(cfg("p2p --topic-alias")
+        .unwrap_err()
+        .contains("--mqtt-version 5"));
 }
