@@ -80,19 +80,16 @@ pub fn unsubscribe(shard: &Shard, key: SessionKey, filter: &str) -> bool {
 /// here changed (left, went offline, came back), and peers learn the count;
 /// what an ended member still owed its groups goes to other members.
 pub fn forget_interest(shard: &Shard, lost: Vec<MqttStr>) {
-    let mut groups = false;
     for f in lost {
         if parse_shared(&f).is_some() {
             shared::changed(shard, &f);
-            groups = true;
         } else {
             broadcast_interest(shard, f, false);
         }
     }
-    if groups {
-        // After the counts changed, so the session's group is not picked.
-        shared::redistribute(shard);
-    }
+    // After the counts changed, so the ended member is not picked. Also when
+    // it had left its groups before (what it owed them is still owed).
+    shared::redistribute(shard);
 }
 
 fn broadcast_interest(shard: &Shard, filter: MqttStr, add: bool) {

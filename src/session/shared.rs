@@ -99,6 +99,9 @@ impl Sessions {
     /// (see `Pending::share`): each goes to another member of its group,
     /// here or, pushed onto `remote` with its tag, on a peer.
     pub fn redistribute(&mut self, remote: &mut Vec<(usize, ShareTag, Message)>) {
+        if self.orphans.is_empty() {
+            return;
+        }
         let me = self.shard as usize;
         for (id, msg) in std::mem::take(&mut self.orphans) {
             match self.shared.pick_shard(id, 0, None) {
