@@ -51,6 +51,14 @@ pub struct Limits {
     pub max_subscriptions_per_session: usize,
     /// Bytes waiting to be written to one client; QoS 0 is dropped beyond it.
     pub max_outbound_bytes: usize,
+    /// MQTT 5 Receive Maximum of the broker: unacknowledged QoS 2 PUBLISHes
+    /// (PUBREC sent, no PUBREL yet) a v5 client may have; beyond it,
+    /// DISCONNECT 0x93 [MQTT-3.3.4-8].
+    pub receive_maximum: u16,
+    /// MQTT 5 topic aliases a client may set towards the broker (0 = none).
+    pub topic_alias_maximum: u16,
+    /// Assign topic aliases towards v5 clients that allow them.
+    pub outbound_topic_aliases: bool,
     /// Which member of a shared subscription group gets a message.
     pub shared_subscription_strategy: SharedStrategy,
 }
@@ -141,6 +149,9 @@ impl Default for Limits {
             max_connections: 0,
             max_subscriptions_per_session: 0,
             max_outbound_bytes: 1 << 20,
+            receive_maximum: 65535,
+            topic_alias_maximum: 10,
+            outbound_topic_aliases: true,
             shared_subscription_strategy: SharedStrategy::RoundRobin,
         }
     }
@@ -190,6 +201,9 @@ impl Config {
         }
         if !(l.session_expiry >= 0.0 && l.session_expiry.is_finite()) {
             return Err("limits.session_expiry must be a number of seconds, 0 for never".into());
+        }
+        if l.receive_maximum == 0 {
+            return Err("limits.receive_maximum must be at least 1".into());
         }
         if l.max_inflight == 0 {
             return Err("limits.max_inflight must be at least 1".into());

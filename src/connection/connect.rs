@@ -180,6 +180,7 @@ pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admi
         c.keep_alive,
         shard.now_ms(),
     ));
+    super::v5::configure(&handle, &c, &shard.cfg.limits);
     let opened = shard
         .sessions
         .borrow_mut()

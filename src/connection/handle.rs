@@ -5,6 +5,7 @@
 //! the handle brings one back.
 
 use super::encoder::Wire;
+use super::v5::V5State;
 use crate::protocol::{Packet, ProtocolVersion};
 use crate::session::{Delivery, Outlet};
 use std::cell::{Cell, RefCell};
@@ -72,6 +73,9 @@ pub struct ConnHandle {
     park_requested: Cell<bool>,
     /// Generation of this handle's live entry in the keep-alive wheel.
     pub wheel_gen: Cell<u32>,
+    /// The client's Receive Maximum (MQTT 5; 65535 = none given, and for
+    /// 3.1.1): the session's window is at most this [MQTT-3.3.4-9].
+    receive_maximum: Cell<u16>,
 }
 
 impl ConnHandle {
@@ -87,7 +91,24 @@ impl ConnHandle {
             parked: Cell::new(None),
             park_requested: Cell::new(false),
             wheel_gen: Cell::new(0),
+            receive_maximum: Cell::new(u16::MAX),
         }
+    }
+
+    /// QoS 1/2 deliveries that may be unacknowledged at once: the broker's
+    /// `max_inflight`, lowered to the client's Receive Maximum.
+    #[inline]
+    pub fn send_window(&self, max_inflight: u16) -> u16 {
+        max_inflight.min(self.receive_maximum.get())
+    }
+
+    pub fn set_receive_maximum(&self, n: u16) {
+        self.receive_maximum.set(n);
+    }
+
+    /// Work on the MQTT 5 state of the connection; `None` for 3.1/3.1.1.
+    pub fn v5<R>(&self, f: impl FnOnce(&mut V5State) -> R) -> Option<R> {
+        self.out.borrow_mut().enc.v5_mut().map(f)
     }
 
     /// Work on the write side and wake the task if its buffer was empty
@@ -104,10 +125,11 @@ impl ConnHandle {
         r
     }
 
-    /// Queue one PUBLISH for the client.
+    /// Queue one PUBLISH for the client; false if it exceeds the client's
+    /// maximum packet size and was not written.
     #[inline]
-    pub fn deliver(&self, d: &Delivery<'_>) {
-        self.with_outlet(|w| w.publish(d));
+    pub fn deliver(&self, d: &Delivery<'_>) -> bool {
+        self.with_outlet(|w| w.publish(d))
     }
 
     /// Queue one control packet for the client.

@@ -9,12 +9,15 @@
 //! (`packets.rs`) and cleans up (will, session) when it ends. An idle connection parks in
 //! between (`park.rs`): its task ends and a new one takes over on traffic.
 
+mod aliases;
 mod connect;
 mod encoder;
 mod handle;
 mod io;
 mod packets;
 mod park;
+mod publish;
+mod v5;
 
 pub use park::{start as start_parking, ParkingLot};
 
@@ -24,11 +27,12 @@ pub use io::ShardIo;
 
 use crate::metrics::ShardMetrics;
 use crate::plane::{self, messages::HandOff};
-use crate::protocol::{Connect, DecodeError, MqttStr, ProtocolVersion};
+use crate::protocol::{Connect, DecodeError, Disconnect, MqttStr, Packet, ProtocolVersion};
 use crate::session::SessionKey;
 use crate::shard::{spawn_guarded, Shard};
 use crate::transport::Transport;
 use connect::Admitted;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use io::{Flow, ReadError, Reader, Writer};
 use packets::Hold;
 use std::future::poll_fn;
@@ -108,7 +112,10 @@ enum Exit {
 async fn run(mut conn: Connection) {
     loop {
         match poll_fn(|cx| conn.poll_run(cx)).await {
-            Exit::Close(reason) => return conn.st.finish(reason),
+            Exit::Close(reason) => {
+                conn.linger(reason).await;
+                return conn.st.finish(reason);
+            }
             Exit::Park => match park::park(conn) {
                 Ok(()) => return,
                 Err(back) => conn = back,
@@ -232,6 +239,26 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// A v5 connection closed for a protocol violation has a DISCONNECT
+    /// with its reason code queued: write it (bounded), then shut our side
+    /// and drain, so the close is not a reset that could discard it.
+    async fn linger(&mut self, reason: CloseReason) {
+        if self.st.version != ProtocolVersion::V5 || reason != CloseReason::ProtocolError {
+            return;
+        }
+        let Connection { st, io, writer, .. } = self;
+        let _ = glommio::timer::timeout(std::time::Duration::from_secs(1), async {
+            poll_fn(|cx| writer.poll_flush(cx, io, &st.handle, &st.shard.hist)).await?;
+            io.close().await?;
+            let mut sink = [0u8; 256];
+            while io.read(&mut sink).await? > 0 {}
+            Ok(())
+        })
+        .await;
+    }
+}
+
 impl Conn {
     /// Bytes arrived: the keep-alive clock restarts, and the idle clock too
     /// unless they were only PINGREQs.
@@ -247,6 +274,15 @@ impl Conn {
     fn malformed(&mut self, e: DecodeError) -> CloseReason {
         connect::count_decode_error(&self.shard.metrics, &e);
         debug!(client_id = %self.client_id, error = %e, "malformed packet: closing");
+        let code = e.reason_code();
+        if code == crate::protocol::ReasonCode::TopicAliasInvalid {
+            ShardMetrics::inc(&self.shard.metrics.topic_alias_errors); // alias 0
+        }
+        if self.version == ProtocolVersion::V5 {
+            // The codec knows the answer: 0x81, 0x82, 0x94 … (§4.13).
+            self.handle
+                .send(&Packet::Disconnect(Disconnect::with_reason(code)));
+        }
         CloseReason::ProtocolError
     }
 

@@ -229,6 +229,36 @@ const SERIES: &[Series] = &[
         "counter",
         None,
     ),
+    (
+        "messages_expired",
+        "shardmq_messages_expired_total",
+        "counter",
+        None,
+    ),
+    (
+        "packets_dropped_client_maximum",
+        "shardmq_packets_dropped_client_maximum_total",
+        "counter",
+        None,
+    ),
+    (
+        "topic_alias_errors",
+        "shardmq_topic_alias_errors_total",
+        "counter",
+        None,
+    ),
+    (
+        "receive_maximum_exceeded",
+        "shardmq_receive_maximum_exceeded_total",
+        "counter",
+        None,
+    ),
+    (
+        "payload_format_invalid",
+        "shardmq_payload_format_invalid_total",
+        "counter",
+        None,
+    ),
     ("task_panics", "shardmq_task_panics_total", "counter", None),
 ];
 
@@ -345,6 +375,21 @@ fn help(name: &str) -> &'static str {
         "shardmq_sessions" => "Sessions, connected or not.",
         "shardmq_sessions_expired_total" => {
             "Offline persistent sessions removed by session_expiry."
+        }
+        "shardmq_messages_expired_total" => {
+            "MQTT 5 messages not delivered: their expiry interval had passed."
+        }
+        "shardmq_packets_dropped_client_maximum_total" => {
+            "PUBLISHes not sent: larger than the client's Maximum Packet Size."
+        }
+        "shardmq_topic_alias_errors_total" => {
+            "DISCONNECTs for a topic alias out of range (0x94) or unknown (0x82)."
+        }
+        "shardmq_receive_maximum_exceeded_total" => {
+            "DISCONNECT 0x93: more unacknowledged QoS 2 PUBLISHes than the Receive Maximum."
+        }
+        "shardmq_payload_format_invalid_total" => {
+            "PUBLISHes refused (0x99): payload format UTF-8 but the payload is not."
         }
         "shardmq_task_panics_total" => {
             "Connection tasks that panicked (bugs); the shard carried on."

@@ -1,6 +1,6 @@
 //! Applying what peers send on the control and data channels.
 
-use super::messages::{Control, Routed};
+use super::messages::{Control, Envelope};
 use super::{mesh::send_control, retained, shared};
 use crate::connection;
 use crate::metrics::ShardMetrics;
@@ -60,7 +60,7 @@ pub fn control(shard: &Rc<Shard>, from: usize, msg: Control) {
 }
 
 /// Deliver a batch of messages published on a peer to local subscribers.
-pub fn batch(shard: &Shard, batch: Vec<Routed>) {
+pub fn batch(shard: &Shard, batch: Vec<Envelope>) {
     ShardMetrics::add(&shard.metrics.cross_shard_in, batch.len() as u64);
     let now = Instant::now();
     {

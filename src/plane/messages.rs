@@ -7,12 +7,12 @@ use crate::transport::Detached;
 use std::time::Instant;
 
 /// Published messages bound for one shard, in publish order.
-pub type Batch = Vec<Routed>;
+pub type Batch = Vec<Envelope>;
 
 /// A message on the data channel: for every matching subscriber on the
 /// receiving shard, or (`share`) for one member of one shared group there.
 #[derive(Debug)]
-pub struct Routed {
+pub struct Envelope {
     pub msg: Message,
     pub share: Option<ShareTag>,
 }

@@ -11,11 +11,20 @@ use crate::session::{Message, SessionKey, Subscribed, Subscription};
 use crate::shard::Shard;
 use tracing::debug;
 
+/// What [`publish`] did with a message.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Routed {
+    /// A retained message stored by another shard: that shard and the
+    /// sequence number it will acknowledge once the message is stored.
+    pub stored_elsewhere: Option<(usize, u64)>,
+    /// A session of this shard took it, or a peer shard has interest in
+    /// its topic (MQTT 5 PUBACK 0x10 when neither).
+    pub matched: bool,
+}
+
 /// Route a message published by a client of this shard (or its will).
-/// For a retained message stored by another shard, returns that shard and
-/// the sequence number it will acknowledge once the message is stored.
-pub fn publish(shard: &Shard, msg: Message) -> Option<(usize, u64)> {
-    let pending = if msg.retain {
+pub fn publish(shard: &Shard, msg: Message) -> Routed {
+    let stored_elsewhere = if msg.retain {
         retained::store(shard, &msg)
     } else {
         None
@@ -27,11 +36,15 @@ pub fn publish(shard: &Shard, msg: Message) -> Option<(usize, u64)> {
         shard.mesh.send_data(p as usize, msg.clone());
     }
     ShardMetrics::add(&shard.metrics.cross_shard_out, peers.len() as u64);
-    if local == 0 && peers.is_empty() && groups == 0 {
+    let matched = local > 0 || !peers.is_empty() || groups > 0;
+    if !matched {
         ShardMetrics::inc(&shard.metrics.dropped_no_subscriber);
     }
     shard.router.borrow_mut().give_back_shards(peers);
-    pending
+    Routed {
+        stored_elsewhere,
+        matched,
+    }
 }
 
 /// Add or replace a subscription of a session of this shard; the first
@@ -60,6 +73,7 @@ pub fn subscribe(
         Subscribed::Granted { .. } if is_shared => shared::changed(shard, filter),
         Subscribed::Granted {
             first_on_filter: true,
+            ..
         } => broadcast_interest(shard, filter.clone(), true),
         _ => {}
     }

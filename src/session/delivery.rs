@@ -28,7 +28,10 @@ pub struct Delivery<'a> {
 /// Where deliveries and the acks the window originates go: the connection's
 /// write side, or a recorder in tests.
 pub trait Outlet {
-    fn publish(&mut self, d: &Delivery<'_>);
+    /// Write one PUBLISH; false if it was not written because it is larger
+    /// than the client's maximum packet size [MQTT-3.1.2-24] (the caller
+    /// drops it for this client and counts it).
+    fn publish(&mut self, d: &Delivery<'_>) -> bool;
     /// PUBREL for an outgoing QoS 2 delivery the client PUBRECed.
     fn pubrel(&mut self, packet_id: u16);
 }

@@ -25,6 +25,12 @@ pub enum DropReason {
     /// The session queue was full and `queue_overflow` refused the message
     /// or evicted the oldest.
     QueueFull,
+    /// MQTT 5: its expiry interval passed before it could be sent
+    /// [MQTT-3.3.2-5].
+    Expired,
+    /// MQTT 5: the PUBLISH would exceed the client's Maximum Packet Size
+    /// [MQTT-3.1.2-25].
+    TooLargeForClient,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -104,7 +104,13 @@ impl Sessions {
         else {
             return;
         };
-        c.with_outlet(|o| outbound.resend(o));
+        let refused = c.with_outlet(|o| outbound.resend(o));
+        for _ in 0..refused {
+            // Too large for this connection's maximum: no longer in flight.
+            ShardMetrics::inc(&self.metrics.packets_dropped_client_maximum);
+            let reason = super::DropReason::TooLargeForClient;
+            self.events.emit(SessionEvent::Dropped { key, reason });
+        }
         self.pump(key);
     }
 

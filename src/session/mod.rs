@@ -29,12 +29,14 @@ mod subscription;
 mod test_util;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v5_delivery;
 
 pub use delivery::{Delivery, Outlet, Pending};
 pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
 pub use lifecycle::{Closed, Opened};
-pub use message::{Message, Origin};
-pub use outbound::{Enqueued, InflightState, Outbound};
+pub use message::{with_expiry, Message, Origin};
+pub use outbound::{Enqueued, InflightState, Outbound, Pumped};
 pub use registry::SessionKey;
 pub use shared::SharedOutcome;
 pub use store::Sessions;

@@ -109,7 +109,10 @@ impl Sessions {
         };
         self.events
             .emit(SessionEvent::Subscribed { key, filter, sub });
-        Subscribed::Granted { first_on_filter }
+        Subscribed::Granted {
+            first_on_filter,
+            replaced: had,
+        }
     }
 
     /// Remove a subscription. `None` if the session did not have it, else
@@ -176,21 +179,31 @@ impl Sessions {
         fresh
     }
 
-    /// PUBREL released an inbound QoS 2 packet id.
-    pub fn qos2_released(&mut self, key: SessionKey, packet_id: u16) {
+    /// Is inbound QoS 2 `packet_id` recorded and not yet released?
+    pub fn qos2_pending(&self, key: SessionKey, packet_id: u16) -> bool {
+        let s = self.registry.get(key);
+        let set = s.and_then(|s| s.incoming_qos2.as_deref());
+        set.is_some_and(|set| set.contains(&packet_id))
+    }
+
+    /// PUBREL released an inbound QoS 2 packet id; false if it was not
+    /// pending.
+    pub fn qos2_released(&mut self, key: SessionKey, packet_id: u16) -> bool {
         let Some(s) = self.registry.get_mut(key) else {
-            return;
+            return false;
         };
         let Some(set) = &mut s.incoming_qos2 else {
-            return;
+            return false;
         };
-        if set.remove(&packet_id) {
-            if set.is_empty() {
-                s.incoming_qos2 = None;
-            }
-            self.events
-                .emit(SessionEvent::Qos2Released { key, packet_id });
+        if !set.remove(&packet_id) {
+            return false;
         }
+        if set.is_empty() {
+            s.incoming_qos2 = None;
+        }
+        self.events
+            .emit(SessionEvent::Qos2Released { key, packet_id });
+        true
     }
 
     /// The client sent DISCONNECT: its will is discarded [MQTT-3.1.2-10].

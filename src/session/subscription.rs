@@ -24,8 +24,13 @@ impl Subscription {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subscribed {
     /// Added or replaced; `first_on_filter`: no other session of this shard
-    /// had this filter (peers must learn of the interest).
-    Granted { first_on_filter: bool },
+    /// had this filter (peers must learn of the interest); `replaced`: the
+    /// session had it already (MQTT 5 retain handling 1 sends no retained
+    /// messages then).
+    Granted {
+        first_on_filter: bool,
+        replaced: bool,
+    },
     /// `limits.max_subscriptions_per_session` reached.
     TooMany,
     /// No such session (it ended).

@@ -358,7 +358,8 @@ fn subscription_limit_and_drops_are_counted() {
     assert!(matches!(
         s.subscribe(k, &"a".into(), q1),
         Subscribed::Granted {
-            first_on_filter: true
+            first_on_filter: true,
+            replaced: false
         }
     ));
     assert_eq!(s.subscribe(k, &"b".into(), q1), Subscribed::TooMany);
@@ -366,7 +367,8 @@ fn subscription_limit_and_drops_are_counted() {
         matches!(
             s.subscribe(k, &"a".into(), q1),
             Subscribed::Granted {
-                first_on_filter: false
+                first_on_filter: false,
+                replaced: true
             }
         ),
         "replacing is not adding"

@@ -21,4 +21,8 @@ mod session;
 mod shared;
 mod subscribe;
 mod takeover;
+mod v5_aliases;
+mod v5_flow;
+mod v5_publish;
+mod v5_subscribe;
 mod will;
