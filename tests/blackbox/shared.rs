@@ -496,3 +496,21 @@ fn shared_offline_persistent_member_keeps_its_messages() {
     want.sort();
     assert_eq!(all, want);
 }
+
+/// A message that only a shared subscription matches has a matching
+/// subscriber: the v5 PUBACK is 0x00, not 0x10 (No matching subscribers).
+#[test]
+fn mqtt_3_4_2_1_shared_member_counts_as_a_matching_subscriber() {
+    let b = Broker::start("");
+    let mut m = member(&b, "pa", 1, "$share/pa/pa", 1);
+    let (mut p, _) = Client::connect_v5(b.port, &Connect::v5(&id_on_shard("papub", 0)));
+    p.send(&v5::publish("pa", b"x", 1, false, 1, &v5::Props::new()));
+    assert_eq!(p.recv_reasoned(0x40).reason, 0x00);
+    m.expect_msg("pa", b"x", 1);
+    p.send(&v5::publish("nobody", b"x", 1, false, 2, &v5::Props::new()));
+    assert_eq!(
+        p.recv_reasoned(0x40).reason,
+        0x10,
+        "sanity: no subscriber at all"
+    );
+}
