@@ -67,6 +67,22 @@ pub struct Limits {
     /// MQTT 5: cap on the Session Expiry Interval a client asks for,
     /// seconds; 4294967295 = no cap (a session may live forever).
     pub session_expiry_max: u32,
+    /// Which member of a shared subscription group gets a message.
+    pub shared_subscription_strategy: SharedStrategy,
+}
+
+/// How a shared subscription group's member is chosen per message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SharedStrategy {
+    /// Each member in turn.
+    #[default]
+    RoundRobin,
+    /// A member at random.
+    Random,
+    /// By the publisher's client ID: one publisher, one member, while the
+    /// group's membership stays the same.
+    Sticky,
 }
 
 /// Overflow policy of a session queue.
@@ -146,6 +162,7 @@ impl Default for Limits {
             topic_alias_maximum: 10,
             outbound_topic_aliases: true,
             session_expiry_max: u32::MAX,
+            shared_subscription_strategy: SharedStrategy::RoundRobin,
         }
     }
 }
@@ -246,6 +263,7 @@ mod tests {
             [limits]
             connect_timeout = 0.5
             queue_overflow = "drop_oldest"
+            shared_subscription_strategy = "sticky"
             [auth]
             allow_anonymous = false
             [auth.users]
@@ -256,6 +274,10 @@ mod tests {
         c.validate().unwrap();
         assert_eq!(c.shards, 2);
         assert_eq!(c.limits.queue_overflow, QueueOverflow::DropOldest);
+        assert_eq!(
+            c.limits.shared_subscription_strategy,
+            SharedStrategy::Sticky
+        );
         assert_eq!(c.auth.users["alice"], "secret");
         assert_eq!(c.connect_timeout(), Duration::from_millis(500));
     }

@@ -198,6 +198,10 @@ pub struct FanArgs {
     /// Subscription filter [default: the topic with each "%i" level as "+"].
     #[arg(long, value_name = "FILTER")]
     pub filter: Option<String>,
+    /// Subscribers join shared subscription group NAME ("$share/NAME/FILTER"):
+    /// each message is expected once over all of them, not once each.
+    #[arg(long, value_name = "NAME")]
+    pub shared_group: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -45,6 +45,9 @@ pub enum Expect {
     AllToAll,
     /// Subscriber i, publisher i only (p2p).
     Pairs,
+    /// The subscribers are one shared subscription group (`--shared-group`):
+    /// every publisher's message once over all of them.
+    OncePerGroup,
     /// The publishers are elsewhere (`sub`) or there are no subscribers:
     /// loss can only be seen as gaps in sequence numbers.
     Unknown,
@@ -208,6 +211,16 @@ fn fan(kind: Kind, a: FanArgs, run_tag: String) -> Result<Config, String> {
         ));
     }
     c.expect = Expect::AllToAll;
+    if let Some(name) = a.shared_group {
+        // [MQTT-4.8.2-1/-2]: at least one character, no "/", "+" or "#".
+        if name.is_empty() || name.contains(['/', '+', '#']) {
+            return Err(format!(
+                "--shared-group {name:?}: a share name is not empty and has no '/', '+' or '#'"
+            ));
+        }
+        c.filter = format!("$share/{name}/{}", c.filter);
+        c.expect = Expect::OncePerGroup;
+    }
     finish(c)
 }
 

@@ -122,6 +122,14 @@ impl Conn {
                     debug!(client_id = %self.client_id, %filter, "subscription limit reached: SUBACK 0x80");
                     codes.push(ReasonCode::QuotaExceeded);
                 }
+                // Bad `$share/` filter: 0x8F (0x80 in 3.1.1).
+                Subscribed::InvalidFilter => codes.push(ReasonCode::TopicFilterInvalid),
+                Subscribed::SharedNoLocal => {
+                    // [MQTT-3.8.3-4]: DISCONNECT 0x82 once server DISCONNECTs
+                    // carry reason codes (the close reason says which).
+                    ShardMetrics::inc(&self.shard.metrics.protocol_errors);
+                    return self.stop(CloseReason::ProtocolError);
+                }
             }
         }
         let hold = Hold::Suback {

@@ -13,6 +13,32 @@ pub struct Report {
     pub hist: ShardHistograms,
     /// CONNACK and DISCONNECT counts by reason code.
     pub reasons: ReasonSnapshot,
+    /// Shared subscription deliveries by group name (bounded per shard;
+    /// see `router::shared::COUNTED_GROUPS`).
+    pub shared_groups: Vec<(String, u64)>,
+}
+
+/// Group names kept when merging shards; the rest add up in `_other`.
+const MERGED_GROUPS: usize = crate::router::shared::COUNTED_GROUPS;
+
+fn merge_groups(into: &mut Vec<(String, u64)>, from: &[(String, u64)]) {
+    for (name, n) in from {
+        let i = match into.iter().position(|(g, _)| g == name) {
+            Some(i) => i,
+            None if into.len() < MERGED_GROUPS || name == "_other" => {
+                into.push((name.clone(), 0));
+                into.len() - 1
+            }
+            None => match into.iter().position(|(g, _)| g == "_other") {
+                Some(i) => i,
+                None => {
+                    into.push(("_other".into(), 0));
+                    into.len() - 1
+                }
+            },
+        };
+        into[i].1 += n;
+    }
 }
 
 /// The latest report of every shard.
@@ -49,6 +75,7 @@ impl Board {
                 m.total.counters.merge(&r.counters);
                 m.total.hist.merge(&r.hist);
                 m.total.reasons.merge(&r.reasons);
+                merge_groups(&mut m.total.shared_groups, &r.shared_groups);
             }
             m.shards.push(r.as_ref().map(|r| r.counters.clone()));
         }

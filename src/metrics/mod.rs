@@ -105,6 +105,8 @@ counters! {
     dropped_queue_full,
     /// QoS 0 not queued for an offline session.
     dropped_offline_qos0,
+    /// Messages for a shared subscription group with no member left to take them.
+    dropped_shared_no_member,
     /// Messages sent to other shards.
     cross_shard_out,
     /// Messages received from other shards.

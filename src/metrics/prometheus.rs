@@ -192,6 +192,12 @@ const SERIES: &[Series] = &[
         Some(("reason", "offline_qos0")),
     ),
     (
+        "dropped_shared_no_member",
+        "shardmq_messages_dropped_total",
+        "counter",
+        Some(("reason", "shared_no_member")),
+    ),
+    (
         "cross_shard_out",
         "shardmq_cross_shard_messages_total",
         "counter",
@@ -280,6 +286,7 @@ pub fn render(m: &Merged, uptime_secs: f64) -> String {
     }
     per_shard(&mut out, m);
     reason_codes(&mut out, &m.total.reasons);
+    shared_groups(&mut out, m);
     let _ = writeln!(
         out,
         "# HELP shardmq_uptime_seconds Seconds since the broker started."
@@ -337,6 +344,24 @@ fn reason_codes(out: &mut String, r: &ReasonSnapshot) {
             out,
             "shardmq_disconnect_total{{direction=\"{dir}\",reason=\"{name}\"}} {n}"
         );
+    }
+}
+
+/// Deliveries per shared subscription group; names are bounded (the
+/// busiest first-seen 64 per shard, the rest in `_other`).
+fn shared_groups(out: &mut String, m: &Merged) {
+    let name = "shardmq_shared_deliveries_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Messages delivered through shared subscriptions, by group (64 names at most, the rest in _other)."
+    );
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for (g, v) in &m.total.shared_groups {
+        let g = g
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
+        let _ = writeln!(out, "{name}{{group=\"{g}\"}} {v}");
     }
 }
 
@@ -427,7 +452,10 @@ mod tests {
             .publish_to_delivery
             .record(Duration::from_millis(3));
         m.shards = vec![Some(m.total.counters.clone()), None];
+        m.total.shared_groups = vec![("workers".into(), 5), ("a\"b".into(), 1)];
         let text = render(&m, 1.5);
+        assert!(text.contains("shardmq_shared_deliveries_total{group=\"workers\"} 5\n"));
+        assert!(text.contains("shardmq_shared_deliveries_total{group=\"a\\\"b\"} 1\n"));
         assert!(text.contains("shardmq_messages_received_total{qos=\"1\"} 7\n"));
         assert!(text.contains("shardmq_messages_dropped_total{reason=\"queue_full\"} 2\n"));
         assert!(text.contains("shardmq_publish_to_delivery_seconds_bucket{le=\"0.00005\"} 1\n"));

@@ -85,8 +85,11 @@ pub fn local_matches(shard: &Shard, filter: &str) -> Vec<Message> {
 }
 
 /// After a SUBSCRIBE: send the session every retained message matching
-/// `filter`, from whichever shards hold them.
+/// `filter`, from whichever shards hold them; none for a shared one.
 pub fn send_matching(shard: &Shard, key: SessionKey, filter: &str, sub: Subscription) {
+    if filter.starts_with(crate::router::shared::PREFIX) {
+        return; // no retained messages on a shared subscribe (MQTT 5 §4.8.2)
+    }
     let owners: Vec<usize> = if has_wildcard(filter) {
         (0..shard.count).collect()
     } else {

@@ -159,3 +159,6 @@ fn a_session_that_ends_withdraws_its_interest() {
     exchange(&s0, &s1);
     assert_eq!(s0.router.borrow().remote.filter_count(), 0);
 }
+
+#[path = "shared_tests.rs"]
+mod shared;

@@ -11,6 +11,7 @@ use super::{
 use crate::config::Limits;
 use crate::metrics::ShardMetrics;
 use crate::protocol::QoS;
+use crate::router::shared::GroupId;
 use std::num::NonZeroU32;
 use std::time::Instant;
 
@@ -20,6 +21,8 @@ use std::time::Instant;
 pub(super) struct Grant {
     pub qos: QoS,
     pub retain: bool,
+    /// For a shared group of this shard (see [`super::Pending::share`]).
+    pub share: Option<GroupId>,
 }
 
 impl Sessions {
@@ -75,6 +78,7 @@ impl Sessions {
             let g = Grant {
                 qos: msg.qos.min(sub.opts.qos),
                 retain: sub.opts.retain_as_published && msg.retain,
+                share: None,
             };
             let to = Target {
                 key,
@@ -92,6 +96,7 @@ impl Sessions {
             let g = grant.get_or_insert(Grant {
                 qos: QoS::AtMostOnce,
                 retain: false,
+                share: None,
             });
             g.qos = g.qos.max(sub.opts.qos);
             g.retain |= sub.opts.retain_as_published && msg.retain;
@@ -116,6 +121,7 @@ impl Sessions {
             let g = Grant {
                 qos: m.qos.min(sub.opts.qos),
                 retain: true,
+                share: None,
             };
             self.deliver(key, m, g, id.as_slice());
         }
@@ -276,7 +282,9 @@ fn pending(msg: &Message, g: Grant, ids: &[u32]) -> Pending {
         retain: g.retain,
         ..msg.clone()
     };
-    Pending::new(kept, ids)
+    let mut p = Pending::new(kept, ids);
+    p.share = g.share;
+    p
 }
 
 /// Count a message dropped for one session and tell the log.

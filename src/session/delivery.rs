@@ -5,6 +5,7 @@
 
 use super::Message;
 use crate::protocol::QoS;
+use crate::router::shared::GroupId;
 
 /// One PUBLISH to one client, as the session decided it.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +43,9 @@ pub struct Pending {
     pub msg: Message,
     /// Boxed and usually absent: most subscriptions carry no identifier.
     pub subscription_ids: Option<Box<[u32]>>,
+    /// Delivered for this shard's shared group: if the session ends before
+    /// it is acknowledged, another member gets it.
+    pub share: Option<GroupId>,
 }
 
 impl Pending {
@@ -51,6 +55,7 @@ impl Pending {
         Pending {
             msg,
             subscription_ids,
+            share: None,
         }
     }
 

@@ -21,7 +21,8 @@ pub struct Opened {
     /// A live connection of this client ID was taken over [MQTT-3.1.4-2]:
     /// it has been kicked, and this is its will, to publish now.
     pub displaced_will: Option<Box<Will>>,
-    /// Filters this shard no longer subscribes to (a replaced session's).
+    /// Filters this shard no longer subscribes to (a replaced session's),
+    /// and `$share/` filters whose group's members changed here.
     pub lost: Vec<MqttStr>,
 }
 
@@ -30,7 +31,8 @@ pub struct Opened {
 pub struct Closed {
     /// The will, when the way the connection ended publishes it now.
     pub will: Option<Box<Will>>,
-    /// Filters this shard no longer subscribes to (a clean session ended).
+    /// Filters this shard no longer subscribes to (a clean session ended),
+    /// and `$share/` filters whose group's members changed here.
     pub lost: Vec<MqttStr>,
 }
 
@@ -110,7 +112,7 @@ impl Sessions {
                     key,
                     present: true,
                     displaced_will,
-                    lost,
+                    lost: self.shared_filters(key), // online again
                 };
             }
             lost = self.end(key, EndReason::Replaced);
@@ -224,7 +226,7 @@ impl Sessions {
         let lost = if ends {
             self.end(key, EndReason::Clean)
         } else {
-            Vec::new()
+            self.shared_filters(key) // offline member
         };
         Closed { will, lost }
     }
@@ -232,8 +234,14 @@ impl Sessions {
     /// Forget a session: its subscriptions leave the index. Returns the
     /// filters this shard no longer subscribes to.
     fn end(&mut self, key: SessionKey, reason: EndReason) -> Vec<MqttStr> {
-        let filters: Vec<MqttStr> = match self.registry.get(key) {
-            Some(s) => s.subscriptions.keys().cloned().collect(),
+        let filters: Vec<MqttStr> = match self.registry.get_mut(key) {
+            Some(s) => {
+                // Shared-group messages it still owes go to other members.
+                let owed = s.outbound.take_shared().into_iter();
+                self.orphans
+                    .extend(owed.filter_map(|p| Some((p.share?, p.msg))));
+                s.subscriptions.keys().cloned().collect()
+            }
             None => return Vec::new(),
         };
         let lost = filters

@@ -12,7 +12,8 @@
 //! Files: `store.rs` (the API), `lifecycle.rs` (open, close, takeover,
 //! expiry, wills), `deliver.rs` (matching and delivery), `outbound.rs` (window
 //! and queue), `registry.rs` (slab and client-ID index), `events.rs`,
-//! `delivery.rs`, `message.rs`, `subscription.rs`.
+//! `delivery.rs`, `message.rs`, `subscription.rs`, `shared.rs` (shared
+//! subscription groups: membership, picking a member, delivery).
 
 mod deliver;
 mod delivery;
@@ -21,6 +22,7 @@ mod lifecycle;
 mod message;
 mod outbound;
 mod registry;
+mod shared;
 mod store;
 mod subscription;
 #[cfg(test)]
@@ -39,6 +41,7 @@ pub use lifecycle::{will_delay_secs, Closed, Expired, ExpiryWasZero, Opened, NEV
 pub use message::{with_expiry, Message, Origin};
 pub use outbound::{Enqueued, InflightState, Outbound, Pumped};
 pub use registry::SessionKey;
+pub use shared::SharedOutcome;
 pub use store::Sessions;
 pub use subscription::{Subscribed, Subscription};
 

@@ -125,6 +125,25 @@ impl Outbound {
             .is_some_and(|w| w.remove_in_state(id, InflightState::AwaitPubComp))
     }
 
+    /// Take every unacknowledged or queued message that was delivered for a
+    /// shared group (its session is ending; another member gets it). A
+    /// QoS 2 message already PUBRECed stays: the client has it.
+    pub fn take_shared(&mut self) -> Vec<Pending> {
+        let Some(w) = self.0.as_mut() else {
+            return Vec::new();
+        };
+        let sent = w.inflight.iter_mut().filter_map(|i| match &i.msg {
+            Some(p) if p.share.is_some() && i.state != InflightState::AwaitPubComp => i.msg.take(),
+            _ => None,
+        });
+        let mut v: Vec<Pending> = sent.collect();
+        let (shared, rest): (VecDeque<_>, VecDeque<_>) =
+            w.queue.drain(..).partition(|p| p.share.is_some());
+        w.queue = rest;
+        v.extend(shared);
+        v
+    }
+
     /// After a session resumes: every unacknowledged PUBLISH again with DUP
     /// set [MQTT-4.4.0-1], every pending PUBREL again, in the original order.
     /// Returns how many PUBLISHes the outlet refused (the new connection's

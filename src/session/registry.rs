@@ -84,6 +84,11 @@ impl Registry {
         slot.session.as_deref_mut()
     }
 
+    /// Read-only [`Registry::by_index_mut`], without the key.
+    pub fn by_index(&self, index: u32) -> Option<&Session> {
+        self.slots.get(index as usize)?.session.as_deref()
+    }
+
     /// Session by slot index alone (the subscription index stores slot
     /// indexes; its entries are removed before a slot is reused), with its
     /// full key.

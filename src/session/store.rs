@@ -9,7 +9,8 @@ use crate::config::Limits;
 use crate::connection::ConnHandle;
 use crate::metrics::ShardMetrics;
 use crate::protocol::MqttStr;
-use crate::router::FilterTrie;
+use crate::router::shared::{self, GroupId};
+use crate::router::{FilterTrie, SharedGroups};
 use std::rc::Rc;
 
 /// The sessions of one shard. Single-threaded: the shard owns it.
@@ -28,10 +29,18 @@ pub struct Sessions {
     pub(super) events: Events,
     /// Expiry and delayed wills of offline sessions.
     pub(super) timers: Timers,
+    /// Shared subscription groups: members here, counts on every shard.
+    pub(super) shared: SharedGroups<Subscription>,
+    /// Reused per publish: the shared groups a message matched.
+    pub(super) groups_hit: Vec<GroupId>,
+    /// Messages of shared groups whose member's session ended unacknowledged:
+    /// the plane gives them to other members (`take_orphans`).
+    pub(super) orphans: Vec<(GroupId, super::Message)>,
 }
 
 impl Sessions {
     pub fn new(shard: usize, limits: Limits, metrics: Rc<ShardMetrics>) -> Sessions {
+        let limits_strategy = limits.shared_subscription_strategy;
         Sessions {
             registry: Registry::default(),
             index: FilterTrie::new(),
@@ -42,6 +51,9 @@ impl Sessions {
             shard: shard as u16,
             events: Events::default(),
             timers: Timers::default(),
+            shared: SharedGroups::new(shard, limits_strategy),
+            groups_hit: Vec::new(),
+            orphans: Vec::new(),
         }
     }
 
@@ -72,7 +84,9 @@ impl Sessions {
         self.index.filter_count()
     }
 
-    /// Add or replace a subscription [MQTT-3.8.4-3].
+    /// Add or replace a subscription [MQTT-3.8.4-3]. A valid `$share/`
+    /// filter makes the session a member of that group (invalid ones are
+    /// refused before this, in `plane::subscribe`).
     pub fn subscribe(
         &mut self,
         key: SessionKey,
@@ -91,7 +105,13 @@ impl Sessions {
         if !had {
             ShardMetrics::inc(&self.metrics.subscriptions);
         }
-        let first_on_filter = self.index.insert(filter, key.index, sub).first_on_filter;
+        let first_on_filter = match shared::parse(filter) {
+            Some(Some((name, f))) => {
+                self.shared.join(name, f, key.index, sub);
+                false
+            }
+            _ => self.index.insert(filter, key.index, sub).first_on_filter,
+        };
         self.events
             .emit(SessionEvent::Subscribed { key, filter, sub });
         Subscribed::Granted {
@@ -101,12 +121,16 @@ impl Sessions {
     }
 
     /// Remove a subscription. `None` if the session did not have it, else
-    /// whether it was this shard's last subscriber on the filter.
+    /// whether it was this shard's last subscriber on the filter; always
+    /// true for a `$share/` filter (its group's member count changed).
     pub fn unsubscribe(&mut self, key: SessionKey, filter: &str) -> Option<bool> {
         let s = self.registry.get_mut(key)?;
         s.subscriptions.remove(filter)?;
         ShardMetrics::dec(&self.metrics.subscriptions);
-        let lost = self.index.remove(filter, &key.index).filter_now_empty;
+        let lost = match shared::parse(filter) {
+            Some(Some((name, f))) => self.shared.leave(name, f, key.index),
+            _ => self.index.remove(filter, &key.index).filter_now_empty,
+        };
         self.events.emit(SessionEvent::Unsubscribed { key, filter });
         Some(lost)
     }

@@ -35,4 +35,10 @@ pub enum Subscribed {
     TooMany,
     /// No such session (it ended).
     NoSession,
+    /// A `$share/` filter whose share name is empty or holds `+`, `#`, or
+    /// which has no filter after it [MQTT-4.8.2-1/-2]: SUBACK 0x8F (0x80).
+    InvalidFilter,
+    /// No local on a shared subscription: a protocol error [MQTT-3.8.3-4],
+    /// DISCONNECT 0x82 in MQTT 5.
+    SharedNoLocal,
 }

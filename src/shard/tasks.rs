@@ -50,6 +50,7 @@ pub async fn tick_loop(shard: Rc<Shard>) {
                 counters: shard.metrics.snapshot(),
                 hist: shard.hist.borrow().clone(),
                 reasons: shard.reasons.snapshot(),
+                shared_groups: shard.sessions.borrow().shared_counters(),
             };
             shard.board.post(shard.id, report);
         }

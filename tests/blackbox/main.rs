@@ -18,6 +18,7 @@ mod park;
 mod qos;
 mod retained;
 mod session;
+mod shared;
 mod subscribe;
 mod takeover;
 mod v5_aliases;

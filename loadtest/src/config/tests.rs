@@ -40,6 +40,16 @@ fn defaults_of_fanout_and_p2p() {
 }
 
 #[test]
+fn shared_group_subscribes_to_share_and_expects_once_per_group() {
+    let c = cfg("fanout --subscribers 4 --shared-group workers").unwrap();
+    assert_eq!(c.filter, "$share/workers/bench/fanout");
+    assert_eq!(c.expect, Expect::OncePerGroup);
+    let c = cfg("fanin --shared-group g --qos 1").unwrap();
+    assert_eq!(c.filter, "$share/g/bench/+/t");
+    assert!(err("fanin --shared-group a+b").contains("share name"));
+}
+
+#[test]
 fn small_payload_is_refused() {
     assert!(err("fanin --payload 15").contains("16-byte header"));
     assert_eq!(cfg("fanin --payload 16").unwrap().load.payload, 16);
