@@ -45,13 +45,16 @@ pub fn connack_reason(e: &DecodeError) -> ReasonCode {
 }
 
 impl Connection {
-    /// The session has let go of the connection: tell an MQTT 5 client why,
-    /// then close. Bounded by [`GOODBYE`].
-    pub(super) async fn goodbye(self, reason: CloseReason) {
-        let code = reason.disconnect_code();
-        let Some(code) = code.filter(|_| self.st.version == ProtocolVersion::V5) else {
-            return;
-        };
+    /// The reason code of the DISCONNECT this connection gets before it
+    /// closes for `reason`: MQTT 5 only, and not when the client ended it.
+    pub(super) fn goodbye_code(&self, reason: CloseReason) -> Option<ReasonCode> {
+        let v5 = self.st.version == ProtocolVersion::V5;
+        reason.disconnect_code().filter(|_| v5)
+    }
+
+    /// The session has let go of the connection: tell the MQTT 5 client
+    /// why, then close. Bounded by [`GOODBYE`].
+    pub(super) async fn goodbye(self, code: ReasonCode) {
         let Connection {
             st,
             mut io,

@@ -123,7 +123,12 @@ async fn run(mut conn: Connection) {
         match poll_fn(|cx| conn.poll_run(cx)).await {
             Exit::Close(reason) => {
                 conn.st.finish(reason);
-                return conn.goodbye(reason).await;
+                if let Some(code) = conn.goodbye_code(reason) {
+                    // Boxed: its state (timer, drain buffer) would otherwise
+                    // enlarge every connection's task, 3.1.1 ones too.
+                    Box::pin(conn.goodbye(code)).await;
+                }
+                return;
             }
             Exit::Park => match park::park(conn) {
                 Ok(()) => return,
