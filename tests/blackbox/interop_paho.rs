@@ -72,3 +72,10 @@ fn paho_session() {
 fn paho_takeover() {
     paho("takeover.py");
 }
+
+/// MQTT 5.0: properties pass through in order, 3.1.1 <-> 5.0 exchange,
+/// topic aliases, subscription identifiers, session expiry, assigned IDs.
+#[test]
+fn paho_v5() {
+    paho("v5.py");
+}
