@@ -73,17 +73,16 @@ fn paho_takeover() {
     paho("takeover.py");
 }
 
-<<<<<<< HEAD
 /// MQTT 5: properties, subscription identifiers and topic aliases between
 /// paho v5 clients, and v5 ↔ 3.1.1 both ways.
 #[test]
 fn paho_v5_publish() {
     paho("v5_publish.py");
-=======
-/// MQTT 5.0: properties pass through in order, 3.1.1 <-> 5.0 exchange,
-/// topic aliases, subscription identifiers, session expiry, assigned IDs.
+}
+
+/// MQTT 5: topic aliases from the publisher, session expiry with an
+/// offline queue, assigned client identifiers.
 #[test]
-fn paho_v5() {
-    paho("v5.py");
->>>>>>> v5-interop
+fn paho_v5_session() {
+    paho("v5_session.py");
 }

@@ -4,66 +4,18 @@ response topic, correlation data, subscription identifier, topic aliases
 both ways) and a 3.1.1 subscriber as a plain message; a 3.1.1 publisher
 reaches the v5 subscriber without properties."""
 
-import queue
-import threading
-
-import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from util import PORT, T, Client, check, fail
+from util import T, V5, Client, check
 
 
-class V5:
-    def __init__(self, client_id, alias_max=0):
-        self.id = client_id
-        self.c = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-        )
-        self.messages = queue.Queue()
-        self.subacks = queue.Queue()
-        self.aliases = {}
-        self.connected = threading.Event()
-        self.c.on_connect = lambda c, u, f, rc, p: rc.is_failure or self.connected.set()
-        self.c.on_message = lambda c, u, m: self.messages.put(m)
-        self.c.on_subscribe = lambda c, u, mid, codes, p: self.subacks.put(codes)
-        props = Properties(PacketTypes.CONNECT)
-        props.TopicAliasMaximum = alias_max
-        self.c.connect("127.0.0.1", PORT, clean_start=True, properties=props)
-        self.c.loop_start()
-        check(self.connected.wait(T), f"{client_id}: no CONNACK")
-
-    def subscribe(self, topic, qos, sub_id):
-        props = Properties(PacketTypes.SUBSCRIBE)
-        props.SubscriptionIdentifier = sub_id
-        self.c.subscribe(topic, qos, properties=props)
-        codes = self.subacks.get(timeout=T)
-        check([c.value for c in codes] == [qos], f"{self.id}: SUBACK {codes}")
-
-    def next(self):
-        """The next message and its topic, the topic alias resolved (paho
-        2.2 leaves that to the application)."""
-        try:
-            m = self.messages.get(timeout=T)
-        except queue.Empty:
-            fail(f"{self.id}: no message")
-        topic = m.topic
-        alias = getattr(m.properties, "TopicAlias", None)
-        if alias is not None:
-            if topic:
-                self.aliases[alias] = topic
-            else:
-                check(alias in self.aliases, f"{self.id}: unknown alias {alias}")
-                topic = self.aliases[alias]
-        return topic, m
-
-
-sub = V5("paho-v5-sub", alias_max=5)
+sub = V5("paho-v5-sub", alias_max=5).connect()
 sub.subscribe("v5/#", 1, 9)
 old = Client("paho-311-sub").connect()
 old.subscribe("v5/#", 1)
 
-pub = V5("paho-v5-pub")
+pub = V5("paho-v5-pub").connect()
 props = Properties(PacketTypes.PUBLISH)
 props.UserProperty = [("k", "1"), ("a", "2"), ("k", "3")]
 props.ContentType = "text/plain"
