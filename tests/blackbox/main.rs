@@ -22,6 +22,7 @@ mod shared;
 mod subscribe;
 mod takeover;
 mod v5_aliases;
+mod v5_bad_input;
 mod v5_connect;
 mod v5_disconnect;
 mod v5_flow;
