@@ -10,9 +10,10 @@ use crate::reason::ReasonCode;
 use std::fmt;
 
 /// Why a packet could not be decoded. All of them are protocol violations
-/// after which the broker closes the connection, except
-/// [`DecodeError::UnsupportedProtocolLevel`], which it answers with
-/// CONNACK 0x01 first.
+/// after which the broker closes the connection: a 3.1.1 client without a
+/// word, except [`DecodeError::UnsupportedProtocolLevel`], which it answers
+/// with CONNACK 0x01 first; an MQTT 5 client after a CONNACK or DISCONNECT
+/// with [`DecodeError::reason_code`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
     /// Remaining length continues past its 4th byte (§2.2.3).
@@ -129,6 +130,12 @@ pub enum DecodeError {
     NoLocalOnSharedSubscription,
     /// UNSUBACK without any reason code (§3.11.3).
     UnsubAckWithoutCodes,
+    /// PUBLISH from a client carrying a Subscription Identifier
+    /// [MQTT-3.3.4-6] (see [`crate::check_client_publish`]).
+    SubscriptionIdFromClient,
+    /// PUBLISH from a client with a Topic Alias above the maximum the server
+    /// announced [MQTT-3.3.2-9] (see [`crate::check_client_publish`]).
+    TopicAliasAboveMaximum { alias: u16, max: u16 },
 }
 
 impl DecodeError {
@@ -180,6 +187,8 @@ impl DecodeError {
             },
             SubscriptionOptionsReserved(_) => "MQTT-3.8.3-5",
             NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
+            SubscriptionIdFromClient => "MQTT-3.3.4-6",
+            TopicAliasAboveMaximum { .. } => "MQTT-3.3.2-9",
             MalformedVarInt
             | UnknownProperty { .. }
             | PropertyNotAllowed { .. }
@@ -215,7 +224,9 @@ impl DecodeError {
             UnsupportedProtocolLevel(_) | InvalidProtocolName => {
                 ReasonCode::UnsupportedProtocolVersion
             }
-            InvalidPropertyValue { id: 0x23, .. } => ReasonCode::TopicAliasInvalid,
+            InvalidPropertyValue { id: 0x23, .. } | TopicAliasAboveMaximum { .. } => {
+                ReasonCode::TopicAliasInvalid
+            }
             WildcardInTopicName => ReasonCode::TopicNameInvalid,
             InvalidMultiLevelWildcard | InvalidSingleLevelWildcard => {
                 ReasonCode::TopicFilterInvalid
@@ -235,7 +246,8 @@ impl DecodeError {
             | InvalidReasonCode { .. }
             | EmptyTopicWithoutAlias
             | InvalidRetainHandling(_)
-            | NoLocalOnSharedSubscription => ReasonCode::ProtocolError,
+            | NoLocalOnSharedSubscription
+            | SubscriptionIdFromClient => ReasonCode::ProtocolError,
             FrameLengthMismatch { .. } => ReasonCode::ImplementationSpecificError,
             MalformedRemainingLength
             | ReservedPacketType(_)
@@ -407,6 +419,12 @@ impl DecodeError {
                 f.write_str("SUBSCRIBE sets no local on a shared subscription")
             }
             UnsubAckWithoutCodes => f.write_str("UNSUBACK has no reason code (§3.11.3)"),
+            SubscriptionIdFromClient => {
+                f.write_str("PUBLISH from a client carries a subscription identifier")
+            }
+            TopicAliasAboveMaximum { alias, max } => {
+                write!(f, "PUBLISH topic alias {alias} exceeds the maximum {max}")
+            }
         }
     }
 }

@@ -643,3 +643,26 @@ fn v5_fixed_header_and_ids() {
     assert!(matches!(err, FrameLengthMismatch { .. }));
     assert_eq!(err.reason_code(), ReasonCode::ImplementationSpecificError);
 }
+
+#[test]
+fn v5_client_publish_rules() {
+    let decoded = |p: &[&[u8]]| match v5(&publish(b"t", p)) {
+        Ok(Packet::Publish(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    // Server to client, several identifiers decode; from a client, none.
+    let with_ids = decoded(&[&[0x0B, 1], &[0x0B, 2]]);
+    let err = check_client_publish(&with_ids, 10).unwrap_err();
+    assert_eq!(err, SubscriptionIdFromClient);
+    assert_eq!(err.reason_code(), PROTOCOL);
+    assert_eq!(err.normative_id(), Some("MQTT-3.3.4-6"));
+    // Alias up to the maximum the server announced; 0 announced: none.
+    let alias5 = decoded(&[&[0x23, 0, 5]]);
+    assert_eq!(check_client_publish(&alias5, 5), Ok(()));
+    let err = check_client_publish(&alias5, 4).unwrap_err();
+    assert_eq!(err, TopicAliasAboveMaximum { alias: 5, max: 4 });
+    assert_eq!(err.reason_code(), ReasonCode::TopicAliasInvalid);
+    assert_eq!(err.normative_id(), Some("MQTT-3.3.2-9"));
+    assert!(check_client_publish(&alias5, 0).is_err());
+    assert_eq!(check_client_publish(&decoded(&[]), 0), Ok(()));
+}
