@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn garbage_is_an_error() {
         let mut rb = ReadBuf::new(64);
-        rb.spare()[0] = 0xF0; // reserved packet type 15
+        rb.spare()[0] = 0x00; // reserved packet type 0
         rb.advance(1);
         assert!(rb.next_packet(ProtocolVersion::V3_1_1).is_err());
     }
