@@ -4,9 +4,9 @@
 //! numbers the rule, its normative statement ID (MQTT 3.1.1's for the rules
 //! both versions share, MQTT 5's for the MQTT 5 ones), so logs and protocol
 //! tests can say exactly which MUST a peer violated. For MQTT 5 each also
-//! knows the reason code to answer with ([`DecodeError::reason_code`]).
+//! knows the reason code to answer with ([`DecodeError::reason_code`], in
+//! `error_reason.rs`).
 
-use crate::reason::ReasonCode;
 use std::fmt;
 
 /// Why a packet could not be decoded. All of them are protocol violations
@@ -210,69 +210,6 @@ impl DecodeError {
             | InvalidRemainingLength { .. }
             | FrameLengthMismatch { .. } => return None,
         })
-    }
-
-    /// The MQTT 5 reason code to answer this error with, in a CONNACK
-    /// (while connecting) or a DISCONNECT (§4.13): 0x81 Malformed Packet
-    /// where the bytes cannot be parsed as the packet, 0x82 Protocol Error
-    /// where they parse but break a rule, and the specific codes the spec
-    /// names (0x84, 0x94, 0x95, 0x8F, 0x90).
-    pub fn reason_code(&self) -> ReasonCode {
-        use DecodeError::*;
-        match self {
-            PacketTooLarge { .. } => ReasonCode::PacketTooLarge,
-            UnsupportedProtocolLevel(_) | InvalidProtocolName => {
-                ReasonCode::UnsupportedProtocolVersion
-            }
-            InvalidPropertyValue { id: 0x23, .. } | TopicAliasAboveMaximum { .. } => {
-                ReasonCode::TopicAliasInvalid
-            }
-            WildcardInTopicName => ReasonCode::TopicNameInvalid,
-            InvalidMultiLevelWildcard | InvalidSingleLevelWildcard => {
-                ReasonCode::TopicFilterInvalid
-            }
-            ZeroPacketId { .. }
-            | SessionPresentOnRefusal
-            | SubscribeWithoutFilters
-            | UnsubscribeWithoutFilters
-            | InvalidSubscribeQoS(_)
-            | SubAckWithoutCodes
-            | UnsubAckWithoutCodes
-            | InvalidSubAckCode(_)
-            | EmptyTopic
-            | DuplicateProperty { .. }
-            | InvalidPropertyValue { .. }
-            | AuthDataWithoutMethod { .. }
-            | InvalidReasonCode { .. }
-            | EmptyTopicWithoutAlias
-            | InvalidRetainHandling(_)
-            | NoLocalOnSharedSubscription
-            | SubscriptionIdFromClient => ReasonCode::ProtocolError,
-            FrameLengthMismatch { .. } => ReasonCode::ImplementationSpecificError,
-            MalformedRemainingLength
-            | ReservedPacketType(_)
-            | InvalidHeaderFlags { .. }
-            | InvalidPublishQoS
-            | DupWithQoS0
-            | ConnectReservedFlag
-            | WillQoSWithoutWill
-            | WillRetainWithoutWill
-            | InvalidWillQoS
-            | PasswordWithoutUsername
-            | InvalidConnAckFlags(_)
-            | InvalidConnectReturnCode(_)
-            | InvalidUtf8
-            | NullCharacter
-            | Truncated { .. }
-            | LengthPastEnd { .. }
-            | TrailingBytes { .. }
-            | InvalidRemainingLength { .. }
-            | MalformedVarInt
-            | NonMinimalVarInt
-            | UnknownProperty { .. }
-            | PropertyNotAllowed { .. }
-            | SubscriptionOptionsReserved(_) => ReasonCode::MalformedPacket,
-        }
     }
 
     /// The broker answers this one with CONNACK 0x01 before closing

@@ -33,6 +33,7 @@
 
 mod codec_util;
 mod error;
+mod error_reason;
 mod frame;
 mod mqtt_str;
 mod packet;
