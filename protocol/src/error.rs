@@ -4,15 +4,16 @@
 //! numbers the rule, its normative statement ID (MQTT 3.1.1's for the rules
 //! both versions share, MQTT 5's for the MQTT 5 ones), so logs and protocol
 //! tests can say exactly which MUST a peer violated. For MQTT 5 each also
-//! knows the reason code to answer with ([`DecodeError::reason_code`]).
+//! knows the reason code to answer with ([`DecodeError::reason_code`], in
+//! `error_reason.rs`).
 
-use crate::reason::ReasonCode;
 use std::fmt;
 
 /// Why a packet could not be decoded. All of them are protocol violations
-/// after which the broker closes the connection, except
-/// [`DecodeError::UnsupportedProtocolLevel`], which it answers with
-/// CONNACK 0x01 first.
+/// after which the broker closes the connection: a 3.1.1 client without a
+/// word, except [`DecodeError::UnsupportedProtocolLevel`], which it answers
+/// with CONNACK 0x01 first; an MQTT 5 client after a CONNACK or DISCONNECT
+/// with [`DecodeError::reason_code`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
     /// Remaining length continues past its 4th byte (§2.2.3).
@@ -129,6 +130,12 @@ pub enum DecodeError {
     NoLocalOnSharedSubscription,
     /// UNSUBACK without any reason code (§3.11.3).
     UnsubAckWithoutCodes,
+    /// PUBLISH from a client carrying a Subscription Identifier
+    /// [MQTT-3.3.4-6] (see [`crate::check_client_publish`]).
+    SubscriptionIdFromClient,
+    /// PUBLISH from a client with a Topic Alias above the maximum the server
+    /// announced [MQTT-3.3.2-9] (see [`crate::check_client_publish`]).
+    TopicAliasAboveMaximum { alias: u16, max: u16 },
 }
 
 impl DecodeError {
@@ -180,6 +187,8 @@ impl DecodeError {
             },
             SubscriptionOptionsReserved(_) => "MQTT-3.8.3-5",
             NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
+            SubscriptionIdFromClient => "MQTT-3.3.4-6",
+            TopicAliasAboveMaximum { .. } => "MQTT-3.3.2-9",
             MalformedVarInt
             | UnknownProperty { .. }
             | PropertyNotAllowed { .. }
@@ -201,66 +210,6 @@ impl DecodeError {
             | InvalidRemainingLength { .. }
             | FrameLengthMismatch { .. } => return None,
         })
-    }
-
-    /// The MQTT 5 reason code to answer this error with, in a CONNACK
-    /// (while connecting) or a DISCONNECT (§4.13): 0x81 Malformed Packet
-    /// where the bytes cannot be parsed as the packet, 0x82 Protocol Error
-    /// where they parse but break a rule, and the specific codes the spec
-    /// names (0x84, 0x94, 0x95, 0x8F, 0x90).
-    pub fn reason_code(&self) -> ReasonCode {
-        use DecodeError::*;
-        match self {
-            PacketTooLarge { .. } => ReasonCode::PacketTooLarge,
-            UnsupportedProtocolLevel(_) | InvalidProtocolName => {
-                ReasonCode::UnsupportedProtocolVersion
-            }
-            InvalidPropertyValue { id: 0x23, .. } => ReasonCode::TopicAliasInvalid,
-            WildcardInTopicName => ReasonCode::TopicNameInvalid,
-            InvalidMultiLevelWildcard | InvalidSingleLevelWildcard => {
-                ReasonCode::TopicFilterInvalid
-            }
-            ZeroPacketId { .. }
-            | SessionPresentOnRefusal
-            | SubscribeWithoutFilters
-            | UnsubscribeWithoutFilters
-            | InvalidSubscribeQoS(_)
-            | SubAckWithoutCodes
-            | UnsubAckWithoutCodes
-            | InvalidSubAckCode(_)
-            | EmptyTopic
-            | DuplicateProperty { .. }
-            | InvalidPropertyValue { .. }
-            | AuthDataWithoutMethod { .. }
-            | InvalidReasonCode { .. }
-            | EmptyTopicWithoutAlias
-            | InvalidRetainHandling(_)
-            | NoLocalOnSharedSubscription => ReasonCode::ProtocolError,
-            FrameLengthMismatch { .. } => ReasonCode::ImplementationSpecificError,
-            MalformedRemainingLength
-            | ReservedPacketType(_)
-            | InvalidHeaderFlags { .. }
-            | InvalidPublishQoS
-            | DupWithQoS0
-            | ConnectReservedFlag
-            | WillQoSWithoutWill
-            | WillRetainWithoutWill
-            | InvalidWillQoS
-            | PasswordWithoutUsername
-            | InvalidConnAckFlags(_)
-            | InvalidConnectReturnCode(_)
-            | InvalidUtf8
-            | NullCharacter
-            | Truncated { .. }
-            | LengthPastEnd { .. }
-            | TrailingBytes { .. }
-            | InvalidRemainingLength { .. }
-            | MalformedVarInt
-            | NonMinimalVarInt
-            | UnknownProperty { .. }
-            | PropertyNotAllowed { .. }
-            | SubscriptionOptionsReserved(_) => ReasonCode::MalformedPacket,
-        }
     }
 
     /// The broker answers this one with CONNACK 0x01 before closing
@@ -407,6 +356,12 @@ impl DecodeError {
                 f.write_str("SUBSCRIBE sets no local on a shared subscription")
             }
             UnsubAckWithoutCodes => f.write_str("UNSUBACK has no reason code (§3.11.3)"),
+            SubscriptionIdFromClient => {
+                f.write_str("PUBLISH from a client carries a subscription identifier")
+            }
+            TopicAliasAboveMaximum { alias, max } => {
+                write!(f, "PUBLISH topic alias {alias} exceeds the maximum {max}")
+            }
         }
     }
 }

@@ -33,6 +33,7 @@
 
 mod codec_util;
 mod error;
+mod error_reason;
 mod frame;
 mod mqtt_str;
 mod packet;
@@ -130,6 +131,27 @@ fn read_protocol(r: &mut Reader) -> Result<ProtocolVersion, DecodeError> {
         (b"MQIsdp", 3) => Ok(ProtocolVersion::V3_1),
         (b"MQTT" | b"MQIsdp", other) => Err(DecodeError::UnsupportedProtocolLevel(other)),
         _ => Err(DecodeError::InvalidProtocolName),
+    }
+}
+
+/// The rules of an MQTT 5 PUBLISH that depend on who sent it, for the
+/// broker to apply to a decoded client PUBLISH (the decoder does not know
+/// the direction): no Subscription Identifier [MQTT-3.3.4-6], a Topic Alias
+/// at most the `topic_alias_maximum` the server announced in its CONNACK
+/// (0: none allowed) [MQTT-3.3.2-9]. Alias 0 is already a decode error.
+pub fn check_client_publish(p: &Publish, topic_alias_maximum: u16) -> Result<(), DecodeError> {
+    let Some(props) = &p.properties else {
+        return Ok(());
+    };
+    if !props.subscription_identifiers.is_empty() {
+        return Err(DecodeError::SubscriptionIdFromClient);
+    }
+    match props.topic_alias {
+        Some(alias) if alias > topic_alias_maximum => Err(DecodeError::TopicAliasAboveMaximum {
+            alias,
+            max: topic_alias_maximum,
+        }),
+        _ => Ok(()),
     }
 }
 

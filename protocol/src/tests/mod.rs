@@ -6,6 +6,7 @@ mod mqtt5_model;
 mod roundtrip;
 mod utf8;
 mod v5_alloc;
+mod v5_packet_rules;
 mod v5_reasons;
 mod v5_roundtrip;
 mod v5_validation;
