@@ -13,7 +13,8 @@
 #        (to compare two builds), OTHER=shardmq:PATH to put a second shardmq
 #        binary in Mosquitto's column (a before/after run on the same machine),
 #        MQTT protocol version for every client (3.1.1 default, 3.1 or 5),
-#        ALIAS=1 with MQTT=5: publishers use topic aliases (--topic-alias)
+#        ALIAS=1 with MQTT=5: publishers use topic aliases (--topic-alias),
+#        ROWS: a subset of the rows (fanin0 fanin1 p2p0 p2p1 fanout0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-5}
@@ -124,8 +125,11 @@ other_name=Mosquitto
 [ "$other" = mosquitto ] || other_name="${other#shardmq:}"
 echo "| scenario ($dur s, $payload B payload) | shardmq msg/s out | p50 / p99 µs | lost | $other_name msg/s out | p50 / p99 µs | lost | ratio |"
 echo "|---|---|---|---|---|---|---|---|"
-row "fanin 10→1 QoS 0" fanin --qos 0
-row "fanin 10→1 QoS 1" fanin --qos 1
-row "p2p 10 pairs QoS 0" p2p --qos 0
-row "p2p 10 pairs QoS 1" p2p --qos 1
-row "fanout 1→10 QoS 0" fanout --qos 0
+# ROWS="fanin0 p2p1" runs only those rows (default: all).
+want() { [ -z "${ROWS:-}" ] || [[ " $ROWS " == *" $1 "* ]]; }
+want fanin0 && row "fanin 10→1 QoS 0" fanin --qos 0
+want fanin1 && row "fanin 10→1 QoS 1" fanin --qos 1
+want p2p0 && row "p2p 10 pairs QoS 0" p2p --qos 0
+want p2p1 && row "p2p 10 pairs QoS 1" p2p --qos 1
+want fanout0 && row "fanout 1→10 QoS 0" fanout --qos 0
+true
