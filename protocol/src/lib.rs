@@ -18,6 +18,8 @@
 //! | `mqtt_str`   | [`MqttStr`] and its UTF-8 invariant                        |
 //! | `frame`      | the fixed header, read incrementally ([`FrameHeader`])     |
 //! | `codec_util` | remaining-length varint, string rules, zero-copy reader    |
+//! | `packet_parts` | what 3.1.1 and 5.0 lay out alike: CONNECT flags, will, |
+//! |              | credentials; SUBSCRIBE and UNSUBSCRIBE filter lists        |
 //! | [`topic`]    | topic name and filter validation (§4.7)                    |
 //! | `error`      | [`DecodeError`], one variant per rule, with its MUST's ID  |
 //! |              | and the MQTT 5 reason code to answer it with               |
@@ -37,6 +39,7 @@ mod error_reason;
 mod frame;
 mod mqtt_str;
 mod packet;
+mod packet_parts;
 mod properties;
 mod reason;
 pub mod topic;

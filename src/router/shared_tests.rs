@@ -4,6 +4,12 @@ fn groups(me: usize, s: SharedStrategy) -> SharedGroups<u8> {
     SharedGroups::new(me, s)
 }
 
+/// A shard's member counts, short enough that a `set_members` call fits
+/// on one line.
+fn members(online: u32, total: u32) -> Members {
+    Members { online, total }
+}
+
 #[test]
 fn parse_accepts_only_valid_share_names() {
     assert_eq!(parse("a/b"), None);
@@ -38,16 +44,7 @@ fn join_leave_and_forget_when_empty_everywhere() {
     assert!(g.leave("g", "a/+", 7));
     assert!(!g.leave("g", "a/+", 7));
     // A peer still has members: the group stays.
-    g.set_members(
-        1,
-        "g",
-        "a/+",
-        40,
-        Members {
-            online: 1,
-            total: 1,
-        },
-    );
+    g.set_members(1, "g", "a/+", 40, members(1, 1));
     assert_eq!(g.set_members(0, "g", "a/+", 0, Members::default()), id);
     assert!(!g.is_empty());
     g.set_members(1, "g", "a/+", 40, Members::default());
@@ -65,26 +62,8 @@ fn join_leave_and_forget_when_empty_everywhere() {
 fn round_robin_over_shards_weighted_by_members() {
     let mut g = groups(0, SharedStrategy::RoundRobin);
     g.join("g", "t", 1, 0);
-    let own = g.set_members(
-        0,
-        "g",
-        "t",
-        0,
-        Members {
-            online: 1,
-            total: 1,
-        },
-    );
-    g.set_members(
-        1,
-        "g",
-        "t",
-        99,
-        Members {
-            online: 3,
-            total: 3,
-        },
-    );
+    let own = g.set_members(0, "g", "t", 0, members(1, 1));
+    g.set_members(1, "g", "t", 99, members(3, 3));
     let mut per = [0; 2];
     for _ in 0..400 {
         let (s, their) = g.pick_shard(own, 0, None).unwrap();
@@ -102,26 +81,8 @@ fn online_members_preferred_over_offline() {
     for slot in 0..4 {
         g.join("g", "t", slot, 0);
     }
-    let own = g.set_members(
-        0,
-        "g",
-        "t",
-        0,
-        Members {
-            online: 0,
-            total: 4,
-        },
-    );
-    g.set_members(
-        1,
-        "g",
-        "t",
-        5,
-        Members {
-            online: 1,
-            total: 1,
-        },
-    );
+    let own = g.set_members(0, "g", "t", 0, members(0, 4));
+    g.set_members(1, "g", "t", 5, members(1, 1));
     for _ in 0..10 {
         assert_eq!(
             g.pick_shard(own, 0, None),
@@ -151,16 +112,7 @@ fn local_round_robin_visits_every_member_in_turn() {
     for slot in [10, 11, 12] {
         g.join("g", "t", slot, 0);
     }
-    let id = g.set_members(
-        0,
-        "g",
-        "t",
-        0,
-        Members {
-            online: 3,
-            total: 3,
-        },
-    );
+    let id = g.set_members(0, "g", "t", 0, members(3, 3));
     let picks: Vec<u32> = (0..6)
         .map(|_| g.pick_local(id, 0, |_| true).unwrap().slot)
         .collect();
@@ -177,26 +129,8 @@ fn sticky_keeps_a_publisher_on_one_member() {
     for slot in 0..5 {
         g.join("g", "t", slot, 0);
     }
-    let id = g.set_members(
-        0,
-        "g",
-        "t",
-        0,
-        Members {
-            online: 5,
-            total: 5,
-        },
-    );
-    g.set_members(
-        1,
-        "g",
-        "t",
-        3,
-        Members {
-            online: 5,
-            total: 5,
-        },
-    );
+    let id = g.set_members(0, "g", "t", 0, members(5, 5));
+    g.set_members(1, "g", "t", 3, members(5, 5));
     for hint in [1u32, 77, 12345] {
         let s = g.pick_shard(id, hint, None);
         let l = g.pick_local(id, hint, |_| true).unwrap().slot;
@@ -213,26 +147,8 @@ fn random_reaches_every_member() {
     for slot in 0..4 {
         g.join("g", "t", slot, 0);
     }
-    let id = g.set_members(
-        1,
-        "g",
-        "t",
-        0,
-        Members {
-            online: 4,
-            total: 4,
-        },
-    );
-    g.set_members(
-        0,
-        "g",
-        "t",
-        8,
-        Members {
-            online: 4,
-            total: 4,
-        },
-    );
+    let id = g.set_members(1, "g", "t", 0, members(4, 4));
+    g.set_members(0, "g", "t", 8, members(4, 4));
     let mut shards = [0; 2];
     let mut slots = [0; 4];
     for _ in 0..800 {
@@ -246,16 +162,7 @@ fn random_reaches_every_member() {
 #[test]
 fn no_member_anywhere_picks_nothing() {
     let mut g = groups(0, SharedStrategy::RoundRobin);
-    let id = g.set_members(
-        1,
-        "g",
-        "t",
-        4,
-        Members {
-            online: 0,
-            total: 1,
-        },
-    );
+    let id = g.set_members(1, "g", "t", 4, members(0, 1));
     assert!(g.pick_local(id, 0, |_| true).is_none());
     assert_eq!(g.pick_shard(id, 0, Some(1)), None);
     assert_eq!(g.pick_shard(id + 1, 0, None), None, "unknown id");
@@ -267,16 +174,7 @@ fn delivery_counters_are_bounded() {
     for i in 0..COUNTED_GROUPS + 10 {
         let name = format!("g{i}");
         g.join(&name, "t", 0, 0);
-        let id = g.set_members(
-            0,
-            &name,
-            "t",
-            0,
-            Members {
-                online: 1,
-                total: 1,
-            },
-        );
+        let id = g.set_members(0, &name, "t", 0, members(1, 1));
         g.pick_local(id, 0, |_| true).unwrap();
     }
     let c: Vec<(&str, u64)> = g.counters().collect();

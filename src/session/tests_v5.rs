@@ -21,6 +21,21 @@ fn open5(s: &mut Sessions, id: &str, clean: bool, expiry: u32, w: Option<Will>, 
     s.open_with_expiry(&id.into(), clean, expiry, w, &handle(h))
 }
 
+/// Open `id` (without clean start) on connection 1 and lose that
+/// connection at `now_ms`: the session is offline from then on, its expiry
+/// (and will delay) running.
+fn open_and_drop(
+    s: &mut Sessions,
+    id: &str,
+    expiry: u32,
+    w: Option<Will>,
+    now_ms: u64,
+) -> (SessionKey, Closed) {
+    let h = handle(1);
+    let k = s.open_with_expiry(&id.into(), false, expiry, w, &h).key;
+    (k, s.close(k, &h, CloseReason::SocketClosed, now_ms))
+}
+
 #[test]
 fn mqtt_3_1_2_23_offline_session_lives_for_its_expiry_interval() {
     let mut s = store();
@@ -42,9 +57,7 @@ fn mqtt_3_1_2_23_offline_session_lives_for_its_expiry_interval() {
 #[test]
 fn mqtt_3_1_2_23_reconnect_within_the_interval_resumes_and_cancels_expiry() {
     let mut s = store();
-    let h = handle(1);
-    let k = s.open_with_expiry(&"c".into(), false, 2, None, &h).key;
-    s.close(k, &h, CloseReason::SocketClosed, 0);
+    let (k, _) = open_and_drop(&mut s, "c", 2, None, 0);
     let back = open5(&mut s, "c", false, 2, None, 2);
     assert!(back.present && back.key == k);
     s.expire(60_000);
@@ -57,9 +70,7 @@ fn mqtt_3_1_2_23_reconnect_within_the_interval_resumes_and_cancels_expiry() {
 #[test]
 fn expiry_zero_ends_the_session_with_its_connection_even_without_clean_start() {
     let mut s = store();
-    let h = handle(1);
-    let k = s.open_with_expiry(&"c".into(), false, 0, None, &h).key;
-    s.close(k, &h, CloseReason::SocketClosed, 0);
+    let (k, _) = open_and_drop(&mut s, "c", 0, None, 0);
     assert!(s.get(k).is_none());
     assert!(!open5(&mut s, "c", false, 0, None, 2).present);
 }
@@ -67,9 +78,7 @@ fn expiry_zero_ends_the_session_with_its_connection_even_without_clean_start() {
 #[test]
 fn long_intervals_survive_wheel_turns() {
     let mut s = store();
-    let h = handle(1);
-    let k = s.open_with_expiry(&"c".into(), false, 2_000, None, &h).key;
-    s.close(k, &h, CloseReason::SocketClosed, 0);
+    let (k, _) = open_and_drop(&mut s, "c", 2_000, None, 0);
     for sec in 1..2_000 {
         s.expire(sec * 1000);
     }
@@ -81,9 +90,7 @@ fn long_intervals_survive_wheel_turns() {
 #[test]
 fn never_expiring_sessions_have_no_timer() {
     let mut s = store();
-    let h = handle(1);
-    let k = s.open_with_expiry(&"c".into(), false, NEVER, None, &h).key;
-    s.close(k, &h, CloseReason::SocketClosed, 0);
+    let (k, _) = open_and_drop(&mut s, "c", NEVER, None, 0);
     s.expire(u32::MAX as u64 * 1000); // one jump over every slot
     assert!(s.get(k).is_some());
 }
@@ -121,11 +128,7 @@ fn expiry_is_an_event_for_the_durable_log() {
 #[test]
 fn mqtt_3_1_3_9_delayed_will_goes_out_after_its_delay() {
     let mut s = store();
-    let h = handle(1);
-    let k = s
-        .open_with_expiry(&"c".into(), false, 100, Some(delayed_will("w", 3)), &h)
-        .key;
-    let closed = s.close(k, &h, CloseReason::SocketClosed, 1_000);
+    let (k, closed) = open_and_drop(&mut s, "c", 100, Some(delayed_will("w", 3)), 1_000);
     assert!(closed.will.is_none(), "held for its delay");
     assert!(s.get(k).unwrap().will_pending());
     assert!(s.expire(3_999).wills.is_empty());
@@ -141,11 +144,7 @@ fn mqtt_3_1_3_9_reconnect_within_the_delay_discards_the_will() {
     let mut s = store();
     let log = Log::default();
     s.observe(Box::new(log.clone()));
-    let h = handle(1);
-    let k = s
-        .open_with_expiry(&"c".into(), false, 100, Some(delayed_will("w", 3)), &h)
-        .key;
-    s.close(k, &h, CloseReason::SocketClosed, 0);
+    open_and_drop(&mut s, "c", 100, Some(delayed_will("w", 3)), 0);
     // Even with clean start, which ends the old session.
     open5(&mut s, "c", true, 100, None, 2);
     assert!(s.expire(10_000).wills.is_empty());
@@ -155,11 +154,7 @@ fn mqtt_3_1_3_9_reconnect_within_the_delay_discards_the_will() {
 #[test]
 fn will_goes_out_when_the_session_ends_before_the_delay() {
     let mut s = store();
-    let h = handle(1);
-    let k = s
-        .open_with_expiry(&"c".into(), false, 2, Some(delayed_will("w", 60)), &h)
-        .key;
-    s.close(k, &h, CloseReason::SocketClosed, 0);
+    let (k, _) = open_and_drop(&mut s, "c", 2, Some(delayed_will("w", 60)), 0);
     let due = s.expire(2_000);
     assert_eq!(due.wills.len(), 1, "session end comes first");
     assert!(s.get(k).is_none());

@@ -25,6 +25,14 @@ fn setup(
     (s, metrics, h, key)
 }
 
+/// A window of one message, so that later ones queue behind it.
+fn one_in_flight() -> Limits {
+    Limits {
+        max_inflight: 1,
+        ..Limits::default()
+    }
+}
+
 /// A QoS 1 message with this expiry interval, published `ago` before now.
 fn expiring(n: u8, secs: u32, ago: Duration) -> Message {
     let mut m = msg(n, QoS::AtLeastOnce);
@@ -60,11 +68,7 @@ fn mqtt_3_3_2_5_an_expired_message_is_not_delivered() {
 
 #[test]
 fn mqtt_3_3_2_5_a_queued_message_that_expires_is_dropped_not_sent() {
-    let limits = Limits {
-        max_inflight: 1,
-        ..Limits::default()
-    };
-    let (mut s, metrics, h, key) = setup(limits, ProtocolVersion::V3_1_1);
+    let (mut s, metrics, h, key) = setup(one_in_flight(), ProtocolVersion::V3_1_1);
     s.publish(&msg(1, QoS::AtLeastOnce));
     // 1 s lifetime, 900 ms of it spent: queued behind the window, it
     // expires while it waits.
@@ -97,11 +101,7 @@ fn mqtt_3_3_4_9_the_window_is_the_clients_receive_maximum() {
 
 #[test]
 fn mqtt_3_1_2_25_too_large_for_the_client_is_dropped_and_the_window_moves_on() {
-    let limits = Limits {
-        max_inflight: 1,
-        ..Limits::default()
-    };
-    let (mut s, metrics, h, key) = setup(limits, ProtocolVersion::V5);
+    let (mut s, metrics, h, key) = setup(one_in_flight(), ProtocolVersion::V5);
     h.v5(|v| v.max_packet = 64).unwrap();
     let mut big = msg(1, QoS::AtLeastOnce);
     big.payload = Bytes::from(vec![b'x'; 100]);

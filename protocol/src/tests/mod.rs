@@ -71,3 +71,21 @@ fn publish_with_topic(topic: &[u8]) -> Vec<u8> {
 fn concat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
+
+fn s(v: &'static str) -> MqttStr {
+    MqttStr::from_static(v)
+}
+
+fn b(v: &'static [u8]) -> Bytes {
+    Bytes::from_static(v)
+}
+
+/// The delivery fast path (`encode_publish`, `publish_len`) writes `p` in
+/// `version` exactly as `expected`, what `encode` wrote for it.
+fn assert_fast_path(p: &Publish, version: ProtocolVersion, expected: &[u8]) {
+    let view = PublishRef::from(p);
+    let mut fast = Vec::new();
+    encode_publish(&view, version, &mut fast);
+    assert_eq!(fast, expected, "encode_publish disagrees with encode");
+    assert_eq!(publish_len(&view, version), expected.len());
+}

@@ -10,17 +10,10 @@ use ProtocolVersion::V5;
 #[test]
 fn v5_topic_alias_and_empty_topic() {
     // An empty topic is allowed only with a Topic Alias (§3.3.2.1).
-    expect(
-        v5(&publish(b"", &[])),
-        EmptyTopicWithoutAlias,
-        PROTOCOL,
-        None,
-    );
-    expect(
+    expect_protocol_error(v5(&publish(b"", &[])), EmptyTopicWithoutAlias);
+    expect_protocol_error(
         v5(&publish(b"", &[&[0x02, 0, 0, 0, 1]])),
         EmptyTopicWithoutAlias,
-        PROTOCOL,
-        None,
     );
     assert!(v5(&publish(b"", &[&[0x23, 0, 1]])).is_ok());
     // A non-empty topic is still validated, alias or not.
@@ -48,12 +41,7 @@ fn v5_subscription_options() {
         MALFORMED,
         Some("MQTT-3.8.3-5"),
     );
-    expect(
-        v5(&subscribe(&[], b"t", 0x30)),
-        InvalidRetainHandling(0x30),
-        PROTOCOL,
-        None,
-    );
+    expect_protocol_error(v5(&subscribe(&[], b"t", 0x30)), InvalidRetainHandling(0x30));
     expect(
         v5(&subscribe(&[], b"t", 0x03)),
         InvalidSubscribeQoS(0x03),
@@ -103,13 +91,8 @@ fn v5_packets_without_their_lists() {
         PROTOCOL,
         Some("MQTT-3.10.3-2"),
     );
-    expect(v5(&[0x90, 3, 0, 1, 0]), SubAckWithoutCodes, PROTOCOL, None);
-    expect(
-        v5(&[0xB0, 3, 0, 1, 0]),
-        UnsubAckWithoutCodes,
-        PROTOCOL,
-        None,
-    );
+    expect_protocol_error(v5(&[0x90, 3, 0, 1, 0]), SubAckWithoutCodes);
+    expect_protocol_error(v5(&[0xB0, 3, 0, 1, 0]), UnsubAckWithoutCodes);
     // SUBACK, UNSUBACK and CONNACK have no short form without properties.
     expect(
         v5(&[0x90, 2, 0, 1]),

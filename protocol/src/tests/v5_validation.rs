@@ -57,6 +57,11 @@ pub(super) fn expect(
     }
 }
 
+/// The common case: a Protocol Error with no normative ID of its own.
+pub(super) fn expect_protocol_error(got: Result<Packet, DecodeError>, err: DecodeError) {
+    expect(got, err, PROTOCOL, None);
+}
+
 pub(super) const MALFORMED: ReasonCode = ReasonCode::MalformedPacket;
 pub(super) const PROTOCOL: ReasonCode = ReasonCode::ProtocolError;
 
@@ -131,31 +136,14 @@ fn v5_duplicate_property_is_a_protocol_error() {
         id,
     };
     let expiry: &[u8] = &[0x02, 0, 0, 0, 9];
-    expect(
-        v5(&publish(b"t", &[expiry, expiry])),
-        dup(3, 0x02),
-        PROTOCOL,
-        None,
-    );
+    expect_protocol_error(v5(&publish(b"t", &[expiry, expiry])), dup(3, 0x02));
     let rm: &[u8] = &[0x21, 0, 5];
-    expect(
-        v5(&connect(0x02, &[rm, rm], &lp(b"c"))),
-        dup(1, 0x21),
-        PROTOCOL,
-        None,
-    );
+    expect_protocol_error(v5(&connect(0x02, &[rm, rm], &lp(b"c"))), dup(1, 0x21));
     let sub_id: &[u8] = &[0x0B, 1];
-    expect(
-        v5(&subscribe(&[sub_id, sub_id], b"t", 0)),
-        dup(8, 0x0B),
-        PROTOCOL,
-        None,
-    );
-    expect(
+    expect_protocol_error(v5(&subscribe(&[sub_id, sub_id], b"t", 0)), dup(8, 0x0B));
+    expect_protocol_error(
         v5(&[0xE0, 10, 0x80, 8, 0x1F, 0, 1, b'a', 0x1F, 0, 1, b'b']),
         dup(14, 0x1F),
-        PROTOCOL,
-        None,
     );
 }
 
@@ -194,36 +182,23 @@ fn v5_property_values_out_of_range() {
         value,
     };
     // 0/1 bytes: payload format, request problem/response information.
-    expect(
-        v5(&publish(b"t", &[&[0x01, 2]])),
-        bad(3, 0x01, 2),
-        PROTOCOL,
-        None,
-    );
-    expect(
+    expect_protocol_error(v5(&publish(b"t", &[&[0x01, 2]])), bad(3, 0x01, 2));
+    expect_protocol_error(
         v5(&connect(0x02, &[&[0x17, 2]], &lp(b"c"))),
         bad(1, 0x17, 2),
-        PROTOCOL,
-        None,
     );
-    expect(
+    expect_protocol_error(
         v5(&connect(0x02, &[&[0x19, 0xFF]], &lp(b"c"))),
         bad(1, 0x19, 255),
-        PROTOCOL,
-        None,
     );
     // Receive Maximum 0, Maximum Packet Size 0 (§3.1.2.11.3, .4).
-    expect(
+    expect_protocol_error(
         v5(&connect(0x02, &[&[0x21, 0, 0]], &lp(b"c"))),
         bad(1, 0x21, 0),
-        PROTOCOL,
-        None,
     );
-    expect(
+    expect_protocol_error(
         v5(&connect(0x02, &[&[0x27, 0, 0, 0, 0]], &lp(b"c"))),
         bad(1, 0x27, 0),
-        PROTOCOL,
-        None,
     );
     // Topic Alias 0: its own reason code [MQTT-3.3.2-8].
     expect(
@@ -233,41 +208,16 @@ fn v5_property_values_out_of_range() {
         Some("MQTT-3.3.2-8"),
     );
     // Subscription Identifier 0, on PUBLISH and SUBSCRIBE.
-    expect(
-        v5(&publish(b"t", &[&[0x0B, 0]])),
-        bad(3, 0x0B, 0),
-        PROTOCOL,
-        None,
-    );
-    expect(
-        v5(&subscribe(&[&[0x0B, 0]], b"t", 0)),
-        bad(8, 0x0B, 0),
-        PROTOCOL,
-        None,
-    );
+    expect_protocol_error(v5(&publish(b"t", &[&[0x0B, 0]])), bad(3, 0x0B, 0));
+    expect_protocol_error(v5(&subscribe(&[&[0x0B, 0]], b"t", 0)), bad(8, 0x0B, 0));
     // CONNACK: Maximum QoS 2, the "available" bytes other than 0/1.
     for id in [0x24u8, 0x25, 0x28, 0x29, 0x2A] {
-        expect(
-            v5(&[0x20, 5, 0, 0, 2, id, 2]),
-            bad(2, id, 2),
-            PROTOCOL,
-            None,
-        );
+        expect_protocol_error(v5(&[0x20, 5, 0, 0, 2, id, 2]), bad(2, id, 2));
     }
-    expect(
-        v5(&[0x20, 6, 0, 0, 3, 0x21, 0, 0]),
-        bad(2, 0x21, 0),
-        PROTOCOL,
-        None,
-    );
+    expect_protocol_error(v5(&[0x20, 6, 0, 0, 3, 0x21, 0, 0]), bad(2, 0x21, 0));
     // Will payload format indicator.
     let will = concat(&[&lp(b"c"), &props(&[&[0x01, 3]]), &lp(b"t"), &lp(b"p")]);
-    expect(
-        v5(&connect(0x06, &[], &will)),
-        bad(1, 0x01, 3),
-        PROTOCOL,
-        None,
-    );
+    expect_protocol_error(v5(&connect(0x06, &[], &will)), bad(1, 0x01, 3));
 }
 
 #[test]
@@ -381,24 +331,9 @@ fn v5_strings_in_properties() {
 fn v5_authentication_data_needs_a_method() {
     let data: &[u8] = &[0x16, 0, 1, 7];
     let err = |pt| AuthDataWithoutMethod { packet_type: pt };
-    expect(
-        v5(&connect(0x02, &[data], &lp(b"c"))),
-        err(1),
-        PROTOCOL,
-        None,
-    );
-    expect(
-        v5(&[0x20, 7, 0, 0, 4, 0x16, 0, 1, 7]),
-        err(2),
-        PROTOCOL,
-        None,
-    );
-    expect(
-        v5(&[0xF0, 6, 0x18, 4, 0x16, 0, 1, 7]),
-        err(15),
-        PROTOCOL,
-        None,
-    );
+    expect_protocol_error(v5(&connect(0x02, &[data], &lp(b"c"))), err(1));
+    expect_protocol_error(v5(&[0x20, 7, 0, 0, 4, 0x16, 0, 1, 7]), err(2));
+    expect_protocol_error(v5(&[0xF0, 6, 0x18, 4, 0x16, 0, 1, 7]), err(15));
     let method = concat(&[&[0x15], &lp(b"m")]);
     assert!(v5(&connect(0x02, &[&method, data], &lp(b"c"))).is_ok());
 }

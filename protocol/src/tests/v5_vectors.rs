@@ -2,7 +2,6 @@
 //! produced by the encoder under test: each decodes to the expected packet
 //! and the encoder writes exactly these bytes back.
 
-use super::v5_roundtrip::{b, s};
 use super::*;
 use std::sync::Arc;
 use ProtocolVersion::V5;

@@ -5,7 +5,8 @@
 use crate::codec_util::{packet_type::*, Reader};
 use crate::error::DecodeError;
 use crate::packet::*;
-use crate::topic::{validate_topic_filter, validate_topic_name};
+use crate::packet_parts as parts;
+use crate::topic::validate_topic_name;
 use bytes::Bytes;
 
 /// Decode the body (everything after the fixed header) of a non-CONNECT
@@ -105,10 +106,7 @@ fn decode_connack(r: &mut Reader) -> Result<Packet, DecodeError> {
 
 fn decode_subscribe(r: &mut Reader) -> Result<Subscribe, DecodeError> {
     let packet_id = r.packet_id()?;
-    let mut filters = Vec::new();
-    while r.has_remaining() {
-        let filter = r.string()?;
-        validate_topic_filter(&filter)?;
+    let filters = parts::topic_filters(r, DecodeError::SubscribeWithoutFilters, |r, filter| {
         // Bits 7..2 are reserved and QoS 3 does not exist [MQTT-3-8.3-4].
         let raw = r.u8()?;
         let qos = match raw & 0xFC {
@@ -116,11 +114,8 @@ fn decode_subscribe(r: &mut Reader) -> Result<Subscribe, DecodeError> {
             _ => None,
         };
         let qos = qos.ok_or(DecodeError::InvalidSubscribeQoS(raw))?;
-        filters.push((filter, SubscriptionOptions::qos(qos)));
-    }
-    if filters.is_empty() {
-        return Err(DecodeError::SubscribeWithoutFilters);
-    }
+        Ok((filter, SubscriptionOptions::qos(qos)))
+    })?;
     Ok(Subscribe {
         packet_id,
         filters,
@@ -153,15 +148,7 @@ fn decode_suback(r: &mut Reader) -> Result<SubAck, DecodeError> {
 
 fn decode_unsubscribe(r: &mut Reader) -> Result<Unsubscribe, DecodeError> {
     let packet_id = r.packet_id()?;
-    let mut filters = Vec::new();
-    while r.has_remaining() {
-        let filter = r.string()?;
-        validate_topic_filter(&filter)?;
-        filters.push(filter);
-    }
-    if filters.is_empty() {
-        return Err(DecodeError::UnsubscribeWithoutFilters);
-    }
+    let filters = parts::topic_filters(r, DecodeError::UnsubscribeWithoutFilters, |_, f| Ok(f))?;
     Ok(Unsubscribe {
         packet_id,
         filters,

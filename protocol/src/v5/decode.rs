@@ -6,7 +6,8 @@ use super::{props_decode as props, reasons};
 use crate::codec_util::{packet_type::*, Reader};
 use crate::error::DecodeError;
 use crate::packet::*;
-use crate::topic::{validate_topic_filter, validate_topic_name};
+use crate::packet_parts as parts;
+use crate::topic::validate_topic_name;
 use bytes::Bytes;
 
 /// Decode the body (everything after the fixed header) of a non-CONNECT
@@ -153,19 +154,13 @@ fn subscription_options(raw: u8) -> Result<SubscriptionOptions, DecodeError> {
 fn decode_subscribe(r: &mut Reader) -> Result<Subscribe, DecodeError> {
     let packet_id = r.packet_id()?;
     let properties = props::subscribe(r)?;
-    let mut filters = Vec::new();
-    while r.has_remaining() {
-        let filter = r.string()?;
-        validate_topic_filter(&filter)?;
+    let filters = parts::topic_filters(r, DecodeError::SubscribeWithoutFilters, |r, filter| {
         let opts = subscription_options(r.u8()?)?;
         if opts.no_local && filter.starts_with("$share/") {
             return Err(DecodeError::NoLocalOnSharedSubscription);
         }
-        filters.push((filter, opts));
-    }
-    if filters.is_empty() {
-        return Err(DecodeError::SubscribeWithoutFilters);
-    }
+        Ok((filter, opts))
+    })?;
     Ok(Subscribe {
         packet_id,
         filters,
@@ -176,15 +171,7 @@ fn decode_subscribe(r: &mut Reader) -> Result<Subscribe, DecodeError> {
 fn decode_unsubscribe(r: &mut Reader) -> Result<Unsubscribe, DecodeError> {
     let packet_id = r.packet_id()?;
     let properties = props::unsubscribe(r)?;
-    let mut filters = Vec::new();
-    while r.has_remaining() {
-        let filter = r.string()?;
-        validate_topic_filter(&filter)?;
-        filters.push(filter);
-    }
-    if filters.is_empty() {
-        return Err(DecodeError::UnsubscribeWithoutFilters);
-    }
+    let filters = parts::topic_filters(r, DecodeError::UnsubscribeWithoutFilters, |_, f| Ok(f))?;
     Ok(Unsubscribe {
         packet_id,
         filters,

@@ -104,21 +104,21 @@ impl Props {
         }
     }
 
-    pub fn u16(&mut self) -> Result<u16, DecodeError> {
+    fn u16(&mut self) -> Result<u16, DecodeError> {
         self.r.u16()
     }
 
-    pub fn u32(&mut self) -> Result<u32, DecodeError> {
+    fn u32(&mut self) -> Result<u32, DecodeError> {
         let hi = self.r.u16()?;
         let lo = self.r.u16()?;
         Ok(u32::from(hi) << 16 | u32::from(lo))
     }
 
-    pub fn string(&mut self) -> Result<MqttStr, DecodeError> {
+    fn string(&mut self) -> Result<MqttStr, DecodeError> {
         self.r.string()
     }
 
-    pub fn binary(&mut self) -> Result<Bytes, DecodeError> {
+    fn binary(&mut self) -> Result<Bytes, DecodeError> {
         self.r.binary()
     }
 
@@ -129,7 +129,7 @@ impl Props {
     }
 
     /// A byte that must be 0 or 1.
-    pub fn flag(&mut self, id: u8) -> Result<bool, DecodeError> {
+    fn flag(&mut self, id: u8) -> Result<bool, DecodeError> {
         match self.r.u8()? {
             0 => Ok(false),
             1 => Ok(true),
@@ -138,7 +138,7 @@ impl Props {
     }
 
     /// A two-byte integer that must not be 0 (Receive Maximum, Topic Alias).
-    pub fn nonzero_u16(&mut self, id: u8) -> Result<u16, DecodeError> {
+    fn nonzero_u16(&mut self, id: u8) -> Result<u16, DecodeError> {
         match self.r.u16()? {
             0 => Err(self.invalid(id, 0)),
             v => Ok(v),
@@ -146,7 +146,7 @@ impl Props {
     }
 
     /// A four-byte integer that must not be 0 (Maximum Packet Size).
-    pub fn nonzero_u32(&mut self, id: u8) -> Result<u32, DecodeError> {
+    fn nonzero_u32(&mut self, id: u8) -> Result<u32, DecodeError> {
         match self.u32()? {
             0 => Err(self.invalid(id, 0)),
             v => Ok(v),
@@ -170,7 +170,7 @@ impl Props {
     }
 
     /// Store a property that may appear only once.
-    pub fn set<T>(&self, slot: &mut Option<T>, id: u8, value: T) -> Result<(), DecodeError> {
+    fn set<T>(&self, slot: &mut Option<T>, id: u8, value: T) -> Result<(), DecodeError> {
         if slot.is_some() {
             return Err(DecodeError::DuplicateProperty {
                 packet_type: self.packet_type,
@@ -179,6 +179,57 @@ impl Props {
         }
         *slot = Some(value);
         Ok(())
+    }
+
+    /// Read a value with `read` and store it as [`Props::set`] does. The
+    /// value is read before the duplicate check, so a repeated property with
+    /// a bad value reports the bad value, as the arms did when written out.
+    fn read_into<T>(
+        &mut self,
+        slot: &mut Option<T>,
+        id: u8,
+        read: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<(), DecodeError> {
+        let v = read(self)?;
+        self.set(slot, id, v)
+    }
+
+    // One line per property arm in `props_decode`: read the value by its
+    // type's rules and store it once.
+
+    pub fn u16_into(&mut self, slot: &mut Option<u16>, id: u8) -> Result<(), DecodeError> {
+        self.read_into(slot, id, Self::u16)
+    }
+    pub fn u32_into(&mut self, slot: &mut Option<u32>, id: u8) -> Result<(), DecodeError> {
+        self.read_into(slot, id, Self::u32)
+    }
+    pub fn nonzero_u16_into(&mut self, slot: &mut Option<u16>, id: u8) -> Result<(), DecodeError> {
+        self.read_into(slot, id, |p| p.nonzero_u16(id))
+    }
+    pub fn nonzero_u32_into(&mut self, slot: &mut Option<u32>, id: u8) -> Result<(), DecodeError> {
+        self.read_into(slot, id, |p| p.nonzero_u32(id))
+    }
+    pub fn flag_into(&mut self, slot: &mut Option<bool>, id: u8) -> Result<(), DecodeError> {
+        self.read_into(slot, id, |p| p.flag(id))
+    }
+    /// A 0-or-1 byte the packet model keeps as `u8` (Payload Format
+    /// Indicator, Maximum QoS).
+    pub fn flag_byte_into(&mut self, slot: &mut Option<u8>, id: u8) -> Result<(), DecodeError> {
+        self.read_into(slot, id, |p| p.flag(id).map(u8::from))
+    }
+    pub fn string_into(&mut self, slot: &mut Option<MqttStr>, id: u8) -> Result<(), DecodeError> {
+        self.read_into(slot, id, Self::string)
+    }
+    pub fn binary_into(&mut self, slot: &mut Option<Bytes>, id: u8) -> Result<(), DecodeError> {
+        self.read_into(slot, id, Self::binary)
+    }
+    /// SUBSCRIBE's single Subscription Identifier (PUBLISH may carry many).
+    pub fn subscription_id_into(
+        &mut self,
+        slot: &mut Option<u32>,
+        id: u8,
+    ) -> Result<(), DecodeError> {
+        self.read_into(slot, id, Self::subscription_id)
     }
 
     /// Authentication Data needs an Authentication Method (§3.1.2.11.10).

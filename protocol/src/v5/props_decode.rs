@@ -1,7 +1,8 @@
 //! Each packet's properties: which identifiers it accepts, with which value
 //! rules. An identifier not matched here is refused ([`Props::refuse`]);
-//! one matched twice is refused by [`Props::set`] unless the spec lets it
-//! repeat (User Property everywhere, Subscription Identifier on PUBLISH).
+//! one matched twice is refused by [`Props::set`] (through the typed
+//! `*_into` readers, one line per arm) unless the spec lets it repeat (User
+//! Property everywhere, Subscription Identifier on PUBLISH).
 //! An empty block decodes to `None`, so packets without properties allocate
 //! nothing.
 
@@ -18,39 +19,15 @@ pub fn connect(r: &mut Reader) -> Result<Option<Box<ConnectProperties>>, DecodeE
     let mut c = ConnectProperties::default();
     while let Some(id) = p.next_id()? {
         match id {
-            SESSION_EXPIRY_INTERVAL => {
-                let v = p.u32()?;
-                p.set(&mut c.session_expiry_interval, id, v)?
-            }
-            RECEIVE_MAXIMUM => {
-                let v = p.nonzero_u16(id)?;
-                p.set(&mut c.receive_maximum, id, v)?
-            }
-            MAXIMUM_PACKET_SIZE => {
-                let v = p.nonzero_u32(id)?;
-                p.set(&mut c.maximum_packet_size, id, v)?
-            }
-            TOPIC_ALIAS_MAXIMUM => {
-                let v = p.u16()?;
-                p.set(&mut c.topic_alias_maximum, id, v)?
-            }
-            REQUEST_RESPONSE_INFORMATION => {
-                let v = p.flag(id)?;
-                p.set(&mut c.request_response_information, id, v)?
-            }
-            REQUEST_PROBLEM_INFORMATION => {
-                let v = p.flag(id)?;
-                p.set(&mut c.request_problem_information, id, v)?
-            }
+            SESSION_EXPIRY_INTERVAL => p.u32_into(&mut c.session_expiry_interval, id)?,
+            RECEIVE_MAXIMUM => p.nonzero_u16_into(&mut c.receive_maximum, id)?,
+            MAXIMUM_PACKET_SIZE => p.nonzero_u32_into(&mut c.maximum_packet_size, id)?,
+            TOPIC_ALIAS_MAXIMUM => p.u16_into(&mut c.topic_alias_maximum, id)?,
+            REQUEST_RESPONSE_INFORMATION => p.flag_into(&mut c.request_response_information, id)?,
+            REQUEST_PROBLEM_INFORMATION => p.flag_into(&mut c.request_problem_information, id)?,
             USER_PROPERTY => c.user_properties.push(p.pair()?),
-            AUTHENTICATION_METHOD => {
-                let v = p.string()?;
-                p.set(&mut c.authentication_method, id, v)?
-            }
-            AUTHENTICATION_DATA => {
-                let v = p.binary()?;
-                p.set(&mut c.authentication_data, id, v)?
-            }
+            AUTHENTICATION_METHOD => p.string_into(&mut c.authentication_method, id)?,
+            AUTHENTICATION_DATA => p.binary_into(&mut c.authentication_data, id)?,
             _ => return Err(p.refuse(id)),
         }
     }
@@ -65,30 +42,12 @@ pub fn will(r: &mut Reader) -> Result<Option<Box<WillProperties>>, DecodeError> 
     let mut w = WillProperties::default();
     while let Some(id) = p.next_id()? {
         match id {
-            WILL_DELAY_INTERVAL => {
-                let v = p.u32()?;
-                p.set(&mut w.will_delay_interval, id, v)?
-            }
-            PAYLOAD_FORMAT_INDICATOR => {
-                let v = u8::from(p.flag(id)?);
-                p.set(&mut w.payload_format_indicator, id, v)?
-            }
-            MESSAGE_EXPIRY_INTERVAL => {
-                let v = p.u32()?;
-                p.set(&mut w.message_expiry_interval, id, v)?
-            }
-            CONTENT_TYPE => {
-                let v = p.string()?;
-                p.set(&mut w.content_type, id, v)?
-            }
-            RESPONSE_TOPIC => {
-                let v = p.string()?;
-                p.set(&mut w.response_topic, id, v)?
-            }
-            CORRELATION_DATA => {
-                let v = p.binary()?;
-                p.set(&mut w.correlation_data, id, v)?
-            }
+            WILL_DELAY_INTERVAL => p.u32_into(&mut w.will_delay_interval, id)?,
+            PAYLOAD_FORMAT_INDICATOR => p.flag_byte_into(&mut w.payload_format_indicator, id)?,
+            MESSAGE_EXPIRY_INTERVAL => p.u32_into(&mut w.message_expiry_interval, id)?,
+            CONTENT_TYPE => p.string_into(&mut w.content_type, id)?,
+            RESPONSE_TOPIC => p.string_into(&mut w.response_topic, id)?,
+            CORRELATION_DATA => p.binary_into(&mut w.correlation_data, id)?,
             USER_PROPERTY => w.user_properties.push(p.pair()?),
             _ => return Err(p.refuse(id)),
         }
@@ -106,32 +65,14 @@ pub fn publish(r: &mut Reader) -> Result<Option<Arc<PublishProperties>>, DecodeE
     let mut m = PublishProperties::default();
     while let Some(id) = p.next_id()? {
         match id {
-            PAYLOAD_FORMAT_INDICATOR => {
-                let v = u8::from(p.flag(id)?);
-                p.set(&mut m.payload_format_indicator, id, v)?
-            }
-            MESSAGE_EXPIRY_INTERVAL => {
-                let v = p.u32()?;
-                p.set(&mut m.message_expiry_interval, id, v)?
-            }
-            TOPIC_ALIAS => {
-                let v = p.nonzero_u16(id)?;
-                p.set(&mut m.topic_alias, id, v)?
-            }
-            RESPONSE_TOPIC => {
-                let v = p.string()?;
-                p.set(&mut m.response_topic, id, v)?
-            }
-            CORRELATION_DATA => {
-                let v = p.binary()?;
-                p.set(&mut m.correlation_data, id, v)?
-            }
+            PAYLOAD_FORMAT_INDICATOR => p.flag_byte_into(&mut m.payload_format_indicator, id)?,
+            MESSAGE_EXPIRY_INTERVAL => p.u32_into(&mut m.message_expiry_interval, id)?,
+            TOPIC_ALIAS => p.nonzero_u16_into(&mut m.topic_alias, id)?,
+            RESPONSE_TOPIC => p.string_into(&mut m.response_topic, id)?,
+            CORRELATION_DATA => p.binary_into(&mut m.correlation_data, id)?,
             USER_PROPERTY => m.user_properties.push(p.pair()?),
             SUBSCRIPTION_IDENTIFIER => m.subscription_identifiers.push(p.subscription_id()?),
-            CONTENT_TYPE => {
-                let v = p.string()?;
-                p.set(&mut m.content_type, id, v)?
-            }
+            CONTENT_TYPE => p.string_into(&mut m.content_type, id)?,
             _ => return Err(p.refuse(id)),
         }
     }
@@ -146,8 +87,7 @@ pub fn subscribe(r: &mut Reader) -> Result<Option<Box<SubscribeProperties>>, Dec
     while let Some(id) = p.next_id()? {
         match id {
             SUBSCRIPTION_IDENTIFIER => {
-                let v = p.subscription_id()?;
-                p.set(&mut s.subscription_identifier, id, v)?
+                p.subscription_id_into(&mut s.subscription_identifier, id)?
             }
             USER_PROPERTY => s.user_properties.push(p.pair()?),
             _ => return Err(p.refuse(id)),
@@ -178,10 +118,7 @@ pub fn ack(r: &mut Reader) -> Result<Option<Box<AckProperties>>, DecodeError> {
     let mut a = AckProperties::default();
     while let Some(id) = p.next_id()? {
         match id {
-            REASON_STRING => {
-                let v = p.string()?;
-                p.set(&mut a.reason_string, id, v)?
-            }
+            REASON_STRING => p.string_into(&mut a.reason_string, id)?,
             USER_PROPERTY => a.user_properties.push(p.pair()?),
             _ => return Err(p.refuse(id)),
         }
@@ -196,19 +133,10 @@ pub fn disconnect(r: &mut Reader) -> Result<Option<Box<DisconnectProperties>>, D
     let mut d = DisconnectProperties::default();
     while let Some(id) = p.next_id()? {
         match id {
-            SESSION_EXPIRY_INTERVAL => {
-                let v = p.u32()?;
-                p.set(&mut d.session_expiry_interval, id, v)?
-            }
-            REASON_STRING => {
-                let v = p.string()?;
-                p.set(&mut d.reason_string, id, v)?
-            }
+            SESSION_EXPIRY_INTERVAL => p.u32_into(&mut d.session_expiry_interval, id)?,
+            REASON_STRING => p.string_into(&mut d.reason_string, id)?,
             USER_PROPERTY => d.user_properties.push(p.pair()?),
-            SERVER_REFERENCE => {
-                let v = p.string()?;
-                p.set(&mut d.server_reference, id, v)?
-            }
+            SERVER_REFERENCE => p.string_into(&mut d.server_reference, id)?,
             _ => return Err(p.refuse(id)),
         }
     }
@@ -222,18 +150,9 @@ pub fn auth(r: &mut Reader) -> Result<Option<Box<AuthProperties>>, DecodeError> 
     let mut a = AuthProperties::default();
     while let Some(id) = p.next_id()? {
         match id {
-            AUTHENTICATION_METHOD => {
-                let v = p.string()?;
-                p.set(&mut a.authentication_method, id, v)?
-            }
-            AUTHENTICATION_DATA => {
-                let v = p.binary()?;
-                p.set(&mut a.authentication_data, id, v)?
-            }
-            REASON_STRING => {
-                let v = p.string()?;
-                p.set(&mut a.reason_string, id, v)?
-            }
+            AUTHENTICATION_METHOD => p.string_into(&mut a.authentication_method, id)?,
+            AUTHENTICATION_DATA => p.binary_into(&mut a.authentication_data, id)?,
+            REASON_STRING => p.string_into(&mut a.reason_string, id)?,
             USER_PROPERTY => a.user_properties.push(p.pair()?),
             _ => return Err(p.refuse(id)),
         }
@@ -249,71 +168,29 @@ pub fn connack(r: &mut Reader) -> Result<Option<Box<ConnAckProperties>>, DecodeE
     let mut c = ConnAckProperties::default();
     while let Some(id) = p.next_id()? {
         match id {
-            SESSION_EXPIRY_INTERVAL => {
-                let v = p.u32()?;
-                p.set(&mut c.session_expiry_interval, id, v)?
-            }
-            RECEIVE_MAXIMUM => {
-                let v = p.nonzero_u16(id)?;
-                p.set(&mut c.receive_maximum, id, v)?
-            }
-            MAXIMUM_QOS => {
-                let v = u8::from(p.flag(id)?);
-                p.set(&mut c.maximum_qos, id, v)?
-            }
-            RETAIN_AVAILABLE => {
-                let v = p.flag(id)?;
-                p.set(&mut c.retain_available, id, v)?
-            }
-            MAXIMUM_PACKET_SIZE => {
-                let v = p.nonzero_u32(id)?;
-                p.set(&mut c.maximum_packet_size, id, v)?
-            }
-            ASSIGNED_CLIENT_IDENTIFIER => {
-                let v = p.string()?;
-                p.set(&mut c.assigned_client_identifier, id, v)?
-            }
-            TOPIC_ALIAS_MAXIMUM => {
-                let v = p.u16()?;
-                p.set(&mut c.topic_alias_maximum, id, v)?
-            }
-            REASON_STRING => {
-                let v = p.string()?;
-                p.set(&mut c.reason_string, id, v)?
-            }
+            SESSION_EXPIRY_INTERVAL => p.u32_into(&mut c.session_expiry_interval, id)?,
+            RECEIVE_MAXIMUM => p.nonzero_u16_into(&mut c.receive_maximum, id)?,
+            MAXIMUM_QOS => p.flag_byte_into(&mut c.maximum_qos, id)?,
+            RETAIN_AVAILABLE => p.flag_into(&mut c.retain_available, id)?,
+            MAXIMUM_PACKET_SIZE => p.nonzero_u32_into(&mut c.maximum_packet_size, id)?,
+            ASSIGNED_CLIENT_IDENTIFIER => p.string_into(&mut c.assigned_client_identifier, id)?,
+            TOPIC_ALIAS_MAXIMUM => p.u16_into(&mut c.topic_alias_maximum, id)?,
+            REASON_STRING => p.string_into(&mut c.reason_string, id)?,
             USER_PROPERTY => c.user_properties.push(p.pair()?),
             WILDCARD_SUBSCRIPTION_AVAILABLE => {
-                let v = p.flag(id)?;
-                p.set(&mut c.wildcard_subscription_available, id, v)?
+                p.flag_into(&mut c.wildcard_subscription_available, id)?
             }
             SUBSCRIPTION_IDENTIFIER_AVAILABLE => {
-                let v = p.flag(id)?;
-                p.set(&mut c.subscription_identifiers_available, id, v)?
+                p.flag_into(&mut c.subscription_identifiers_available, id)?
             }
             SHARED_SUBSCRIPTION_AVAILABLE => {
-                let v = p.flag(id)?;
-                p.set(&mut c.shared_subscription_available, id, v)?
+                p.flag_into(&mut c.shared_subscription_available, id)?
             }
-            SERVER_KEEP_ALIVE => {
-                let v = p.u16()?;
-                p.set(&mut c.server_keep_alive, id, v)?
-            }
-            RESPONSE_INFORMATION => {
-                let v = p.string()?;
-                p.set(&mut c.response_information, id, v)?
-            }
-            SERVER_REFERENCE => {
-                let v = p.string()?;
-                p.set(&mut c.server_reference, id, v)?
-            }
-            AUTHENTICATION_METHOD => {
-                let v = p.string()?;
-                p.set(&mut c.authentication_method, id, v)?
-            }
-            AUTHENTICATION_DATA => {
-                let v = p.binary()?;
-                p.set(&mut c.authentication_data, id, v)?
-            }
+            SERVER_KEEP_ALIVE => p.u16_into(&mut c.server_keep_alive, id)?,
+            RESPONSE_INFORMATION => p.string_into(&mut c.response_information, id)?,
+            SERVER_REFERENCE => p.string_into(&mut c.server_reference, id)?,
+            AUTHENTICATION_METHOD => p.string_into(&mut c.authentication_method, id)?,
+            AUTHENTICATION_DATA => p.binary_into(&mut c.authentication_data, id)?,
             _ => return Err(p.refuse(id)),
         }
     }

@@ -264,16 +264,28 @@ pub struct Publish {
     pub payload: Vec<u8>,
 }
 
+/// The flags of a received PUBLISH's first byte, for the 3.1.1 and the
+/// MQTT 5 `Publish` alike.
+pub trait PublishFlags {
+    fn first(&self) -> u8;
+    fn qos(&self) -> u8 {
+        (self.first() >> 1) & 3
+    }
+    fn dup(&self) -> bool {
+        self.first() & 0x08 != 0
+    }
+    fn retain(&self) -> bool {
+        self.first() & 0x01 != 0
+    }
+}
+
+impl PublishFlags for Publish {
+    fn first(&self) -> u8 {
+        self.first
+    }
+}
+
 impl Publish {
-    pub fn qos(&self) -> u8 {
-        (self.first >> 1) & 3
-    }
-    pub fn dup(&self) -> bool {
-        self.first & 0x08 != 0
-    }
-    pub fn retain(&self) -> bool {
-        self.first & 0x01 != 0
-    }
     pub fn payload_str(&self) -> String {
         String::from_utf8_lossy(&self.payload).into_owned()
     }

@@ -5,6 +5,8 @@
 
 use super::client::Client;
 use super::packets::{hex, mqtt_str, packet, remaining_length, Connect};
+// Re-exported: tests that glob only `v5::*` call `.qos()` on a v5 `Publish`.
+pub use super::packets::PublishFlags;
 use super::{Recv, WAIT};
 use std::time::Duration;
 
@@ -300,15 +302,9 @@ pub struct Publish {
     pub payload: Vec<u8>,
 }
 
-impl Publish {
-    pub fn qos(&self) -> u8 {
-        (self.first >> 1) & 3
-    }
-    pub fn dup(&self) -> bool {
-        self.first & 0x08 != 0
-    }
-    pub fn retain(&self) -> bool {
-        self.first & 0x01 != 0
+impl PublishFlags for Publish {
+    fn first(&self) -> u8 {
+        self.first
     }
 }
 
