@@ -11,7 +11,10 @@
 #        queue bound on both brokers (default: each broker's defaults, 20/1000),
 #        SHARDMQ / BENCH: binaries to use instead of building target/release
 #        (to compare two builds), OTHER=shardmq:PATH to put a second shardmq
-#        binary in Mosquitto's column (a before/after run on the same machine)
+#        binary in Mosquitto's column (a before/after run on the same machine),
+#        MQTT protocol version for every client (3.1.1 default, 3.1 or 5),
+#        ALIAS=1 with MQTT=5: publishers use topic aliases (--topic-alias),
+#        ROWS: a subset of the rows (fanin0 fanin1 p2p0 p2p1 fanout0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-5}
@@ -26,6 +29,9 @@ fi
 shardmq=${SHARDMQ:-./target/release/shardmq}
 bench=${BENCH:-./target/release/shardmq-bench}
 other=${OTHER:-mosquitto}
+mqtt=${MQTT:-3.1.1}
+proto_args=(--mqtt-version "$mqtt")
+[ -z "${ALIAS:-}" ] || proto_args+=(--topic-alias)
 
 conf=$(mktemp -d)
 trap 'rm -rf "$conf"' EXIT
@@ -64,7 +70,7 @@ run() { # broker scenario args...
     shift
     start_broker "$b"
     local json
-    json=$("$bench" "$@" --port $port --cpus "$tcpu" --payload "$payload" --duration "$dur" -q --json 2>/dev/null | tail -1) || true
+    json=$("$bench" "$@" "${proto_args[@]}" --port $port --cpus "$tcpu" --payload "$payload" --duration "$dur" -q --json 2>/dev/null | tail -1) || true
     stop_broker
     python3 -c '
 import json, sys
@@ -114,13 +120,16 @@ row() { # label scenario args...
     echo "| $label | $(rate "$s_out" "$s_lo" "$s_hi") | $s_p50 / $s_p99 | $s_lost | $(rate "$m_out" "$m_lo" "$m_hi") | $m_p50 / $m_p99 | $m_lost | **${ratio}×** |"
 }
 
-echo "Window ${WINDOW:-default}, queue ${QUEUE:-default}; median of $repeat run(s), range in brackets."
+echo "MQTT $mqtt${ALIAS:+ with topic aliases}, window ${WINDOW:-default}, queue ${QUEUE:-default}; median of $repeat run(s), range in brackets."
 other_name=Mosquitto
 [ "$other" = mosquitto ] || other_name="${other#shardmq:}"
 echo "| scenario ($dur s, $payload B payload) | shardmq msg/s out | p50 / p99 µs | lost | $other_name msg/s out | p50 / p99 µs | lost | ratio |"
 echo "|---|---|---|---|---|---|---|---|"
-row "fanin 10→1 QoS 0" fanin --qos 0
-row "fanin 10→1 QoS 1" fanin --qos 1
-row "p2p 10 pairs QoS 0" p2p --qos 0
-row "p2p 10 pairs QoS 1" p2p --qos 1
-row "fanout 1→10 QoS 0" fanout --qos 0
+# ROWS="fanin0 p2p1" runs only those rows (default: all).
+want() { [ -z "${ROWS:-}" ] || [[ " $ROWS " == *" $1 "* ]]; }
+want fanin0 && row "fanin 10→1 QoS 0" fanin --qos 0
+want fanin1 && row "fanin 10→1 QoS 1" fanin --qos 1
+want p2p0 && row "p2p 10 pairs QoS 0" p2p --qos 0
+want p2p1 && row "p2p 10 pairs QoS 1" p2p --qos 1
+want fanout0 && row "fanout 1→10 QoS 0" fanout --qos 0
+true

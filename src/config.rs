@@ -42,8 +42,10 @@ pub struct Limits {
     pub queue_qos0: bool,
     /// What a full session queue does with one more message.
     pub queue_overflow: QueueOverflow,
-    /// Seconds an offline persistent session is kept; 0 = forever (the
-    /// MQTT 3.1.1 rule). Counted from the moment its connection ended.
+    /// MQTT 3.1/3.1.1: seconds an offline persistent session is kept; 0 =
+    /// forever (the MQTT 3.1.1 rule). Counted from the moment its
+    /// connection ended, rounded up to whole seconds. MQTT 5 sessions use
+    /// their own interval, capped by `session_expiry_max`.
     pub session_expiry: f64,
     /// Connections over all shards; 0 = unlimited. Beyond it: CONNACK 3.
     pub max_connections: usize,
@@ -51,6 +53,36 @@ pub struct Limits {
     pub max_subscriptions_per_session: usize,
     /// Bytes waiting to be written to one client; QoS 0 is dropped beyond it.
     pub max_outbound_bytes: usize,
+    /// MQTT 5: the longest keep alive a client may use, seconds; 0 = no
+    /// limit. A longer one (or 0) is replaced by this, told in the CONNACK.
+    pub max_keepalive: u16,
+    /// MQTT 5 Receive Maximum of the broker: unacknowledged QoS 2 PUBLISHes
+    /// (PUBREC sent, no PUBREL yet) a v5 client may have; beyond it,
+    /// DISCONNECT 0x93 [MQTT-3.3.4-8].
+    pub receive_maximum: u16,
+    /// MQTT 5 topic aliases a client may set towards the broker (0 = none).
+    pub topic_alias_maximum: u16,
+    /// Assign topic aliases towards v5 clients that allow them.
+    pub outbound_topic_aliases: bool,
+    /// MQTT 5: cap on the Session Expiry Interval a client asks for,
+    /// seconds; 4294967295 = no cap (a session may live forever).
+    pub session_expiry_max: u32,
+    /// Which member of a shared subscription group gets a message.
+    pub shared_subscription_strategy: SharedStrategy,
+}
+
+/// How a shared subscription group's member is chosen per message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SharedStrategy {
+    /// Each member in turn.
+    #[default]
+    RoundRobin,
+    /// A member at random.
+    Random,
+    /// By the publisher's client ID: one publisher, one member, while the
+    /// group's membership stays the same.
+    Sticky,
 }
 
 /// Overflow policy of a session queue.
@@ -125,6 +157,12 @@ impl Default for Limits {
             max_connections: 0,
             max_subscriptions_per_session: 0,
             max_outbound_bytes: 1 << 20,
+            max_keepalive: 0,
+            receive_maximum: 65535,
+            topic_alias_maximum: 10,
+            outbound_topic_aliases: true,
+            session_expiry_max: u32::MAX,
+            shared_subscription_strategy: SharedStrategy::RoundRobin,
         }
     }
 }
@@ -174,6 +212,9 @@ impl Config {
         if !(l.session_expiry >= 0.0 && l.session_expiry.is_finite()) {
             return Err("limits.session_expiry must be a number of seconds, 0 for never".into());
         }
+        if l.receive_maximum == 0 {
+            return Err("limits.receive_maximum must be between 1 and 65535".into());
+        }
         if l.max_inflight == 0 {
             return Err("limits.max_inflight must be at least 1".into());
         }
@@ -222,6 +263,7 @@ mod tests {
             [limits]
             connect_timeout = 0.5
             queue_overflow = "drop_oldest"
+            shared_subscription_strategy = "sticky"
             [auth]
             allow_anonymous = false
             [auth.users]
@@ -232,6 +274,10 @@ mod tests {
         c.validate().unwrap();
         assert_eq!(c.shards, 2);
         assert_eq!(c.limits.queue_overflow, QueueOverflow::DropOldest);
+        assert_eq!(
+            c.limits.shared_subscription_strategy,
+            SharedStrategy::Sticky
+        );
         assert_eq!(c.auth.users["alice"], "secret");
         assert_eq!(c.connect_timeout(), Duration::from_millis(500));
     }

@@ -46,9 +46,13 @@ pub struct Common {
     /// Broker port.
     #[arg(long, default_value_t = 1883)]
     pub port: u16,
-    /// Protocol version: 3.1.1 or 3.1 (5 is not supported yet).
-    #[arg(long, value_name = "VERSION", default_value = "3.1.1", value_parser = parse_mqtt)]
+    /// Protocol version: 3.1.1, 3.1 or 5.
+    #[arg(long = "mqtt-version", visible_alias = "mqtt", value_name = "VERSION", default_value = "3.1.1", value_parser = parse_mqtt)]
     pub mqtt: ProtocolVersion,
+    /// MQTT 5: publishers send their topic once, then only its Topic Alias;
+    /// every client lets the broker use 16 aliases towards it.
+    #[arg(long)]
+    pub topic_alias: bool,
     /// Client ID template: %i index, %t thread, %r random run tag, %R role
     /// (p/s/c), %% a percent sign.
     #[arg(long, value_name = "TEMPLATE", default_value = "bench-%r-%R%i")]
@@ -194,6 +198,10 @@ pub struct FanArgs {
     /// Subscription filter [default: the topic with each "%i" level as "+"].
     #[arg(long, value_name = "FILTER")]
     pub filter: Option<String>,
+    /// Subscribers join shared subscription group NAME ("$share/NAME/FILTER"):
+    /// each message is expected once over all of them, not once each.
+    #[arg(long, value_name = "NAME")]
+    pub shared_group: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -216,7 +224,7 @@ fn parse_mqtt(s: &str) -> Result<ProtocolVersion, String> {
     match s {
         "3.1.1" | "311" | "4" => Ok(ProtocolVersion::V3_1_1),
         "3.1" | "31" | "3" => Ok(ProtocolVersion::V3_1),
-        "5" | "5.0" => Err("MQTT 5 is not supported yet".into()),
-        _ => Err("expected 3.1.1 or 3.1".into()),
+        "5" | "5.0" => Ok(ProtocolVersion::V5),
+        _ => Err("expected 3.1.1, 3.1 or 5".into()),
     }
 }

@@ -45,6 +45,9 @@ pub enum Expect {
     AllToAll,
     /// Subscriber i, publisher i only (p2p).
     Pairs,
+    /// The subscribers are one shared subscription group (`--shared-group`):
+    /// every publisher's message once over all of them.
+    OncePerGroup,
     /// The publishers are elsewhere (`sub`) or there are no subscribers:
     /// loss can only be seen as gaps in sequence numbers.
     Unknown,
@@ -57,6 +60,8 @@ pub struct Config {
     pub source_ips: Vec<IpAddr>,
     pub connect_timeout: Duration,
     pub version: ProtocolVersion,
+    /// MQTT 5 topic aliases (`--topic-alias`).
+    pub topic_alias: bool,
     pub client_id: String,
     pub clean_session: bool,
     pub keepalive: u16,
@@ -206,6 +211,16 @@ fn fan(kind: Kind, a: FanArgs, run_tag: String) -> Result<Config, String> {
         ));
     }
     c.expect = Expect::AllToAll;
+    if let Some(name) = a.shared_group {
+        // [MQTT-4.8.2-1/-2]: at least one character, no "/", "+" or "#".
+        if name.is_empty() || name.contains(['/', '+', '#']) {
+            return Err(format!(
+                "--shared-group {name:?}: a share name is not empty and has no '/', '+' or '#'"
+            ));
+        }
+        c.filter = format!("$share/{name}/{}", c.filter);
+        c.expect = Expect::OncePerGroup;
+    }
     finish(c)
 }
 
@@ -223,6 +238,9 @@ fn base(kind: Kind, a: &Common, run_tag: String) -> Result<Config, String> {
     if source_ips.iter().any(|ip| ip.is_ipv4() != addr.is_ipv4()) {
         return Err("--source-ips must be of the same family as the broker address".into());
     }
+    if a.topic_alias && a.mqtt != ProtocolVersion::V5 {
+        return Err("--topic-alias needs --mqtt-version 5".into());
+    }
     if a.password.is_some() && a.username.is_none() {
         // [MQTT-3.1.2-22]: no password without a user name.
         return Err("--password needs --username (MQTT 3.1.1 §3.1.2.9)".into());
@@ -235,6 +253,7 @@ fn base(kind: Kind, a: &Common, run_tag: String) -> Result<Config, String> {
         source_ips,
         connect_timeout: Duration::from_secs_f64(positive(a.connect_timeout, "--connect-timeout")?),
         version: a.mqtt,
+        topic_alias: a.topic_alias,
         client_id: a.client_id.clone(),
         clean_session: a.clean_session,
         keepalive: a.keepalive,

@@ -5,7 +5,8 @@
 //! the handle brings one back.
 
 use super::encoder::Wire;
-use crate::protocol::{Packet, ProtocolVersion};
+use super::v5::V5State;
+use crate::protocol::{Packet, ProtocolVersion, ReasonCode};
 use crate::session::{Delivery, Outlet};
 use std::cell::{Cell, RefCell};
 use std::task::Waker;
@@ -16,12 +17,18 @@ use std::time::Instant;
 pub enum CloseReason {
     /// The client sent DISCONNECT: the will is discarded [MQTT-3.1.2-10].
     ClientDisconnect,
+    /// The client sent an MQTT 5 DISCONNECT with a reason code other than
+    /// 0x00 (0x04 asks for it): the will is published [MQTT-3.14.4-3].
+    ClientDisconnectWithWill,
     /// The peer closed the socket or it failed.
     SocketClosed,
     /// No packet within 1.5 × keep-alive [MQTT-3.1.2-24].
     KeepAliveTimeout,
-    /// Malformed packet or protocol violation.
+    /// Protocol violation (MQTT 5 DISCONNECT 0x82).
     ProtocolError,
+    /// A violation with its own MQTT 5 DISCONNECT reason code (0x81
+    /// malformed, 0x95 packet too large, ...).
+    Violation(ReasonCode),
     /// A new connection with the same client ID took over [MQTT-3.1.4-2].
     TakenOver,
     /// The broker is shutting down.
@@ -33,6 +40,21 @@ impl CloseReason {
     /// except broker shutdown.
     pub fn publishes_will(self) -> bool {
         !matches!(self, CloseReason::ClientDisconnect | CloseReason::Shutdown)
+    }
+
+    /// The reason code of the DISCONNECT an MQTT 5 client gets before the
+    /// broker closes (§4.13.2); `None` when the client ended it.
+    pub fn disconnect_code(self) -> Option<ReasonCode> {
+        match self {
+            CloseReason::ClientDisconnect
+            | CloseReason::ClientDisconnectWithWill
+            | CloseReason::SocketClosed => None,
+            CloseReason::KeepAliveTimeout => Some(ReasonCode::KeepAliveTimeout),
+            CloseReason::ProtocolError => Some(ReasonCode::ProtocolError),
+            CloseReason::Violation(code) => Some(code),
+            CloseReason::TakenOver => Some(ReasonCode::SessionTakenOver),
+            CloseReason::Shutdown => Some(ReasonCode::ServerShuttingDown),
+        }
     }
 }
 
@@ -72,6 +94,9 @@ pub struct ConnHandle {
     park_requested: Cell<bool>,
     /// Generation of this handle's live entry in the keep-alive wheel.
     pub wheel_gen: Cell<u32>,
+    /// The client's Receive Maximum (MQTT 5; 65535 = none given, and for
+    /// 3.1.1): the session's window is at most this [MQTT-3.3.4-9].
+    receive_maximum: Cell<u16>,
 }
 
 impl ConnHandle {
@@ -87,7 +112,24 @@ impl ConnHandle {
             parked: Cell::new(None),
             park_requested: Cell::new(false),
             wheel_gen: Cell::new(0),
+            receive_maximum: Cell::new(u16::MAX),
         }
+    }
+
+    /// QoS 1/2 deliveries that may be unacknowledged at once: the broker's
+    /// `max_inflight`, lowered to the client's Receive Maximum.
+    #[inline]
+    pub fn send_window(&self, max_inflight: u16) -> u16 {
+        max_inflight.min(self.receive_maximum.get())
+    }
+
+    pub fn set_receive_maximum(&self, n: u16) {
+        self.receive_maximum.set(n);
+    }
+
+    /// Work on the MQTT 5 state of the connection; `None` for 3.1/3.1.1.
+    pub fn v5<R>(&self, f: impl FnOnce(&mut V5State) -> R) -> Option<R> {
+        self.out.borrow_mut().enc.v5_mut().map(f)
     }
 
     /// Work on the write side and wake the task if its buffer was empty
@@ -104,10 +146,11 @@ impl ConnHandle {
         r
     }
 
-    /// Queue one PUBLISH for the client.
+    /// Queue one PUBLISH for the client; false if it exceeds the client's
+    /// maximum packet size and was not written.
     #[inline]
-    pub fn deliver(&self, d: &Delivery<'_>) {
-        self.with_outlet(|w| w.publish(d));
+    pub fn deliver(&self, d: &Delivery<'_>) -> bool {
+        self.with_outlet(|w| w.publish(d))
     }
 
     /// Queue one control packet for the client.

@@ -9,16 +9,25 @@
 //! (`packets.rs`) and cleans up (will, session) when it ends. An idle connection parks in
 //! between (`park.rs`): its task ends and a new one takes over on traffic.
 
+mod aliases;
+mod connack;
 mod connect;
+mod disconnect;
 mod encoder;
+mod first;
+mod goodbye;
 mod handle;
 mod io;
 mod packets;
 mod park;
+mod publish;
+mod v5;
 
 pub use park::{start as start_parking, ParkingLot};
 
+pub use connect::publish_will;
 pub use encoder::{Encoder, Wire};
+pub use goodbye::shutdown;
 pub use handle::{CloseReason, ConnHandle, OutBuf};
 pub use io::ShardIo;
 
@@ -47,7 +56,7 @@ const READ_BUDGET: usize = 1;
 pub async fn serve_accepted(shard: Rc<Shard>, mut io: Transport, accepted_at: Instant) {
     let max = shard.cfg.limits.max_packet_size;
     let first = glommio::timer::timeout(shard.cfg.connect_timeout(), async {
-        Ok(connect::read_connect(&mut io, &shard.io, max).await)
+        Ok(first::read_connect(&mut io, &shard.io, max).await)
     })
     .await;
     let (c, rest) = match first {
@@ -59,7 +68,7 @@ pub async fn serve_accepted(shard: Rc<Shard>, mut io: Transport, accepted_at: In
             );
             return;
         }
-        Ok(Err(e)) => return connect::reject_first_packet(&shard, io, e).await,
+        Ok(Err(e)) => return first::reject_first_packet(&shard, io, e).await,
         Ok(Ok(first)) => first,
     };
     let owner = connect::owner_of(&shard, &c);
@@ -87,8 +96,12 @@ fn serve_connected(
     accepted_at: Instant,
 ) {
     let version = c.protocol;
+    let room = connack::reason_room(&c);
     match connect::admit(&shard, c, accepted_at) {
-        Err(code) => spawn_guarded(&shard, connect::refuse(io, code, version)),
+        Err(r) => {
+            let ack = connack::refusal(&shard, r, version, room);
+            spawn_guarded(&shard, first::refuse(io, ack, version))
+        }
         Ok(admitted) => {
             let conn = Connection::new(shard.clone(), io, admitted, rest);
             spawn_guarded(&shard, run(conn));
@@ -108,7 +121,15 @@ enum Exit {
 async fn run(mut conn: Connection) {
     loop {
         match poll_fn(|cx| conn.poll_run(cx)).await {
-            Exit::Close(reason) => return conn.st.finish(reason),
+            Exit::Close(reason) => {
+                conn.st.finish(reason);
+                if let Some(code) = conn.goodbye_code(reason) {
+                    // Boxed: its state (timer, drain buffer) would otherwise
+                    // enlarge every connection's task, 3.1.1 ones too.
+                    Box::pin(conn.goodbye(code)).await;
+                }
+                return;
+            }
             Exit::Park => match park::park(conn) {
                 Ok(()) => return,
                 Err(back) => conn = back,
@@ -243,11 +264,17 @@ impl Conn {
         }
     }
 
-    /// A packet failed to decode: count, log, close.
+    /// A packet failed to decode: count, log, close (with DISCONNECT 0x81,
+    /// 0x82 or 0x95 for an MQTT 5 client, §4.13).
     fn malformed(&mut self, e: DecodeError) -> CloseReason {
-        connect::count_decode_error(&self.shard.metrics, &e);
-        debug!(client_id = %self.client_id, error = %e, "malformed packet: closing");
-        CloseReason::ProtocolError
+        first::count_decode_error(&self.shard.metrics, &e);
+        let id = e.normative_id().unwrap_or("-");
+        debug!(client_id = %self.client_id, error = %e, "[{id}] malformed packet: closing");
+        let code = goodbye::decode_reason(&e);
+        if code == crate::protocol::ReasonCode::TopicAliasInvalid {
+            ShardMetrics::inc(&self.shard.metrics.topic_alias_errors); // alias 0
+        }
+        CloseReason::Violation(code)
     }
 
     /// The connection is over: the session detaches it (and ends, if it

@@ -6,17 +6,16 @@ use super::Conn;
 use crate::metrics::ShardMetrics;
 use crate::plane::{self, retained};
 use crate::protocol::{
-    decode_packet, packet_type, Ack, FrameHeader, MqttStr, Packet, Publish, QoS, ReasonCode,
-    SubAck, Subscribe, UnsubAck,
+    decode_packet, packet_type, FrameHeader, MqttStr, Packet, ReasonCode, RetainHandling, SubAck,
+    Subscribe, UnsubAck,
 };
-use crate::session::{Message, Origin, Sessions, Subscribed, Subscription};
+use crate::session::{Sessions, Subscribed, Subscription};
 use bytes::Bytes;
 use std::num::NonZeroU32;
 use std::task::Context;
 use tracing::debug;
 
-/// How long an answer may wait for peer shards (see `shard/acks.rs`).
-const HOLD_MS: u64 = 2_000;
+use super::publish::HOLD_MS;
 
 /// An answer held until peer shards applied what the client will rely on;
 /// the connection reads no further packets meanwhile, so order is kept.
@@ -54,27 +53,27 @@ impl Conn {
             Packet::Publish(p) => return self.on_publish(p),
             Packet::PubAck(a) => self.sessions().puback(self.key, a.packet_id),
             Packet::PubRec(a) => self.sessions().pubrec(self.key, a.packet_id),
-            Packet::PubRel(a) => {
-                self.sessions().qos2_released(self.key, a.packet_id);
-                self.reply(&Packet::PubComp(Ack::new(a.packet_id)));
-            }
+            Packet::PubRel(a) => self.on_pubrel(a),
             Packet::PubComp(a) => self.sessions().pubcomp(self.key, a.packet_id),
             Packet::Subscribe(s) => return self.on_subscribe(s),
             Packet::Unsubscribe(u) => {
-                for f in &u.filters {
-                    plane::unsubscribe(&self.shard, self.key, f);
-                }
+                // 3.1.1 leaves the codes out of the bytes.
+                let codes =
+                    u.filters
+                        .iter()
+                        .map(|f| match plane::unsubscribe(&self.shard, self.key, f) {
+                            true => ReasonCode::Success,
+                            false => ReasonCode::NoSubscriptionExisted,
+                        });
+                let codes = codes.collect();
                 self.reply(&Packet::UnsubAck(UnsubAck {
                     packet_id: u.packet_id,
-                    codes: Vec::new(),
+                    codes,
                     properties: None,
                 }));
             }
             Packet::PingReq => self.reply(&Packet::PingResp),
-            Packet::Disconnect(_) => {
-                self.sessions().discard_will(self.key); // [MQTT-3.1.2-10]
-                return self.stop(CloseReason::ClientDisconnect);
-            }
+            Packet::Disconnect(d) => return self.on_disconnect(d), // disconnect.rs
             Packet::Connect(_) => {
                 ShardMetrics::inc(&self.shard.metrics.protocol_errors);
                 debug!(client_id = %self.client_id, "[MQTT-3.1.0-2] second CONNECT: closing");
@@ -89,64 +88,17 @@ impl Conn {
         Flow::Continue
     }
 
-    fn stop(&mut self, reason: CloseReason) -> Flow {
+    pub(super) fn stop(&mut self, reason: CloseReason) -> Flow {
         self.close = Some(reason);
         Flow::Stop
     }
 
-    fn reply(&self, p: &Packet) {
+    pub(super) fn reply(&self, p: &Packet) {
         self.handle.send(p);
     }
 
-    fn sessions(&self) -> std::cell::RefMut<'_, Sessions> {
+    pub(super) fn sessions(&self) -> std::cell::RefMut<'_, Sessions> {
         self.shard.sessions.borrow_mut()
-    }
-
-    fn on_publish(&mut self, p: Publish) -> Flow {
-        let m = &self.shard.metrics;
-        ShardMetrics::inc(m.messages_in(p.qos));
-        ShardMetrics::add(&m.bytes_in, p.payload.len() as u64);
-        let id = p.packet_id;
-        let (fresh, ack) = match p.qos {
-            QoS::AtMostOnce => (true, None),
-            QoS::AtLeastOnce => (true, Some(Packet::PubAck(Ack::new(id)))),
-            // A PUBLISH re-sent before PUBREL is acknowledged, not forwarded again.
-            QoS::ExactlyOnce => {
-                let fresh = self.sessions().qos2_received(self.key, id);
-                (fresh, Some(Packet::PubRec(Ack::new(id))))
-            }
-        };
-        let msg = Message {
-            topic: p.topic,
-            payload: p.payload,
-            qos: p.qos,
-            retain: p.retain,
-            properties: p.properties,
-            origin: Origin::Session {
-                shard: self.shard.id as u16,
-                key: self.key,
-            },
-            published_at: self.shard.io.received_at(),
-        };
-        let stored_elsewhere = if fresh {
-            plane::publish(&self.shard, msg)
-        } else {
-            None
-        };
-        if let Some((peer, seq)) = stored_elsewhere {
-            let deadline_ms = self.shard.elapsed_ms() + HOLD_MS;
-            self.blocked = Some(Box::new(Hold::Retained {
-                peer,
-                seq,
-                deadline_ms,
-                ack,
-            }));
-            return Flow::Pause;
-        }
-        if let Some(a) = ack {
-            self.reply(&a);
-        }
-        Flow::Continue
     }
 
     fn on_subscribe(&mut self, sub: Subscribe) -> Flow {
@@ -160,13 +112,23 @@ impl Conn {
         for (filter, opts) in sub.filters {
             let s = Subscription { opts, id };
             match plane::subscribe(&self.shard, self.key, &filter, s) {
-                Subscribed::Granted { .. } => {
+                Subscribed::Granted { replaced, .. } => {
                     codes.push(ReasonCode::granted(opts.qos));
-                    granted.push((filter, s));
+                    if sends_retained(opts.retain_handling, replaced) {
+                        granted.push((filter, s));
+                    }
                 }
                 Subscribed::TooMany | Subscribed::NoSession => {
                     debug!(client_id = %self.client_id, %filter, "subscription limit reached: SUBACK 0x80");
                     codes.push(ReasonCode::QuotaExceeded);
+                }
+                // Bad `$share/` filter: 0x8F (0x80 in 3.1.1).
+                Subscribed::InvalidFilter => codes.push(ReasonCode::TopicFilterInvalid),
+                Subscribed::SharedNoLocal => {
+                    // [MQTT-3.8.3-4]: DISCONNECT 0x82 once server DISCONNECTs
+                    // carry reason codes (the close reason says which).
+                    ShardMetrics::inc(&self.shard.metrics.protocol_errors);
+                    return self.stop(CloseReason::ProtocolError);
                 }
             }
         }
@@ -230,5 +192,16 @@ impl Conn {
         for (filter, sub) in granted {
             retained::send_matching(&self.shard, self.key, filter, *sub);
         }
+    }
+}
+
+/// Retain handling (MQTT 5; 3.1.1 subscriptions are 0): 0 sends the
+/// retained messages on every SUBSCRIBE, 1 only for a new subscription,
+/// 2 never [MQTT-3.3.1-9/-10/-11].
+fn sends_retained(h: RetainHandling, replaced: bool) -> bool {
+    match h {
+        RetainHandling::SendOnSubscribe => true,
+        RetainHandling::SendIfNew => !replaced,
+        RetainHandling::DoNotSend => false,
     }
 }

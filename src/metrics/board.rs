@@ -2,7 +2,7 @@
 //! and `$SYS`. One short lock per shard per second: nothing here is on the
 //! message path, and a slow scraper never reaches a shard.
 
-use super::{MetricsSnapshot, ShardHistograms};
+use super::{MetricsSnapshot, ReasonSnapshot, ShardHistograms};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -11,6 +11,34 @@ use std::time::Instant;
 pub struct Report {
     pub counters: MetricsSnapshot,
     pub hist: ShardHistograms,
+    /// CONNACK and DISCONNECT counts by reason code.
+    pub reasons: ReasonSnapshot,
+    /// Shared subscription deliveries by group name (bounded per shard;
+    /// see `router::shared::COUNTED_GROUPS`).
+    pub shared_groups: Vec<(String, u64)>,
+}
+
+/// Group names kept when merging shards; the rest add up in `_other`.
+const MERGED_GROUPS: usize = crate::router::shared::COUNTED_GROUPS;
+
+fn merge_groups(into: &mut Vec<(String, u64)>, from: &[(String, u64)]) {
+    for (name, n) in from {
+        let i = match into.iter().position(|(g, _)| g == name) {
+            Some(i) => i,
+            None if into.len() < MERGED_GROUPS || name == "_other" => {
+                into.push((name.clone(), 0));
+                into.len() - 1
+            }
+            None => match into.iter().position(|(g, _)| g == "_other") {
+                Some(i) => i,
+                None => {
+                    into.push(("_other".into(), 0));
+                    into.len() - 1
+                }
+            },
+        };
+        into[i].1 += n;
+    }
 }
 
 /// The latest report of every shard.
@@ -46,6 +74,8 @@ impl Board {
             if let Some(r) = r {
                 m.total.counters.merge(&r.counters);
                 m.total.hist.merge(&r.hist);
+                m.total.reasons.merge(&r.reasons);
+                merge_groups(&mut m.total.shared_groups, &r.shared_groups);
             }
             m.shards.push(r.as_ref().map(|r| r.counters.clone()));
         }

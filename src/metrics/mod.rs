@@ -6,10 +6,12 @@ pub mod board;
 mod histograms;
 pub mod http;
 mod prometheus;
+mod reasons;
 pub mod sys;
 
 pub use board::{Board, Report};
 pub use histograms::{Latency, ShardHistograms};
+pub use reasons::{ReasonCounters, ReasonKind, ReasonSnapshot};
 
 use std::cell::Cell;
 
@@ -103,6 +105,8 @@ counters! {
     dropped_queue_full,
     /// QoS 0 not queued for an offline session.
     dropped_offline_qos0,
+    /// Messages for a shared subscription group with no member left to take them.
+    dropped_shared_no_member,
     /// Messages sent to other shards.
     cross_shard_out,
     /// Messages received from other shards.
@@ -117,6 +121,16 @@ counters! {
     sessions,
     /// Offline persistent sessions removed by `limits.session_expiry`.
     sessions_expired,
+    /// MQTT 5 messages not delivered because their expiry interval passed.
+    messages_expired,
+    /// PUBLISHes not sent because they exceeded the client's Maximum Packet Size.
+    packets_dropped_client_maximum,
+    /// DISCONNECT 0x94 / 0x82 for a topic alias out of range or unknown.
+    topic_alias_errors,
+    /// DISCONNECT 0x93: a client exceeded the broker's Receive Maximum.
+    receive_maximum_exceeded,
+    /// PUBLISHes refused with 0x99: payload format UTF-8 but payload not.
+    payload_format_invalid,
     /// Connection tasks that panicked (a bug; the shard carried on).
     task_panics,
 }

@@ -6,7 +6,7 @@
 //! is exact (recorded alongside), values are in seconds.
 
 use super::board::Merged;
-use super::Latency;
+use super::{Latency, ReasonKind, ReasonSnapshot};
 use std::fmt::Write;
 
 /// Upper bounds of the latency buckets, in microseconds.
@@ -192,6 +192,12 @@ const SERIES: &[Series] = &[
         Some(("reason", "offline_qos0")),
     ),
     (
+        "dropped_shared_no_member",
+        "shardmq_messages_dropped_total",
+        "counter",
+        Some(("reason", "shared_no_member")),
+    ),
+    (
         "cross_shard_out",
         "shardmq_cross_shard_messages_total",
         "counter",
@@ -223,6 +229,36 @@ const SERIES: &[Series] = &[
         "counter",
         None,
     ),
+    (
+        "messages_expired",
+        "shardmq_messages_expired_total",
+        "counter",
+        None,
+    ),
+    (
+        "packets_dropped_client_maximum",
+        "shardmq_packets_dropped_client_maximum_total",
+        "counter",
+        None,
+    ),
+    (
+        "topic_alias_errors",
+        "shardmq_topic_alias_errors_total",
+        "counter",
+        None,
+    ),
+    (
+        "receive_maximum_exceeded",
+        "shardmq_receive_maximum_exceeded_total",
+        "counter",
+        None,
+    ),
+    (
+        "payload_format_invalid",
+        "shardmq_payload_format_invalid_total",
+        "counter",
+        None,
+    ),
     ("task_panics", "shardmq_task_panics_total", "counter", None),
 ];
 
@@ -249,6 +285,8 @@ pub fn render(m: &Merged, uptime_secs: f64) -> String {
         }
     }
     per_shard(&mut out, m);
+    reason_codes(&mut out, &m.total.reasons);
+    shared_groups(&mut out, m);
     let _ = writeln!(
         out,
         "# HELP shardmq_uptime_seconds Seconds since the broker started."
@@ -272,6 +310,58 @@ fn per_shard(out: &mut String, m: &Merged) {
     for (i, s) in m.shards.iter().enumerate() {
         let v = s.as_ref().map_or(0, |s| s.connections_current);
         let _ = writeln!(out, "shardmq_shard_connections{{shard=\"{i}\"}} {v}");
+    }
+}
+
+/// CONNACK and DISCONNECT counts by reason code; a series appears once
+/// its code was counted.
+fn reason_codes(out: &mut String, r: &ReasonSnapshot) {
+    let _ = writeln!(
+        out,
+        "# HELP shardmq_connack_total CONNACKs sent, by reason code."
+    );
+    let _ = writeln!(out, "# TYPE shardmq_connack_total counter");
+    for (_, code, n) in r.nonzero().filter(|e| e.0 == ReasonKind::ConnAck) {
+        let _ = writeln!(
+            out,
+            "shardmq_connack_total{{reason=\"{}\"}} {n}",
+            code.name()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP shardmq_disconnect_total MQTT 5 DISCONNECTs, by direction and reason code."
+    );
+    let _ = writeln!(out, "# TYPE shardmq_disconnect_total counter");
+    for (kind, code, n) in r.nonzero().filter(|e| e.0 != ReasonKind::ConnAck) {
+        let dir = if kind == ReasonKind::DisconnectSent {
+            "sent"
+        } else {
+            "received"
+        };
+        let name = code.name();
+        let _ = writeln!(
+            out,
+            "shardmq_disconnect_total{{direction=\"{dir}\",reason=\"{name}\"}} {n}"
+        );
+    }
+}
+
+/// Deliveries per shared subscription group; names are bounded (the
+/// busiest first-seen 64 per shard, the rest in `_other`).
+fn shared_groups(out: &mut String, m: &Merged) {
+    let name = "shardmq_shared_deliveries_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Messages delivered through shared subscriptions, by group (64 names at most, the rest in _other)."
+    );
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for (g, v) in &m.total.shared_groups {
+        let g = g
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
+        let _ = writeln!(out, "{name}{{group=\"{g}\"}} {v}");
     }
 }
 
@@ -321,6 +411,21 @@ fn help(name: &str) -> &'static str {
         "shardmq_sessions_expired_total" => {
             "Offline persistent sessions removed by session_expiry."
         }
+        "shardmq_messages_expired_total" => {
+            "MQTT 5 messages not delivered: their expiry interval had passed."
+        }
+        "shardmq_packets_dropped_client_maximum_total" => {
+            "PUBLISHes not sent: larger than the client's Maximum Packet Size."
+        }
+        "shardmq_topic_alias_errors_total" => {
+            "DISCONNECTs for a topic alias out of range (0x94) or unknown (0x82)."
+        }
+        "shardmq_receive_maximum_exceeded_total" => {
+            "DISCONNECT 0x93: more unacknowledged QoS 2 PUBLISHes than the Receive Maximum."
+        }
+        "shardmq_payload_format_invalid_total" => {
+            "PUBLISHes refused (0x99): payload format UTF-8 but the payload is not."
+        }
         "shardmq_task_panics_total" => {
             "Connection tasks that panicked (bugs); the shard carried on."
         }
@@ -347,13 +452,20 @@ mod tests {
             .publish_to_delivery
             .record(Duration::from_millis(3));
         m.shards = vec![Some(m.total.counters.clone()), None];
+        m.total.shared_groups = vec![("workers".into(), 5), ("a\"b".into(), 1)];
         let text = render(&m, 1.5);
+        assert!(text.contains("shardmq_shared_deliveries_total{group=\"workers\"} 5\n"));
+        assert!(text.contains("shardmq_shared_deliveries_total{group=\"a\\\"b\"} 1\n"));
         assert!(text.contains("shardmq_messages_received_total{qos=\"1\"} 7\n"));
         assert!(text.contains("shardmq_messages_dropped_total{reason=\"queue_full\"} 2\n"));
         assert!(text.contains("shardmq_publish_to_delivery_seconds_bucket{le=\"0.00005\"} 1\n"));
         assert!(text.contains("shardmq_publish_to_delivery_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert!(text.contains("shardmq_publish_to_delivery_seconds_count 2\n"));
         assert!(text.contains("shardmq_shard_connections{shard=\"1\"} 0\n"));
+        assert!(
+            !text.contains("shardmq_connack_total{"),
+            "no series before a count"
+        );
         // One TYPE line per metric family.
         assert_eq!(
             text.matches("# TYPE shardmq_messages_received_total")

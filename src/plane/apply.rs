@@ -1,10 +1,9 @@
 //! Applying what peers send on the control and data channels.
 
-use super::messages::Control;
-use super::{mesh::send_control, retained};
+use super::messages::{Control, Envelope};
+use super::{mesh::send_control, retained, shared};
 use crate::connection;
 use crate::metrics::ShardMetrics;
-use crate::session::Message;
 use crate::shard::Shard;
 use std::rc::Rc;
 use std::time::Instant;
@@ -22,6 +21,18 @@ pub fn control(shard: &Rc<Shard>, from: usize, msg: Control) {
                     r.remote.remove(&filter, &(from as u16));
                 }
             }
+            send_control(shard, from, Control::Ack { seq });
+        }
+        Control::Share {
+            name,
+            filter,
+            id,
+            members,
+            seq,
+        } => {
+            let mut s = shard.sessions.borrow_mut();
+            s.peer_shared(from, &name, &filter, id, members);
+            drop(s);
             send_control(shard, from, Control::Ack { seq });
         }
         Control::Ack { seq } => shard.acks.ack(from, seq),
@@ -49,18 +60,22 @@ pub fn control(shard: &Rc<Shard>, from: usize, msg: Control) {
 }
 
 /// Deliver a batch of messages published on a peer to local subscribers.
-pub fn batch(shard: &Shard, batch: Vec<Message>) {
+pub fn batch(shard: &Shard, batch: Vec<Envelope>) {
     ShardMetrics::add(&shard.metrics.cross_shard_in, batch.len() as u64);
     let now = Instant::now();
     {
         let mut h = shard.hist.borrow_mut();
-        for msg in &batch {
+        for r in &batch {
             h.cross_shard_hop
-                .record(now.saturating_duration_since(msg.published_at));
+                .record(now.saturating_duration_since(r.msg.published_at));
         }
     }
-    let mut sessions = shard.sessions.borrow_mut();
-    for msg in &batch {
-        sessions.publish(msg);
+    for r in batch {
+        match r.share {
+            None => {
+                shard.sessions.borrow_mut().publish(&r.msg);
+            }
+            Some(tag) => shared::deliver(shard, r.msg, tag),
+        }
     }
 }

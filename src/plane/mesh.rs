@@ -12,9 +12,10 @@
 //! changes, retained traffic).
 
 use super::apply;
-use super::messages::{Batch, Control};
+use super::messages::{Batch, Control, Envelope};
 use super::notify::{Notify, WaitList};
 use crate::metrics::ShardMetrics;
+use crate::router::shared::ShareTag;
 use crate::session::Message;
 use crate::shard::Shard;
 use glommio::channels::shared_channel::{
@@ -101,6 +102,16 @@ impl Mesh {
 
     /// Queue a published message for shard `p`.
     pub fn send_data(&self, p: usize, msg: Message) {
+        self.push_data(p, Envelope { msg, share: None });
+    }
+
+    /// Queue a message for one member of a shared group on shard `p`.
+    pub fn send_shared(&self, p: usize, msg: Message, tag: ShareTag) {
+        let share = Some(tag);
+        self.push_data(p, Envelope { msg, share });
+    }
+
+    fn push_data(&self, p: usize, msg: Envelope) {
         let peer = self.peer(p);
         let mut q = peer.data.borrow_mut();
         match q.back_mut() {
@@ -134,7 +145,7 @@ impl Mesh {
     /// Everything queued for shard `p`, taken as its sender tasks would
     /// (tests drive shards without executors).
     #[cfg(test)]
-    pub(crate) fn take_outboxes(&self, p: usize) -> (Vec<Control>, Vec<Message>) {
+    pub(crate) fn take_outboxes(&self, p: usize) -> (Vec<Control>, Vec<Envelope>) {
         let peer = self.peer(p);
         let ctrl = peer.ctrl.borrow_mut().drain(..).collect();
         let data = peer.data.borrow_mut().drain(..).flatten().collect();

@@ -1,12 +1,21 @@
 //! What shards say to each other.
 
 use crate::protocol::{Connect, MqttStr};
+use crate::router::shared::{GroupId, Members, ShareTag};
 use crate::session::{Message, SessionKey, Subscription};
 use crate::transport::Detached;
 use std::time::Instant;
 
 /// Published messages bound for one shard, in publish order.
-pub type Batch = Vec<Message>;
+pub type Batch = Vec<Envelope>;
+
+/// A message on the data channel: for every matching subscriber on the
+/// receiving shard, or (`share`) for one member of one shared group there.
+#[derive(Debug)]
+pub struct Envelope {
+    pub msg: Message,
+    pub share: Option<ShareTag>,
+}
 
 /// A socket whose CONNECT named a client ID owned by another shard.
 #[derive(Debug)]
@@ -29,6 +38,15 @@ pub enum Control {
     Interest {
         filter: MqttStr,
         add: bool,
+        seq: u64,
+    },
+    /// The sender now has `members` in shared group (name, filter), which
+    /// it numbers `id` (the tag of messages for that group sent to it).
+    Share {
+        name: MqttStr,
+        filter: MqttStr,
+        id: GroupId,
+        members: Members,
         seq: u64,
     },
     /// The receiver has applied the sender's sequenced messages up to `seq`.

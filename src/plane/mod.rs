@@ -10,6 +10,8 @@
 //! - `mesh.rs`: the bounded channels between shards, the per-peer outboxes,
 //!   the sender tasks and the receiver tasks.
 //! - `apply.rs`: what a shard does with what its peers send.
+//! - `shared.rs`: shared subscription groups across shards (member counts,
+//!   which shard delivers a group's message).
 //! - `acks.rs`: acknowledged control messages (SUBACK after interest,
 //!   PUBACK after a remote retained store).
 //! - `messages.rs`: what shards say to each other.
@@ -21,6 +23,7 @@ pub mod messages;
 mod notify;
 pub mod retained;
 pub mod route;
+mod shared;
 #[cfg(test)]
 mod tests;
 

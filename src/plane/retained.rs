@@ -5,9 +5,11 @@
 
 use super::mesh::send_control;
 use super::messages::Control;
+use crate::metrics::ShardMetrics;
 use crate::router::{has_wildcard, RetainedMessage};
-use crate::session::{Message, Origin, SessionKey, Subscription};
+use crate::session::{with_expiry, Message, Origin, SessionKey, Subscription};
 use crate::shard::Shard;
+use bytes::Bytes;
 use std::time::Instant;
 
 /// Shard that stores the retained message of `topic`.
@@ -32,7 +34,8 @@ pub fn store(shard: &Shard, msg: &Message) -> Option<(usize, u64)> {
     Some((owner, seq))
 }
 
-/// Store or delete a retained message this shard owns.
+/// Store or delete a retained message this shard owns. `stored_at` is when
+/// it was published: its expiry interval counts from then.
 pub fn store_local(shard: &Shard, msg: Message) {
     let mut r = shard.router.borrow_mut();
     r.retained.set(RetainedMessage {
@@ -40,31 +43,53 @@ pub fn store_local(shard: &Shard, msg: Message) {
         payload: msg.payload,
         qos: msg.qos,
         properties: msg.properties,
-        stored_at: Instant::now(),
+        stored_at: msg.published_at,
     });
     shard.metrics.retained_messages.set(r.retained.len() as u64);
 }
 
-/// Retained messages on this shard matching `filter`.
+/// Retained messages on this shard matching `filter`, their expiry
+/// interval reduced by the time they were stored [MQTT-3.3.2-6]; expired
+/// ones are deleted instead [MQTT-3.3.2-5].
 pub fn local_matches(shard: &Shard, filter: &str) -> Vec<Message> {
-    let mut v = Vec::new();
+    let now = Instant::now();
+    let (mut v, mut expired) = (Vec::new(), Vec::new());
     shard.router.borrow().retained.for_each_match(filter, |m| {
-        v.push(Message {
+        let mut msg = Message {
             topic: m.topic.clone(),
             payload: m.payload.clone(),
             qos: m.qos,
             retain: true,
             properties: m.properties.clone(),
             origin: Origin::Broker,
-            published_at: Instant::now(),
-        })
+            published_at: m.stored_at,
+        };
+        match msg.remaining_secs(now) {
+            Some(0) => return expired.push(msg),
+            Some(left) if left != msg.expiry_secs().unwrap_or(0) => {
+                let p = msg.properties.as_deref().expect("has an expiry");
+                msg.properties = Some(with_expiry(p, left));
+            }
+            _ => {}
+        }
+        // From now on it is a new delivery: its latency starts here.
+        msg.published_at = now;
+        v.push(msg)
     });
+    ShardMetrics::add(&shard.metrics.messages_expired, expired.len() as u64);
+    for mut m in expired {
+        m.payload = Bytes::new(); // an empty payload deletes
+        store_local(shard, m);
+    }
     v
 }
 
 /// After a SUBSCRIBE: send the session every retained message matching
-/// `filter`, from whichever shards hold them.
+/// `filter`, from whichever shards hold them; none for a shared one.
 pub fn send_matching(shard: &Shard, key: SessionKey, filter: &str, sub: Subscription) {
+    if filter.starts_with(crate::router::shared::PREFIX) {
+        return; // no retained messages on a shared subscribe (MQTT 5 §4.8.2)
+    }
     let owners: Vec<usize> = if has_wildcard(filter) {
         (0..shard.count).collect()
     } else {

@@ -3,47 +3,79 @@
 //! the interest table of every peer.
 
 use super::messages::Control;
-use super::retained;
+use super::{retained, shared};
 use crate::metrics::ShardMetrics;
 use crate::protocol::MqttStr;
+use crate::router::shared::parse as parse_shared;
 use crate::session::{Message, SessionKey, Subscribed, Subscription};
 use crate::shard::Shard;
+use tracing::debug;
+
+/// What [`publish`] did with a message.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Routed {
+    /// A retained message stored by another shard: that shard and the
+    /// sequence number it will acknowledge once the message is stored.
+    pub stored_elsewhere: Option<(usize, u64)>,
+    /// A session of this shard took it, or a peer shard has interest in
+    /// its topic (MQTT 5 PUBACK 0x10 when neither).
+    pub matched: bool,
+}
 
 /// Route a message published by a client of this shard (or its will).
-/// For a retained message stored by another shard, returns that shard and
-/// the sequence number it will acknowledge once the message is stored.
-pub fn publish(shard: &Shard, msg: Message) -> Option<(usize, u64)> {
-    let pending = if msg.retain {
+pub fn publish(shard: &Shard, msg: Message) -> Routed {
+    let stored_elsewhere = if msg.retain {
         retained::store(shard, &msg)
     } else {
         None
     };
     let local = shard.sessions.borrow_mut().publish(&msg);
+    let groups = shared::publish(shard, &msg);
     let peers = shard.router.borrow_mut().match_remote(&msg.topic);
     for &p in &peers {
         shard.mesh.send_data(p as usize, msg.clone());
     }
     ShardMetrics::add(&shard.metrics.cross_shard_out, peers.len() as u64);
-    if local == 0 && peers.is_empty() {
+    let matched = local > 0 || !peers.is_empty() || groups > 0;
+    if !matched {
         ShardMetrics::inc(&shard.metrics.dropped_no_subscriber);
     }
     shard.router.borrow_mut().give_back_shards(peers);
-    pending
+    Routed {
+        stored_elsewhere,
+        matched,
+    }
 }
 
 /// Add or replace a subscription of a session of this shard; the first
-/// subscriber on a filter makes every peer route it here.
+/// subscriber on a filter makes every peer route it here. A `$share/`
+/// filter joins its group, which every peer learns.
 pub fn subscribe(
     shard: &Shard,
     key: SessionKey,
     filter: &MqttStr,
     sub: Subscription,
 ) -> Subscribed {
+    let is_shared = match parse_shared(filter) {
+        None => false,
+        Some(None) => {
+            debug!(%filter, "[MQTT-4.8.2-1] [MQTT-4.8.2-2] invalid shared subscription filter");
+            return Subscribed::InvalidFilter;
+        }
+        Some(Some(_)) if sub.opts.no_local => {
+            debug!(%filter, "[MQTT-3.8.3-4] no local on a shared subscription");
+            return Subscribed::SharedNoLocal;
+        }
+        Some(Some(_)) => true,
+    };
     let r = shard.sessions.borrow_mut().subscribe(key, filter, sub);
-    if r == (Subscribed::Granted {
-        first_on_filter: true,
-    }) {
-        broadcast_interest(shard, filter.clone(), true);
+    match r {
+        Subscribed::Granted { .. } if is_shared => shared::changed(shard, filter),
+        Subscribed::Granted {
+            first_on_filter: true,
+            ..
+        } => broadcast_interest(shard, filter.clone(), true),
+        _ => {}
     }
     r
 }
@@ -52,17 +84,26 @@ pub fn subscribe(
 pub fn unsubscribe(shard: &Shard, key: SessionKey, filter: &str) -> bool {
     let r = shard.sessions.borrow_mut().unsubscribe(key, filter);
     if r == Some(true) {
-        broadcast_interest(shard, filter.into(), false);
+        forget_interest(shard, vec![filter.into()]);
     }
     r.is_some()
 }
 
 /// Filters this shard no longer subscribes to (a session ended): peers stop
-/// routing them here.
+/// routing them here. `$share/` filters among them: their group's members
+/// here changed (left, went offline, came back), and peers learn the count;
+/// what an ended member still owed its groups goes to other members.
 pub fn forget_interest(shard: &Shard, lost: Vec<MqttStr>) {
     for f in lost {
-        broadcast_interest(shard, f, false);
+        if parse_shared(&f).is_some() {
+            shared::changed(shard, &f);
+        } else {
+            broadcast_interest(shard, f, false);
+        }
     }
+    // After the counts changed, so the ended member is not picked. Also when
+    // it had left its groups before (what it owed them is still owed).
+    shared::redistribute(shard);
 }
 
 fn broadcast_interest(shard: &Shard, filter: MqttStr, add: bool) {

@@ -95,7 +95,9 @@ fn a_message_reaches_a_subscriber_on_the_other_shard_once_interest_is_acked() {
     exchange(&s0, &s1);
     assert!(s1.acks.done(barrier), "SUBACK may go out now");
 
-    assert_eq!(route::publish(&s0, message("a/b", b"x", false)), None);
+    let routed = route::publish(&s0, message("a/b", b"x", false));
+    assert_eq!(routed.stored_elsewhere, None);
+    assert!(routed.matched, "shard 1 has interest");
     assert_eq!(s0.metrics.cross_shard_out.get(), 1);
     exchange(&s0, &s1);
     let got = received(&h);
@@ -109,7 +111,7 @@ fn a_message_reaches_a_subscriber_on_the_other_shard_once_interest_is_acked() {
     // The last subscriber leaves: shard 0 stops sending.
     assert!(route::unsubscribe(&s1, key, "a/+"));
     exchange(&s0, &s1);
-    route::publish(&s0, message("a/b", b"y", false));
+    assert!(!route::publish(&s0, message("a/b", b"y", false)).matched);
     let (_, data) = s0.mesh.take_outboxes(1);
     assert!(data.is_empty(), "no interest left on shard 1");
     assert_eq!(s0.metrics.dropped_no_subscriber.get(), 1);
@@ -123,7 +125,8 @@ fn a_retained_message_is_stored_by_its_owner_and_found_from_either_shard() {
         .find(|t| s0.partitions.owner(t.as_bytes()) == 1)
         .unwrap();
     let pending = route::publish(&s0, message(&topic, b"kept", true));
-    let (peer, seq) = pending.expect("stored by shard 1: the PUBACK waits");
+    let stored = pending.stored_elsewhere;
+    let (peer, seq) = stored.expect("stored by shard 1: the PUBACK waits");
     assert_eq!(peer, 1);
     assert!(!s0.acks.done_for(1, seq));
     exchange(&s0, &s1);
@@ -156,3 +159,6 @@ fn a_session_that_ends_withdraws_its_interest() {
     exchange(&s0, &s1);
     assert_eq!(s0.router.borrow().remote.filter_count(), 0);
 }
+
+#[path = "shared_tests.rs"]
+mod shared;

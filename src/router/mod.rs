@@ -9,12 +9,14 @@
 
 pub mod filter_trie;
 pub mod retained;
+pub mod shared;
 #[cfg(test)]
 mod test_rng;
 pub mod topic;
 
 pub use filter_trie::{FilterTrie, InsertOutcome, RemoveOutcome};
 pub use retained::{RetainedMessage, RetainedStore, SetOutcome};
+pub use shared::SharedGroups;
 pub use topic::{has_wildcard, matches};
 
 /// The cross-shard routing tables of one shard.

@@ -4,14 +4,16 @@
 
 use super::delivery::{Delivery, Pending};
 use super::events::Events;
-use super::outbound::Enqueued;
+use super::outbound::{Enqueued, Pumped};
 use super::{
     DropReason, Message, Origin, Session, SessionEvent, SessionKey, Sessions, Subscription,
 };
 use crate::config::Limits;
 use crate::metrics::ShardMetrics;
 use crate::protocol::QoS;
+use crate::router::shared::GroupId;
 use std::num::NonZeroU32;
+use std::time::Instant;
 
 /// How a session should receive one message, merged over every one of its
 /// subscriptions that matched.
@@ -19,12 +21,19 @@ use std::num::NonZeroU32;
 pub(super) struct Grant {
     pub qos: QoS,
     pub retain: bool,
+    /// For a shared group of this shard (see [`super::Pending::share`]).
+    pub share: Option<GroupId>,
 }
 
 impl Sessions {
     /// Deliver a live message to every matching session of this shard;
     /// returns how many sessions it reached.
     pub fn publish(&mut self, msg: &Message) -> usize {
+        if msg.expired_now() {
+            // Waited too long on its way here (a congested peer channel).
+            ShardMetrics::inc(&self.metrics.messages_expired);
+            return 0;
+        }
         let mut m = std::mem::take(&mut self.matches);
         m.clear();
         self.index
@@ -69,6 +78,7 @@ impl Sessions {
             let g = Grant {
                 qos: msg.qos.min(sub.opts.qos),
                 retain: sub.opts.retain_as_published && msg.retain,
+                share: None,
             };
             let to = Target {
                 key,
@@ -86,6 +96,7 @@ impl Sessions {
             let g = grant.get_or_insert(Grant {
                 qos: QoS::AtMostOnce,
                 retain: false,
+                share: None,
             });
             g.qos = g.qos.max(sub.opts.qos);
             g.retain |= sub.opts.retain_as_published && msg.retain;
@@ -110,6 +121,7 @@ impl Sessions {
             let g = Grant {
                 qos: m.qos.min(sub.opts.qos),
                 retain: true,
+                share: None,
             };
             self.deliver(key, m, g, id.as_slice());
         }
@@ -134,22 +146,29 @@ impl Sessions {
         }
     }
 
-    /// Fill the in-flight window from the queue (after an ack or a resume).
+    /// Fill the in-flight window from the queue (after an ack or a resume),
+    /// dropping what expired while it waited.
     pub(super) fn pump(&mut self, key: SessionKey) {
         let (s, limits, m, events) = self.parts(key);
         let Some(Session { conn, outbound, .. }) = s else {
             return;
         };
         let Some(c) = conn else { return };
+        let window = c.send_window(limits.max_inflight);
+        let now = Instant::now();
         c.with_outlet(|o| {
-            outbound.pump(limits.max_inflight, o, |p, packet_id| {
-                // Queued messages are counted out by the QoS they leave with.
-                ShardMetrics::inc(m.messages_out(p.msg.qos));
-                events.emit(SessionEvent::Sent {
-                    key,
-                    packet_id,
-                    msg: &p.msg,
-                });
+            outbound.pump(window, now, o, |p| match p {
+                Pumped::Sent(p, packet_id) => {
+                    // Queued messages are counted out by the QoS they leave with.
+                    ShardMetrics::inc(m.messages_out(p.msg.qos));
+                    events.emit(SessionEvent::Sent {
+                        key,
+                        packet_id,
+                        msg: &p.msg,
+                    });
+                }
+                Pumped::Expired => count_drop(m, events, key, DropReason::Expired),
+                Pumped::TooLarge => count_drop(m, events, key, DropReason::TooLargeForClient),
             })
         });
     }
@@ -190,21 +209,14 @@ fn deliver_to(s: &mut Session, to: Target<'_>, msg: &Message, g: Grant, ids: &[u
         m,
         events,
     } = to;
-    let drop = |events: &mut Events, reason| {
-        ShardMetrics::inc(match reason {
-            DropReason::SlowSubscriber => &m.dropped_slow_subscriber,
-            DropReason::OfflineQos0 => &m.dropped_offline_qos0,
-            DropReason::QueueFull => &m.dropped_queue_full,
-        });
-        events.emit(SessionEvent::Dropped { key, reason });
-    };
+    let drop = |events: &mut Events, reason| count_drop(m, events, key, reason);
     match (&s.conn, g.qos) {
         (Some(c), QoS::AtMostOnce) => {
             if c.pending_bytes() >= limits.max_outbound_bytes {
                 return drop(events, DropReason::SlowSubscriber);
             }
             // Encoded straight from the shared message: no clone.
-            c.deliver(&Delivery {
+            let written = c.deliver(&Delivery {
                 msg,
                 qos: g.qos,
                 packet_id: 0,
@@ -212,6 +224,9 @@ fn deliver_to(s: &mut Session, to: Target<'_>, msg: &Message, g: Grant, ids: &[u
                 retain: g.retain,
                 subscription_ids: ids,
             });
+            if !written {
+                return drop(events, DropReason::TooLargeForClient);
+            }
             count_out(m, g.qos, msg.payload.len());
             events.emit(SessionEvent::Sent {
                 key,
@@ -219,18 +234,20 @@ fn deliver_to(s: &mut Session, to: Target<'_>, msg: &Message, g: Grant, ids: &[u
                 msg,
             });
         }
-        (Some(c), _) if s.outbound.can_send(limits.max_inflight) => {
+        (Some(c), _) if s.outbound.can_send(c.send_window(limits.max_inflight)) => {
             let p = pending(msg, g, ids);
-            count_out(m, g.qos, msg.payload.len());
             let Session { outbound, .. } = s;
-            let packet_id = c.with_outlet(|o| outbound.send(p, o));
+            let Some(packet_id) = c.with_outlet(|o| outbound.send(p, o)) else {
+                return drop(events, DropReason::TooLargeForClient);
+            };
+            count_out(m, g.qos, msg.payload.len());
             events.emit(SessionEvent::Sent {
                 key,
                 packet_id,
                 msg,
             });
         }
-        (None, QoS::AtMostOnce) if !(s.persistent && limits.queue_qos0) => {
+        (None, QoS::AtMostOnce) if !(s.persistent() && limits.queue_qos0) => {
             drop(events, DropReason::OfflineQos0)
         }
         _ if s
@@ -265,7 +282,21 @@ fn pending(msg: &Message, g: Grant, ids: &[u32]) -> Pending {
         retain: g.retain,
         ..msg.clone()
     };
-    Pending::new(kept, ids)
+    let mut p = Pending::new(kept, ids);
+    p.share = g.share;
+    p
+}
+
+/// Count a message dropped for one session and tell the log.
+fn count_drop(m: &ShardMetrics, events: &mut Events, key: SessionKey, reason: DropReason) {
+    ShardMetrics::inc(match reason {
+        DropReason::SlowSubscriber => &m.dropped_slow_subscriber,
+        DropReason::OfflineQos0 => &m.dropped_offline_qos0,
+        DropReason::QueueFull => &m.dropped_queue_full,
+        DropReason::Expired => &m.messages_expired,
+        DropReason::TooLargeForClient => &m.packets_dropped_client_maximum,
+    });
+    events.emit(SessionEvent::Dropped { key, reason });
 }
 
 fn count_out(m: &ShardMetrics, qos: QoS, payload_len: usize) {

@@ -5,6 +5,7 @@
 
 use super::Message;
 use crate::protocol::QoS;
+use crate::router::shared::GroupId;
 
 /// One PUBLISH to one client, as the session decided it.
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +28,10 @@ pub struct Delivery<'a> {
 /// Where deliveries and the acks the window originates go: the connection's
 /// write side, or a recorder in tests.
 pub trait Outlet {
-    fn publish(&mut self, d: &Delivery<'_>);
+    /// Write one PUBLISH; false if it was not written because it is larger
+    /// than the client's maximum packet size [MQTT-3.1.2-24] (the caller
+    /// drops it for this client and counts it).
+    fn publish(&mut self, d: &Delivery<'_>) -> bool;
     /// PUBREL for an outgoing QoS 2 delivery the client PUBRECed.
     fn pubrel(&mut self, packet_id: u16);
 }
@@ -39,6 +43,9 @@ pub struct Pending {
     pub msg: Message,
     /// Boxed and usually absent: most subscriptions carry no identifier.
     pub subscription_ids: Option<Box<[u32]>>,
+    /// Delivered for this shard's shared group: if the session ends before
+    /// it is acknowledged, another member gets it.
+    pub share: Option<GroupId>,
 }
 
 impl Pending {
@@ -48,6 +55,7 @@ impl Pending {
         Pending {
             msg,
             subscription_ids,
+            share: None,
         }
     }
 

@@ -11,7 +11,8 @@ pub enum EndReason {
     Clean,
     /// A new connection asked for a clean session [MQTT-3.1.2-6].
     Replaced,
-    /// Offline longer than `limits.session_expiry`.
+    /// Offline longer than its expiry interval (MQTT 5), or than
+    /// `limits.session_expiry` (3.1.1).
     Expired,
 }
 
@@ -25,6 +26,12 @@ pub enum DropReason {
     /// The session queue was full and `queue_overflow` refused the message
     /// or evicted the oldest.
     QueueFull,
+    /// MQTT 5: its expiry interval passed before it could be sent
+    /// [MQTT-3.3.2-5].
+    Expired,
+    /// MQTT 5: the PUBLISH would exceed the client's Maximum Packet Size
+    /// [MQTT-3.1.2-25].
+    TooLargeForClient,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +48,16 @@ pub enum SessionEvent<'a> {
     },
     /// Its connection went away; a persistent session stays offline.
     Disconnected {
+        key: SessionKey,
+    },
+    /// The session expiry interval (seconds, `NEVER` for none) set by a
+    /// CONNECT or changed by a DISCONNECT.
+    Expiry {
+        key: SessionKey,
+        secs: u32,
+    },
+    /// The will left the session to be published (now, or after its delay).
+    WillReleased {
         key: SessionKey,
     },
     Ended {

@@ -12,7 +12,8 @@
 //! Files: `store.rs` (the API), `lifecycle.rs` (open, close, takeover,
 //! expiry, wills), `deliver.rs` (matching and delivery), `outbound.rs` (window
 //! and queue), `registry.rs` (slab and client-ID index), `events.rs`,
-//! `delivery.rs`, `message.rs`, `subscription.rs`.
+//! `delivery.rs`, `message.rs`, `subscription.rs`, `shared.rs` (shared
+//! subscription groups: membership, picking a member, delivery).
 
 mod deliver;
 mod delivery;
@@ -21,19 +22,26 @@ mod lifecycle;
 mod message;
 mod outbound;
 mod registry;
+mod shared;
 mod store;
 mod subscription;
 #[cfg(test)]
 mod test_util;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v5;
+#[cfg(test)]
+mod tests_v5_delivery;
+mod timers;
 
 pub use delivery::{Delivery, Outlet, Pending};
 pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
-pub use lifecycle::{Closed, Opened};
-pub use message::{Message, Origin};
-pub use outbound::{Enqueued, InflightState, Outbound};
+pub use lifecycle::{will_delay_secs, Closed, Expired, ExpiryWasZero, Opened, NEVER};
+pub use message::{with_expiry, Message, Origin};
+pub use outbound::{Enqueued, InflightState, Outbound, Pumped};
 pub use registry::SessionKey;
+pub use shared::SharedOutcome;
 pub use store::Sessions;
 pub use subscription::{Subscribed, Subscription};
 
@@ -47,9 +55,11 @@ use std::rc::Rc;
 #[derive(Debug)]
 pub struct Session {
     client_id: MqttStr,
-    /// Clean session 0: survives the connection.
-    persistent: bool,
-    /// Shard time (ms) when the last connection went away; for expiry.
+    /// Session expiry interval, seconds: 0 ends the session with its
+    /// connection (3.1.1 clean session 1), [`NEVER`] keeps it forever.
+    expiry: u32,
+    /// Shard time (ms) when the last connection went away; for expiry and
+    /// a delayed will.
     offline_since_ms: u64,
     /// Filter → subscription (options, identifier).
     subscriptions: HashMap<MqttStr, Subscription>,
@@ -57,6 +67,7 @@ pub struct Session {
     conn: Option<Rc<ConnHandle>>,
     outbound: Outbound,
     /// The will of the live connection; boxed, most clients have none.
+    /// While offline: a will waiting for its delay (MQTT 5).
     will: Option<Box<Will>>,
     /// QoS 2 packet ids received (PUBREC sent) and not yet released by
     /// PUBREL: a PUBLISH re-sent with one of these is not forwarded again.
@@ -67,10 +78,10 @@ pub struct Session {
 }
 
 impl Session {
-    fn new(client_id: MqttStr, persistent: bool) -> Session {
+    fn new(client_id: MqttStr, expiry: u32) -> Session {
         Session {
             client_id,
-            persistent,
+            expiry,
             offline_since_ms: 0,
             subscriptions: HashMap::new(),
             conn: None,
@@ -78,6 +89,21 @@ impl Session {
             will: None,
             incoming_qos2: None,
         }
+    }
+
+    /// Survives its connection (clean session 0, or an expiry interval).
+    pub fn persistent(&self) -> bool {
+        self.expiry != 0
+    }
+
+    /// Session expiry interval in seconds ([`NEVER`]: no expiry).
+    pub fn expiry(&self) -> u32 {
+        self.expiry
+    }
+
+    /// An offline session's will waiting for its delay.
+    pub fn will_pending(&self) -> bool {
+        self.conn.is_none() && self.will.is_some()
     }
 
     pub fn connected(&self) -> bool {

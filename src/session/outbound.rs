@@ -9,6 +9,18 @@ use super::delivery::{Outlet, Pending};
 use crate::config::QueueOverflow;
 use crate::protocol::QoS;
 use std::collections::VecDeque;
+use std::time::Instant;
+
+/// What [`Outbound::pump`] did with one queued message.
+#[derive(Debug)]
+pub enum Pumped<'a> {
+    /// Written with this packet id (0 for QoS 0).
+    Sent(&'a Pending, u16),
+    /// Its expiry interval had passed: dropped [MQTT-3.3.2-5].
+    Expired,
+    /// Larger than the client's maximum packet size: dropped [MQTT-3.1.2-25].
+    TooLarge,
+}
 
 /// Where an outgoing QoS 1/2 delivery is in its handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,21 +85,23 @@ impl Outbound {
     }
 
     /// Put a QoS 1/2 message (at its delivery QoS) on the wire and track it;
-    /// returns its packet id.
-    pub fn send(&mut self, msg: Pending, out: &mut impl Outlet) -> u16 {
+    /// returns its packet id, or `None` if the outlet refused it (larger
+    /// than the client's maximum packet size): then nothing is in flight.
+    pub fn send(&mut self, msg: Pending, out: &mut impl Outlet) -> Option<u16> {
         self.window().send(msg, out)
     }
 
-    /// Move queued messages onto the wire while the window has room;
-    /// `sent` hears each with its packet id (0 for QoS 0). Returns the
-    /// number written.
+    /// Move queued messages onto the wire while the window has room,
+    /// skipping the ones expired at `now` [MQTT-3.3.2-5]; `on` hears what
+    /// happened to each. Returns the number written.
     pub fn pump(
         &mut self,
         window: u16,
+        now: Instant,
         out: &mut impl Outlet,
-        sent: impl FnMut(&Pending, u16),
+        on: impl FnMut(Pumped<'_>),
     ) -> usize {
-        self.0.as_mut().map_or(0, |w| w.pump(window, out, sent))
+        self.0.as_mut().map_or(0, |w| w.pump(window, now, out, on))
     }
 
     /// PUBACK from the client: true if it matched a QoS 1 delivery.
@@ -111,10 +125,31 @@ impl Outbound {
             .is_some_and(|w| w.remove_in_state(id, InflightState::AwaitPubComp))
     }
 
+    /// Take every unacknowledged or queued message that was delivered for a
+    /// shared group (its session is ending; another member gets it). A
+    /// QoS 2 message already PUBRECed stays: the client has it.
+    pub fn take_shared(&mut self) -> Vec<Pending> {
+        let Some(w) = self.0.as_mut() else {
+            return Vec::new();
+        };
+        let sent = w.inflight.iter_mut().filter_map(|i| match &i.msg {
+            Some(p) if p.share.is_some() && i.state != InflightState::AwaitPubComp => i.msg.take(),
+            _ => None,
+        });
+        let mut v: Vec<Pending> = sent.collect();
+        let (shared, rest): (VecDeque<_>, VecDeque<_>) =
+            w.queue.drain(..).partition(|p| p.share.is_some());
+        w.queue = rest;
+        v.extend(shared);
+        v
+    }
+
     /// After a session resumes: every unacknowledged PUBLISH again with DUP
     /// set [MQTT-4.4.0-1], every pending PUBREL again, in the original order.
+    /// Returns how many PUBLISHes the outlet refused (the new connection's
+    /// maximum packet size); those are no longer in flight.
     pub fn resend(&mut self, out: &mut impl Outlet) -> usize {
-        self.0.as_ref().map_or(0, |w| w.resend(out))
+        self.0.as_mut().map_or(0, |w| w.resend(out))
     }
 }
 
@@ -147,9 +182,12 @@ impl Window {
         }
     }
 
-    fn send(&mut self, msg: Pending, out: &mut impl Outlet) -> u16 {
+    fn send(&mut self, msg: Pending, out: &mut impl Outlet) -> Option<u16> {
         let id = self.alloc_id();
-        out.publish(&msg.delivery(id, false));
+        if !out.publish(&msg.delivery(id, false)) {
+            self.next_id = id.wrapping_sub(1); // unused: the next one may have it
+            return None;
+        }
         let state = match msg.msg.qos {
             QoS::ExactlyOnce => InflightState::AwaitPubRec,
             _ => InflightState::AwaitPubAck,
@@ -159,29 +197,40 @@ impl Window {
             state,
             msg: Some(msg),
         });
-        id
+        Some(id)
     }
 
     fn pump(
         &mut self,
         window: u16,
+        now: Instant,
         out: &mut impl Outlet,
-        mut sent: impl FnMut(&Pending, u16),
+        mut on: impl FnMut(Pumped<'_>),
     ) -> usize {
         let mut n = 0;
         while self.inflight.len() < window as usize {
             let Some(msg) = self.queue.pop_front() else {
                 break;
             };
-            if msg.msg.qos == QoS::AtMostOnce {
-                out.publish(&msg.delivery(0, false));
-                sent(&msg, 0);
-            } else {
-                let id = self.send(msg, out);
+            if msg.msg.expired(now) {
+                on(Pumped::Expired);
+            } else if msg.msg.qos == QoS::AtMostOnce {
+                if !out.publish(&msg.delivery(0, false)) {
+                    on(Pumped::TooLarge);
+                    continue;
+                }
+                on(Pumped::Sent(&msg, 0));
+                n += 1;
+            } else if let Some(id) = self.send(msg, out) {
                 let f = self.inflight.back().expect("just sent");
-                sent(f.msg.as_ref().expect("in flight with its message"), id);
+                on(Pumped::Sent(
+                    f.msg.as_ref().expect("in flight with its message"),
+                    id,
+                ));
+                n += 1;
+            } else {
+                on(Pumped::TooLarge);
             }
-            n += 1;
         }
         n
     }
@@ -197,16 +246,18 @@ impl Window {
         }
     }
 
-    fn resend(&self, out: &mut impl Outlet) -> usize {
-        for f in &self.inflight {
-            match (&f.msg, f.state) {
-                (Some(m), InflightState::AwaitPubAck | InflightState::AwaitPubRec) => {
-                    out.publish(&m.delivery(f.packet_id, true))
-                }
-                _ => out.pubrel(f.packet_id),
+    fn resend(&mut self, out: &mut impl Outlet) -> usize {
+        let before = self.inflight.len();
+        self.inflight.retain(|f| match (&f.msg, f.state) {
+            (Some(m), InflightState::AwaitPubAck | InflightState::AwaitPubRec) => {
+                out.publish(&m.delivery(f.packet_id, true))
             }
-        }
-        self.inflight.len()
+            _ => {
+                out.pubrel(f.packet_id);
+                true
+            }
+        });
+        before - self.inflight.len()
     }
 
     fn remove_in_state(&mut self, id: u16, state: InflightState) -> bool {

@@ -84,6 +84,11 @@ impl Registry {
         slot.session.as_deref_mut()
     }
 
+    /// Read-only [`Registry::by_index_mut`], without the key.
+    pub fn by_index(&self, index: u32) -> Option<&Session> {
+        self.slots.get(index as usize)?.session.as_deref()
+    }
+
     /// Session by slot index alone (the subscription index stores slot
     /// indexes; its entries are removed before a slot is reused), with its
     /// full key.
@@ -96,35 +101,10 @@ impl Registry {
         Some((key, slot.session.as_deref_mut()?))
     }
 
-    /// Scan up to `budget` slots from `cursor` (wrapping) and return the
-    /// keys of offline persistent sessions offline since before `cutoff_ms`,
-    /// and where the next scan starts. Incremental, so a shard with a
-    /// million sessions never stalls on one sweep.
-    pub fn expired(
-        &self,
-        cursor: usize,
-        budget: usize,
-        cutoff_ms: u64,
-    ) -> (Vec<SessionKey>, usize) {
-        let n = self.slots.len();
-        let mut keys = Vec::new();
-        if n == 0 {
-            return (keys, 0);
-        }
-        let mut i = cursor % n;
-        for _ in 0..budget.min(n) {
-            let slot = &self.slots[i];
-            if let Some(s) = &slot.session {
-                if s.conn.is_none() && s.offline_since_ms < cutoff_ms {
-                    keys.push(SessionKey {
-                        index: i as u32,
-                        generation: slot.generation,
-                    });
-                }
-            }
-            i = (i + 1) % n;
-        }
-        (keys, i)
+    /// Every live connection handle.
+    pub fn connections(&self) -> Vec<std::rc::Rc<crate::connection::ConnHandle>> {
+        let sessions = self.slots.iter().filter_map(|s| s.session.as_deref());
+        sessions.filter_map(|s| s.conn.clone()).collect()
     }
 
     pub fn remove(&mut self, key: SessionKey) -> Option<Session> {
@@ -147,11 +127,11 @@ mod tests {
     #[test]
     fn stale_keys_miss_after_reuse() {
         let mut s = Registry::default();
-        let a = s.insert(Session::new("a".into(), true));
+        let a = s.insert(Session::new("a".into(), 1));
         assert_eq!(s.find("a"), Some(a));
         assert!(s.remove(a).is_some());
         assert!(s.find("a").is_none());
-        let b = s.insert(Session::new("b".into(), false));
+        let b = s.insert(Session::new("b".into(), 0));
         assert_eq!(a.index, b.index, "slot reused");
         assert!(
             s.get(a).is_none(),
@@ -159,20 +139,5 @@ mod tests {
         );
         assert_eq!(s.get(b).unwrap().client_id.as_str(), "b");
         assert_eq!(s.len(), 1);
-    }
-
-    #[test]
-    fn expiry_sweep_finds_only_old_offline_sessions() {
-        let mut s = Registry::default();
-        let old = s.insert(Session::new("old".into(), true));
-        let young = s.insert(Session::new("young".into(), true));
-        s.get_mut(old).unwrap().offline_since_ms = 100;
-        s.get_mut(young).unwrap().offline_since_ms = 5_000;
-        let (keys, next) = s.expired(0, 10, 1_000);
-        assert_eq!(keys, vec![old]);
-        assert_eq!(next, 0, "wrapped around");
-        // A budget of one slot per sweep still gets there, one slot at a time.
-        let (keys, next) = s.expired(1, 1, 10_000);
-        assert_eq!((keys, next), (vec![young], 0));
     }
 }

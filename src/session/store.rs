@@ -3,11 +3,14 @@
 
 use super::events::Events;
 use super::registry::Registry;
+use super::timers::Timers;
 use super::{Session, SessionEvent, SessionKey, SessionObserver, Subscribed, Subscription};
 use crate::config::Limits;
+use crate::connection::ConnHandle;
 use crate::metrics::ShardMetrics;
 use crate::protocol::MqttStr;
-use crate::router::FilterTrie;
+use crate::router::shared::{self, GroupId};
+use crate::router::{FilterTrie, SharedGroups};
 use std::rc::Rc;
 
 /// The sessions of one shard. Single-threaded: the shard owns it.
@@ -24,10 +27,20 @@ pub struct Sessions {
     /// This shard, to recognise its own sessions as a message's origin.
     pub(super) shard: u16,
     pub(super) events: Events,
+    /// Expiry and delayed wills of offline sessions.
+    pub(super) timers: Timers,
+    /// Shared subscription groups: members here, counts on every shard.
+    pub(super) shared: SharedGroups<Subscription>,
+    /// Reused per publish: the shared groups a message matched.
+    pub(super) groups_hit: Vec<GroupId>,
+    /// Messages of shared groups whose member's session ended unacknowledged:
+    /// the plane gives them to other members (`take_orphans`).
+    pub(super) orphans: Vec<(GroupId, super::Message)>,
 }
 
 impl Sessions {
     pub fn new(shard: usize, limits: Limits, metrics: Rc<ShardMetrics>) -> Sessions {
+        let limits_strategy = limits.shared_subscription_strategy;
         Sessions {
             registry: Registry::default(),
             index: FilterTrie::new(),
@@ -37,6 +50,10 @@ impl Sessions {
             metrics,
             shard: shard as u16,
             events: Events::default(),
+            timers: Timers::default(),
+            shared: SharedGroups::new(shard, limits_strategy),
+            groups_hit: Vec::new(),
+            orphans: Vec::new(),
         }
     }
 
@@ -67,7 +84,9 @@ impl Sessions {
         self.index.filter_count()
     }
 
-    /// Add or replace a subscription [MQTT-3.8.4-3].
+    /// Add or replace a subscription [MQTT-3.8.4-3]. A valid `$share/`
+    /// filter makes the session a member of that group (invalid ones are
+    /// refused before this, in `plane::subscribe`).
     pub fn subscribe(
         &mut self,
         key: SessionKey,
@@ -86,19 +105,32 @@ impl Sessions {
         if !had {
             ShardMetrics::inc(&self.metrics.subscriptions);
         }
-        let first_on_filter = self.index.insert(filter, key.index, sub).first_on_filter;
+        let first_on_filter = match shared::parse(filter) {
+            Some(Some((name, f))) => {
+                self.shared.join(name, f, key.index, sub);
+                false
+            }
+            _ => self.index.insert(filter, key.index, sub).first_on_filter,
+        };
         self.events
             .emit(SessionEvent::Subscribed { key, filter, sub });
-        Subscribed::Granted { first_on_filter }
+        Subscribed::Granted {
+            first_on_filter,
+            replaced: had,
+        }
     }
 
     /// Remove a subscription. `None` if the session did not have it, else
-    /// whether it was this shard's last subscriber on the filter.
+    /// whether it was this shard's last subscriber on the filter; always
+    /// true for a `$share/` filter (its group's member count changed).
     pub fn unsubscribe(&mut self, key: SessionKey, filter: &str) -> Option<bool> {
         let s = self.registry.get_mut(key)?;
         s.subscriptions.remove(filter)?;
         ShardMetrics::dec(&self.metrics.subscriptions);
-        let lost = self.index.remove(filter, &key.index).filter_now_empty;
+        let lost = match shared::parse(filter) {
+            Some(Some((name, f))) => self.shared.leave(name, f, key.index),
+            _ => self.index.remove(filter, &key.index).filter_now_empty,
+        };
         self.events.emit(SessionEvent::Unsubscribed { key, filter });
         Some(lost)
     }
@@ -152,21 +184,31 @@ impl Sessions {
         fresh
     }
 
-    /// PUBREL released an inbound QoS 2 packet id.
-    pub fn qos2_released(&mut self, key: SessionKey, packet_id: u16) {
+    /// Is inbound QoS 2 `packet_id` recorded and not yet released?
+    pub fn qos2_pending(&self, key: SessionKey, packet_id: u16) -> bool {
+        let s = self.registry.get(key);
+        let set = s.and_then(|s| s.incoming_qos2.as_deref());
+        set.is_some_and(|set| set.contains(&packet_id))
+    }
+
+    /// PUBREL released an inbound QoS 2 packet id; false if it was not
+    /// pending.
+    pub fn qos2_released(&mut self, key: SessionKey, packet_id: u16) -> bool {
         let Some(s) = self.registry.get_mut(key) else {
-            return;
+            return false;
         };
         let Some(set) = &mut s.incoming_qos2 else {
-            return;
+            return false;
         };
-        if set.remove(&packet_id) {
-            if set.is_empty() {
-                s.incoming_qos2 = None;
-            }
-            self.events
-                .emit(SessionEvent::Qos2Released { key, packet_id });
+        if !set.remove(&packet_id) {
+            return false;
         }
+        if set.is_empty() {
+            s.incoming_qos2 = None;
+        }
+        self.events
+            .emit(SessionEvent::Qos2Released { key, packet_id });
+        true
     }
 
     /// The client sent DISCONNECT: its will is discarded [MQTT-3.1.2-10].
@@ -174,5 +216,10 @@ impl Sessions {
         if let Some(s) = self.registry.get_mut(key) {
             s.will = None;
         }
+    }
+
+    /// The live connections of this shard (to say goodbye at shutdown).
+    pub fn connections(&self) -> Vec<Rc<ConnHandle>> {
+        self.registry.connections()
     }
 }

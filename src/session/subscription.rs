@@ -24,10 +24,21 @@ impl Subscription {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subscribed {
     /// Added or replaced; `first_on_filter`: no other session of this shard
-    /// had this filter (peers must learn of the interest).
-    Granted { first_on_filter: bool },
+    /// had this filter (peers must learn of the interest); `replaced`: the
+    /// session had it already (MQTT 5 retain handling 1 sends no retained
+    /// messages then).
+    Granted {
+        first_on_filter: bool,
+        replaced: bool,
+    },
     /// `limits.max_subscriptions_per_session` reached.
     TooMany,
     /// No such session (it ended).
     NoSession,
+    /// A `$share/` filter whose share name is empty or holds `+`, `#`, or
+    /// which has no filter after it [MQTT-4.8.2-1/-2]: SUBACK 0x8F (0x80).
+    InvalidFilter,
+    /// No local on a shared subscription: a protocol error [MQTT-3.8.3-4],
+    /// DISCONNECT 0x82 in MQTT 5.
+    SharedNoLocal,
 }

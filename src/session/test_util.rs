@@ -59,7 +59,7 @@ impl Recorder {
 }
 
 impl Outlet for Recorder {
-    fn publish(&mut self, d: &Delivery<'_>) {
+    fn publish(&mut self, d: &Delivery<'_>) -> bool {
         self.sent.push(Sent::Publish {
             topic: d.msg.topic.to_string(),
             payload: d.msg.payload.first().copied().unwrap_or(0),
@@ -69,6 +69,7 @@ impl Outlet for Recorder {
             retain: d.retain,
             ids: d.subscription_ids.to_vec(),
         });
+        true
     }
 
     fn pubrel(&mut self, packet_id: u16) {

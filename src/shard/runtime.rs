@@ -215,5 +215,6 @@ async fn shard_main(mut init: ShardInit) {
     }
     init.ready.ready();
     init.global.clone().stopped().await;
+    crate::connection::shutdown(&shard).await;
     debug!(shard = shard.id, "stopped");
 }

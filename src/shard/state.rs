@@ -6,7 +6,7 @@ use super::{Global, PartitionMap};
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::connection::{ParkingLot, ShardIo};
-use crate::metrics::{Board, ShardHistograms, ShardMetrics};
+use crate::metrics::{Board, ReasonCounters, ShardHistograms, ShardMetrics};
 use crate::plane::acks::PeerAcks;
 use crate::plane::Mesh;
 use crate::protocol::MqttStr;
@@ -37,6 +37,10 @@ pub struct Shard {
     pub io: ShardIo,
     pub metrics: Rc<ShardMetrics>,
     pub hist: RefCell<ShardHistograms>,
+    /// CONNACKs and DISCONNECTs by reason code.
+    pub reasons: ReasonCounters,
+    /// Connections writing their last DISCONNECT (shutdown waits for them).
+    pub closing: Cell<u32>,
     epoch: Instant,
     next_conn_id: Cell<u64>,
 }
@@ -71,6 +75,8 @@ impl Shard {
             io: ShardIo::default(),
             metrics,
             hist: RefCell::default(),
+            reasons: ReasonCounters::default(),
+            closing: Cell::new(0),
             epoch: Instant::now(),
             next_conn_id: Cell::new(0),
         }

@@ -32,44 +32,39 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
     }
 }
 
-/// Four times a second: keep-alive expiry and a nudge to SUBACKs waiting on
-/// peers; once a second: post this shard's numbers to the metrics board,
-/// expire sessions, return memory freed by parked connections.
+/// Four times a second: keep-alive expiry, session timers (expiry, delayed
+/// wills) and a nudge to SUBACKs waiting on peers; once a second: post this
+/// shard's numbers to the metrics board, return memory freed by parked
+/// connections.
 pub async fn tick_loop(shard: Rc<Shard>) {
-    let mut sweep = 0;
     let mut release = super::memory::Release::default();
     for tick in 0u64.. {
         glommio::timer::sleep(Duration::from_millis(250)).await;
         let kicked = shard.wheel.borrow_mut().advance(shard.elapsed_ms());
         ShardMetrics::add(&shard.metrics.keepalive_timeouts, kicked as u64);
         shard.acks.wake_all();
+        expire_sessions(&shard);
         if tick % 4 == 0 {
             release.tick(shard.metrics.parks.get());
-            expire_sessions(&shard, &mut sweep);
             let report = Report {
                 counters: shard.metrics.snapshot(),
                 hist: shard.hist.borrow().clone(),
+                reasons: shard.reasons.snapshot(),
+                shared_groups: shard.sessions.borrow().shared_counters(),
             };
             shard.board.post(shard.id, report);
         }
     }
 }
 
-/// Slots checked per sweep (once a second) for expired offline sessions.
-const SWEEP_BUDGET: usize = 4096;
-
-/// End offline persistent sessions older than `limits.session_expiry`.
-fn expire_sessions(shard: &Shard, cursor: &mut usize) {
-    let expiry = shard.cfg.limits.session_expiry;
-    if expiry <= 0.0 {
-        return;
+/// End offline sessions whose expiry interval passed and publish the
+/// delayed wills now due (`Sessions::expire`).
+fn expire_sessions(shard: &Shard) {
+    let expired = shard.sessions.borrow_mut().expire(shard.elapsed_ms());
+    for (key, will) in expired.wills {
+        connection::publish_will(shard, key, *will);
     }
-    let cutoff = shard.elapsed_ms().saturating_sub((expiry * 1000.0) as u64);
-    let lost = shard
-        .sessions
-        .borrow_mut()
-        .expire(cursor, SWEEP_BUDGET, cutoff);
-    plane::forget_interest(shard, lost);
+    plane::forget_interest(shard, expired.lost);
 }
 
 /// Shard 0 publishes the `$SYS/broker/...` topics, retained.

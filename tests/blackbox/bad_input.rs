@@ -8,12 +8,12 @@ use std::thread;
 
 /// Subscribers on "t" owned by shard 0 and shard 1, connected before the
 /// bad client, plus a helper to check they still work.
-struct Bystanders {
+pub(crate) struct Bystanders {
     subs: Vec<Client>,
 }
 
 impl Bystanders {
-    fn new(b: &Broker) -> Bystanders {
+    pub(crate) fn new(b: &Broker) -> Bystanders {
         let subs = (0..SHARDS)
             .map(|s| {
                 let mut c = b.connect(&id_on_shard("bystander", s), true);
@@ -26,7 +26,7 @@ impl Bystanders {
 
     /// A fresh publisher's message on "t" is the NEXT thing every
     /// bystander receives (so nothing of the bad input got through).
-    fn still_work(&mut self, b: &Broker) {
+    pub(crate) fn still_work(&mut self, b: &Broker) {
         for shard in 0..SHARDS {
             let mut p = b.connect(&id_on_shard("good-pub", shard), true);
             let payload = format!("still alive {shard}");

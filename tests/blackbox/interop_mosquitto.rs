@@ -9,27 +9,25 @@ use std::time::Duration;
 const TOOL_WAIT: Duration = Duration::from_secs(15);
 
 fn tool(b: &Broker, program: &str) -> Command {
+    tool_version(b, program, "mqttv311")
+}
+
+/// `version`: mosquitto's `-V` value (mqttv31, mqttv311, mqttv5).
+fn tool_version(b: &Broker, program: &str, version: &str) -> Command {
     require_tool(program, "--help", "apt-get install mosquitto-clients");
     let mut cmd = Command::new(program);
-    cmd.args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &b.port.to_string(),
-        "-V",
-        "mqttv311",
-    ]);
+    cmd.args(["-h", "127.0.0.1", "-p", &b.port.to_string(), "-V", version]);
     cmd
 }
 
 /// Same, with stdout line-buffered (`stdbuf -oL`, coreutils) so lines can
 /// be read while the tool runs.
-fn line_buffered(b: &Broker, program: &str) -> Command {
+fn line_buffered(b: &Broker, program: &str, version: &str) -> Command {
     require_tool(program, "--help", "apt-get install mosquitto-clients");
     require_tool("stdbuf", "--version", "apt-get install coreutils");
     let mut cmd = Command::new("stdbuf");
     cmd.args(["-oL", program, "-h", "127.0.0.1", "-p", &b.port.to_string()]);
-    cmd.args(["-V", "mqttv311"]);
+    cmd.args(["-V", version]);
     cmd
 }
 
@@ -39,8 +37,12 @@ fn mosquitto_pub(b: &Broker, args: &[&str]) {
 
 /// `mosquitto_sub -d -v ...` started and subscribed (SUBACK seen).
 fn mosquitto_sub(b: &Broker, args: &[&str]) -> Proc {
+    mosquitto_sub_version(b, "mqttv311", args)
+}
+
+fn mosquitto_sub_version(b: &Broker, version: &str, args: &[&str]) -> Proc {
     let mut p = Proc::spawn(
-        line_buffered(b, "mosquitto_sub")
+        line_buffered(b, "mosquitto_sub", version)
             .args(["-d", "-v"])
             .args(args),
     );
@@ -206,4 +208,106 @@ fn ordered_stream_between_mosquitto_clients() {
         assert_eq!(line, format!("st {i}"));
     }
     assert!(s.wait(WAIT).success());
+}
+
+/// MQTT 5: mosquitto_pub -V mqttv5 with properties -> mosquitto_sub -V
+/// mqttv5 sees them, and a raw 3.1.1 subscriber gets the same message as a
+/// plain 3.1.1 PUBLISH (no properties on the wire).
+#[test]
+fn mosquitto_v5_properties_reach_v5_and_v311_subscribers() {
+    let b = Broker::start("");
+    let mut raw = b.connect("raw-311", true);
+    raw.subscribe("v5i/#", 1);
+    let fmt = ["-F", "%t|%p|%C|%R|%P"];
+    let mut s = mosquitto_sub_version(
+        &b,
+        "mqttv5",
+        &[&["-q", "1", "-t", "v5i/#", "-C", "1", "-W", "10"][..], &fmt].concat(),
+    );
+    let props = [
+        "-D",
+        "publish",
+        "user-property",
+        "k",
+        "v",
+        "-D",
+        "publish",
+        "content-type",
+        "text/x",
+        "-D",
+        "publish",
+        "response-topic",
+        "v5i/reply",
+    ];
+    run_ok(
+        tool_version(&b, "mosquitto_pub", "mqttv5")
+            .args(["-q", "1", "-t", "v5i/a", "-m", "hello"])
+            .args(props),
+        TOOL_WAIT,
+    );
+    s.expect_line("with the message and its properties", |l| {
+        l == "v5i/a|hello|text/x|v5i/reply|k:v"
+    });
+    assert!(s.wait(WAIT).success());
+    raw.expect_msg("v5i/a", b"hello", 1);
+}
+
+/// MQTT 5 subscriber, 3.1.1 publisher (raw) and 3.1 publisher (mosquitto).
+/// QoS 1 throughout: mosquitto_sub prints a QoS 2 message only at PUBREL,
+/// which would reorder the lines.
+#[test]
+fn v311_publishers_to_mosquitto_v5_subscriber() {
+    let b = Broker::start("");
+    let mut s = mosquitto_sub_version(
+        &b,
+        "mqttv5",
+        &["-q", "1", "-t", "mix/#", "-C", "2", "-W", "10"],
+    );
+    b.connect("raw-pub", true)
+        .publish("mix/311", b"from 3.1.1", 1, false);
+    run_ok(
+        tool_version(&b, "mosquitto_pub", "mqttv31")
+            .args(["-q", "1", "-t", "mix/31", "-m", "from 3.1"]),
+        TOOL_WAIT,
+    );
+    s.expect_line("with the 3.1.1 message", |l| l == "mix/311 from 3.1.1");
+    s.expect_line("with the 3.1 message", |l| l == "mix/31 from 3.1");
+    assert!(s.wait(WAIT).success());
+}
+
+/// MQTT 5 persistent session with an expiry interval (`-c -x 60`): a
+/// message published while the subscriber is offline is delivered when it
+/// comes back.
+#[test]
+fn mosquitto_v5_session_expiry_keeps_offline_queue() {
+    let b = Broker::start("");
+    let args = [
+        "-c",
+        "-x",
+        "60",
+        "-i",
+        "ms5-persist",
+        "-q",
+        "1",
+        "-t",
+        "ps5/t",
+    ];
+    run_ok(
+        tool_version(&b, "mosquitto_sub", "mqttv5")
+            .args(args)
+            .arg("-E"),
+        TOOL_WAIT,
+    );
+    b.connect("raw-pub", true)
+        .publish("ps5/t", b"while offline", 1, false);
+    let out = run_ok(
+        tool_version(&b, "mosquitto_sub", "mqttv5")
+            .args(args)
+            .args(["-v", "-C", "1", "-W", "10"]),
+        TOOL_WAIT,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ps5/t while offline\n"
+    );
 }

@@ -72,3 +72,17 @@ fn paho_session() {
 fn paho_takeover() {
     paho("takeover.py");
 }
+
+/// MQTT 5: properties, subscription identifiers and topic aliases between
+/// paho v5 clients, and v5 ↔ 3.1.1 both ways.
+#[test]
+fn paho_v5_publish() {
+    paho("v5_publish.py");
+}
+
+/// MQTT 5: topic aliases from the publisher, session expiry with an
+/// offline queue, assigned client identifiers.
+#[test]
+fn paho_v5_session() {
+    paho("v5_session.py");
+}

@@ -69,14 +69,14 @@ pub struct Conn<'a> {
 }
 
 impl<'a> Conn<'a> {
-    pub fn new(ctx: &'a ThreadCtx, stream: TcpStream, spec: &'a Spec) -> Conn<'a> {
+    pub fn new(ctx: &'a ThreadCtx, stream: TcpStream, spec: &'a Spec, window: usize) -> Conn<'a> {
         Conn {
             ctx,
             io: RefCell::new(stream),
             ctrl: RefCell::new(Vec::new()),
             kick: Notify::default(),
             closed: Cell::new(false),
-            inflight: RefCell::new(Inflight::new(ctx.cfg.load.inflight)),
+            inflight: RefCell::new(Inflight::new(window)),
             spec,
         }
     }
@@ -207,6 +207,11 @@ impl<'a> Conn<'a> {
             // PUBLISH; PUBREL just releases the packet id.
             Packet::PubRel(a) => self.send(&Packet::PubComp(a)),
             Packet::PingResp => self.ctx.stats.borrow_mut().counts.pongs += 1,
+            // MQTT 5: the broker says why it closes (0x8B shutting down …).
+            Packet::Disconnect(d) => {
+                let (code, name) = (d.reason as u8, d.reason.name());
+                return Err(format!("broker sent DISCONNECT 0x{code:02X} {name}"));
+            }
             other => return Err(format!("unexpected {} from broker", other.name())),
         }
         Ok(())

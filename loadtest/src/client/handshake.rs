@@ -11,16 +11,22 @@ use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
 use shardmq_protocol::{
-    encode, Connect, MqttStr, Packet, QoS, ReasonCode, Subscribe, SubscriptionOptions,
+    encode, ConnAck, Connect, ConnectProperties, MqttStr, Packet, ProtocolVersion, QoS, ReasonCode,
+    Subscribe, SubscriptionOptions,
 };
 use std::cell::Cell;
 
 /// Packet identifier of the one SUBSCRIBE each subscriber sends.
 const SUBSCRIBE_ID: u16 = 1;
+/// Topic aliases every MQTT 5 client with `--topic-alias` allows the broker.
+const TOPIC_ALIAS_MAXIMUM: u16 = 16;
 
 pub struct Handshake {
     pub stream: TcpStream,
     pub connack_ns: u64,
+    /// QoS 1/2 window: `--inflight`, lowered to the broker's Receive
+    /// Maximum (MQTT 5) so the broker never has to refuse a PUBLISH.
+    pub window: usize,
     /// QoS the SUBACK granted (subscribers only).
     pub granted: Option<QoS>,
     /// PUBLISHes that arrived before the SUBACK (a persistent session's
@@ -48,19 +54,14 @@ pub async fn run(
         .await
         .map_err(|e| format!("connect: {e}"))?;
     stage.set("CONNACK");
-    match read_packet(ctx, &mut stream, rb).await? {
-        Packet::ConnAck(a) if a.code == ReasonCode::Success => {}
-        Packet::ConnAck(a) => {
-            return Err(format!(
-                "CONNACK refused: {:?} (code {})",
-                a.code, a.code as u8
-            ))
-        }
+    let window = match read_packet(ctx, &mut stream, rb).await? {
+        Packet::ConnAck(a) => accepted(ctx, &a)?,
         other => return Err(format!("expected CONNACK, got {}", other.name())),
-    }
+    };
     let mut hs = Handshake {
         stream,
         connack_ns: now_ns(),
+        window,
         granted: None,
         early: Vec::new(),
     };
@@ -69,6 +70,26 @@ pub async fn run(
         hs.granted = Some(subscribe(ctx, &mut hs, rb, filter).await?);
     }
     Ok(hs)
+}
+
+/// Check a CONNACK; returns the QoS 1/2 window the broker allows.
+fn accepted(ctx: &ThreadCtx, a: &ConnAck) -> Result<usize, String> {
+    if a.code != ReasonCode::Success {
+        return Err(format!(
+            "CONNACK refused: 0x{:02X} {}",
+            a.code as u8,
+            a.code.name()
+        ));
+    }
+    let props = a.properties.as_deref();
+    let aliases = props.and_then(|p| p.topic_alias_maximum).unwrap_or(0);
+    if ctx.cfg.topic_alias && aliases == 0 {
+        return Err(
+            "--topic-alias: the broker allows no topic aliases (Topic Alias Maximum 0)".into(),
+        );
+    }
+    let receive_max = props.and_then(|p| p.receive_maximum).unwrap_or(u16::MAX);
+    Ok(ctx.cfg.load.inflight.min(usize::from(receive_max)))
 }
 
 fn connect_packet(ctx: &ThreadCtx, spec: &Spec) -> Connect {
@@ -84,7 +105,14 @@ fn connect_packet(ctx: &ThreadCtx, spec: &Spec) -> Connect {
             .password
             .as_ref()
             .map(|p| Bytes::from(p.clone().into_bytes())),
-        properties: None,
+        properties: (cfg.version == ProtocolVersion::V5).then(|| {
+            Box::new(ConnectProperties {
+                // Persistent sessions outlive the connection as in 3.1.1.
+                session_expiry_interval: (!cfg.clean_session).then_some(u32::MAX),
+                topic_alias_maximum: cfg.topic_alias.then_some(TOPIC_ALIAS_MAXIMUM),
+                ..ConnectProperties::default()
+            })
+        }),
     }
 }
 

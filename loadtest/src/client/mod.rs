@@ -106,7 +106,7 @@ pub async fn run(ctx: Rc<ThreadCtx>, spec: Spec) -> Outcome {
         }
     }
     ctx.live().connected.fetch_add(1, Relaxed);
-    conn::Conn::new(&ctx, hs.stream, &spec)
+    conn::Conn::new(&ctx, hs.stream, &spec, hs.window)
         .run(rb, hs.early)
         .await
 }

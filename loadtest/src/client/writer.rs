@@ -24,6 +24,8 @@ const BATCH_BYTES: usize = 64 * 1024;
 /// than the messages (each one is an io_uring timer). Timestamps are still
 /// taken per message, at send time.
 const PACING_QUANTUM_NS: u64 = 1_000_000;
+/// The one Topic Alias a publisher uses (it has one topic).
+const TOPIC_ALIAS: u16 = 1;
 /// How long the final DISCONNECT may take.
 const GOODBYE: Duration = Duration::from_secs(1);
 
@@ -51,6 +53,9 @@ pub struct Publisher {
     next_due: u64,
     started: bool,
     stopped: bool,
+    /// `--topic-alias`: `Some(sent)` once per connection, whether the topic
+    /// has gone out with its alias yet.
+    alias: Option<bool>,
     /// Messages in the batch being written, and how many are measured.
     batch: u64,
     batch_win: u64,
@@ -76,6 +81,7 @@ impl Publisher {
             next_due: 0,
             started: false,
             stopped: false,
+            alias: ctx.cfg.topic_alias.then_some(false),
             batch: 0,
             batch_win: 0,
             win_sent: 0,
@@ -124,15 +130,22 @@ impl Publisher {
                 ts_ns: ts,
             };
             write_header(&mut self.payload, &h);
+            // The topic goes out once with its alias, then only the alias.
+            let (topic, topic_alias) = match self.alias {
+                None => (&self.topic[..], None),
+                Some(false) => (&self.topic[..], Some(TOPIC_ALIAS)),
+                Some(true) => ("", Some(TOPIC_ALIAS)),
+            };
+            self.alias = self.alias.map(|_| true);
             let p = PublishRef {
-                topic: &self.topic,
+                topic,
                 payload: &self.payload,
                 qos: self.qos,
                 retain: false,
                 dup: false,
                 packet_id: id,
                 properties: None,
-                topic_alias: None,
+                topic_alias,
                 subscription_ids: &[],
             };
             encode_publish(&p, c.ctx.cfg.version, out);

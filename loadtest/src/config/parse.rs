@@ -150,9 +150,12 @@ pub fn check_topics(c: &Config) -> Result<(), String> {
         let f = filter(i);
         validate_topic_filter(&f).map_err(|e| format!("filter {f:?}: {e}"))?;
     }
-    if c.expect == Expect::AllToAll {
+    if matches!(c.expect, Expect::AllToAll | Expect::OncePerGroup) {
         for p in ends(c.publishers) {
-            if !filter_matches(&filter(c.start_index), &topic(p)) {
+            let f = filter(c.start_index);
+            // A shared filter catches what the filter after its name does.
+            let inner = f.strip_prefix("$share/").and_then(|r| r.split_once('/'));
+            if !filter_matches(inner.map_or(f.as_str(), |(_, f)| f), &topic(p)) {
                 return Err(format!(
                     "filter {:?} does not match publisher topic {:?}",
                     filter(c.start_index),

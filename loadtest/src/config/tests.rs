@@ -40,6 +40,16 @@ fn defaults_of_fanout_and_p2p() {
 }
 
 #[test]
+fn shared_group_subscribes_to_share_and_expects_once_per_group() {
+    let c = cfg("fanout --subscribers 4 --shared-group workers").unwrap();
+    assert_eq!(c.filter, "$share/workers/bench/fanout");
+    assert_eq!(c.expect, Expect::OncePerGroup);
+    let c = cfg("fanin --shared-group g --qos 1").unwrap();
+    assert_eq!(c.filter, "$share/g/bench/+/t");
+    assert!(err("fanin --shared-group a+b").contains("share name"));
+}
+
+#[test]
 fn small_payload_is_refused() {
     assert!(err("fanin --payload 15").contains("16-byte header"));
     assert_eq!(cfg("fanin --payload 16").unwrap().load.payload, 16);
@@ -68,7 +78,6 @@ fn unknown_options_are_refused() {
 
 #[test]
 fn mqtt_versions() {
-    assert!(err("conn --mqtt 5").contains("MQTT 5 is not supported yet"));
     assert!(err("conn --mqtt 4.0").contains("3.1.1"));
     assert_eq!(
         cfg("conn --mqtt 3.1").unwrap().version,
@@ -172,4 +181,17 @@ fn filter_matches_follows_the_topic_rules() {
     ] {
         assert!(!m(f, t), "{f} should not match {t}");
     }
+}
+
+#[test]
+fn mqtt_5_and_topic_aliases() {
+    assert_eq!(
+        cfg("conn --mqtt-version 5").unwrap().version,
+        ProtocolVersion::V5
+    );
+    let c = cfg("p2p --mqtt-version 5 --topic-alias").unwrap();
+    assert!(c.topic_alias);
+    assert!(cfg("p2p --topic-alias")
+        .unwrap_err()
+        .contains("--mqtt-version 5"));
 }

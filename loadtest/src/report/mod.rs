@@ -125,7 +125,9 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
         broker: cfg.addr.to_string(),
         mqtt: match cfg.version {
             ProtocolVersion::V3_1 => "3.1",
-            _ => "3.1.1",
+            ProtocolVersion::V3_1_1 => "3.1.1",
+            ProtocolVersion::V5 if cfg.topic_alias => "5 (topic aliases)",
+            ProtocolVersion::V5 => "5",
         },
         threads: cfg.threads,
         publishers: cfg.publishers,

@@ -222,7 +222,7 @@ impl Coordinator {
         let unique = self.shared.sum(|l| &l.win_unique);
         match self.cfg.expect {
             Expect::AllToAll => unique >= sent * u64::from(self.cfg.subscribers),
-            Expect::Pairs => unique >= sent,
+            Expect::Pairs | Expect::OncePerGroup => unique >= sent,
             Expect::Unknown => self.cfg.subscribers == 0,
         }
     }

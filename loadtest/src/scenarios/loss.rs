@@ -21,11 +21,15 @@ pub struct Loss {
 pub fn compute(expect: Expect, pubs: &[PubResult], subs: &[SubResult]) -> Loss {
     let sent: HashMap<u32, u64> = pubs.iter().map(|p| (p.pub_id, p.win_sent)).collect();
     let mut loss = Loss::default();
+    if expect == Expect::OncePerGroup {
+        return once_per_group(&sent, subs);
+    }
     for s in subs {
         let got: HashMap<u32, u64> = s.pairs.iter().map(|p| (p.pub_id, p.unique)).collect();
         let expected: Vec<u32> = match expect {
             Expect::AllToAll => sent.keys().copied().collect(),
             Expect::Pairs => vec![s.index],
+            Expect::OncePerGroup => unreachable!("handled above"),
             Expect::Unknown => {
                 loss.lost += s.pairs.iter().map(|p| p.missing).sum::<u64>();
                 continue;
@@ -42,6 +46,28 @@ pub fn compute(expect: Expect, pubs: &[PubResult], subs: &[SubResult]) -> Loss {
             .map(|p| p.unique)
             .sum::<u64>();
     }
+    loss
+}
+
+/// A shared subscription group: each publisher's measured messages once
+/// over all members. More than that (a message to two members) is counted
+/// as unexpected.
+fn once_per_group(sent: &HashMap<u32, u64>, subs: &[SubResult]) -> Loss {
+    let mut got: HashMap<u32, u64> = HashMap::new();
+    for p in subs.iter().flat_map(|s| &s.pairs) {
+        *got.entry(p.pub_id).or_default() += p.unique;
+    }
+    let mut loss = Loss::default();
+    for (p, &want) in sent {
+        let g = got.get(p).copied().unwrap_or(0);
+        loss.lost += want.saturating_sub(g);
+        loss.unexpected += g.saturating_sub(want);
+    }
+    loss.unexpected += got
+        .iter()
+        .filter(|(p, _)| !sent.contains_key(p))
+        .map(|(_, n)| n)
+        .sum::<u64>();
     loss
 }
 
@@ -96,6 +122,34 @@ mod tests {
             Loss {
                 lost: 3,
                 unexpected: 3
+            }
+        );
+    }
+
+    #[test]
+    fn a_shared_group_expects_each_message_once_over_its_members() {
+        let pubs = [publ(0, 100), publ(1, 50)];
+        // Publisher 0: 60 + 40, complete. Publisher 1: 20 + 25, 5 lost.
+        let subs = [
+            sub(0, &[(0, 60, 0), (1, 20, 0)]),
+            sub(1, &[(0, 40, 0), (1, 25, 0)]),
+        ];
+        let l = compute(Expect::OncePerGroup, &pubs, &subs);
+        assert_eq!(
+            l,
+            Loss {
+                lost: 5,
+                unexpected: 0
+            }
+        );
+        // A message to two members is more than once.
+        let subs = [sub(0, &[(0, 100, 0), (1, 50, 0)]), sub(1, &[(0, 1, 0)])];
+        let l = compute(Expect::OncePerGroup, &pubs, &subs);
+        assert_eq!(
+            l,
+            Loss {
+                lost: 0,
+                unexpected: 1
             }
         );
     }

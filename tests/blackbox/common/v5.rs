@@ -473,3 +473,93 @@ impl Client {
         }
     }
 }
+
+/// Connects with this v5 CONNECT, which must be accepted (reason 0x00).
+pub fn connect5(port: u16, connect: &Connect) -> (Client, ConnAck) {
+    let (c, ack) = Client::connect_v5(port, connect);
+    assert_eq!(ack.reason, 0, "[{}] CONNACK refused: {ack:?}", c.name);
+    (c, ack)
+}
+
+/// A v5 CONNECT with clean start `clean` and Session Expiry Interval
+/// `expiry` (absent when `None`).
+pub fn connect_expiry(id: &str, clean: bool, expiry: Option<u32>) -> Connect {
+    let props = match expiry {
+        Some(e) => Props::new().u32(prop::SESSION_EXPIRY_INTERVAL, e),
+        None => Props::new(),
+    };
+    Connect::v5(id).clean(clean).props(props.build())
+}
+
+impl super::Broker {
+    /// A v5 client with these CONNECT properties (clean start); the
+    /// CONNACK must accept it.
+    pub fn connect_v5(&self, id: &str, props: &Props) -> Client {
+        self.connect_v5_with(Connect::v5(id).props(props.build()))
+    }
+
+    /// A v5 client from this CONNECT; the CONNACK must accept it.
+    pub fn connect_v5_with(&self, connect: Connect) -> Client {
+        let (c, ack) = Client::connect_v5(self.port, &connect);
+        assert_eq!(ack.reason, 0, "[{}] CONNACK {ack:?}", c.name);
+        c
+    }
+}
+
+impl Client {
+    /// PUBLISH (v5) and complete the sender's side of its QoS flow; returns
+    /// the PUBACK or PUBREC (None at QoS 0).
+    pub fn publish_v5(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: u8,
+        retain: bool,
+        props: &Props,
+    ) -> Option<Reasoned> {
+        let pid = if qos > 0 { self.pid() } else { 0 };
+        self.send(&publish(topic, payload, qos, retain, pid, props));
+        let ack = match qos {
+            0 => return None,
+            1 => self.recv_reasoned(0x40),
+            _ => self.recv_reasoned(0x50),
+        };
+        assert_eq!(ack.pid, Some(pid), "[{}] ack packet id", self.name);
+        if qos == 2 && ack.reason < 0x80 {
+            self.send(&ack_packet(0x62, pid));
+            let comp = self.recv_reasoned(0x70);
+            assert_eq!((comp.pid, comp.reason), (Some(pid), 0), "[{}]", self.name);
+        }
+        Some(ack)
+    }
+
+    /// Next packet is a v5 PUBLISH on `topic` with `payload`; acknowledged.
+    pub fn expect_msg_v5(&mut self, topic: &str, payload: &[u8]) -> Publish {
+        let p = self.recv_publish_v5();
+        assert_eq!(
+            (p.topic.as_str(), &p.payload[..]),
+            (topic, payload),
+            "[{}] unexpected PUBLISH {p:?}",
+            self.name
+        );
+        self.ack_v5(&p);
+        p
+    }
+
+    /// The receiver's side of the QoS flow of `p`.
+    pub fn ack_v5(&mut self, p: &Publish) {
+        let Some(pid) = p.pid else { return };
+        if p.qos() == 1 {
+            return self.send(&ack_packet(0x40, pid));
+        }
+        self.send(&ack_packet(0x50, pid));
+        let rel = self.recv_reasoned(0x62);
+        assert_eq!(rel.pid, Some(pid), "[{}] PUBREL packet id", self.name);
+        self.send(&ack_packet(0x70, pid));
+    }
+}
+
+/// An ack with reason 0 in its short form (packet id only).
+pub fn ack_packet(first: u8, pid: u16) -> Vec<u8> {
+    packet(first, &pid.to_be_bytes())
+}

@@ -1,0 +1,189 @@
+//! PUBLISH from a client (§3.3) and its acknowledgements: the QoS
+//! handshakes, and for MQTT 5 the topic aliases, the payload format check,
+//! the broker's receive quota (§4.9) and the PUBACK/PUBREC reason codes.
+
+use super::handle::CloseReason;
+use super::io::Flow;
+use super::packets::Hold;
+use super::Conn;
+use crate::metrics::ShardMetrics;
+use crate::plane;
+use crate::protocol::{
+    Ack, AckProperties, Packet, ProtocolVersion, Publish, PublishProperties, QoS, ReasonCode,
+};
+use crate::session::{Message, Origin};
+use std::sync::Arc;
+use tracing::debug;
+
+/// How long an answer may wait for peer shards (see `plane/acks.rs`).
+pub(super) const HOLD_MS: u64 = 2_000;
+
+impl Conn {
+    pub(super) fn on_publish(&mut self, mut p: Publish) -> Flow {
+        let m = &self.shard.metrics;
+        ShardMetrics::inc(m.messages_in(p.qos));
+        ShardMetrics::add(&m.bytes_in, p.payload.len() as u64);
+        let v5 = self.version == ProtocolVersion::V5;
+        if v5 {
+            if let Err(code) = self.resolve_alias(&mut p) {
+                ShardMetrics::inc(&self.shard.metrics.topic_alias_errors);
+                return self.disconnect(code);
+            }
+            if !payload_format_ok(&p) {
+                return self.refuse_payload(&p);
+            }
+        }
+        let id = p.packet_id;
+        // A PUBLISH re-sent before PUBREL is acknowledged, not forwarded again.
+        let fresh = match p.qos {
+            QoS::ExactlyOnce if v5 && !self.qos2_quota(id) => {
+                ShardMetrics::inc(&self.shard.metrics.receive_maximum_exceeded);
+                debug!(client_id = %self.client_id, "[MQTT-3.3.4-8] receive maximum exceeded: DISCONNECT 0x93");
+                return self.disconnect(ReasonCode::ReceiveMaximumExceeded);
+            }
+            QoS::ExactlyOnce => self.sessions().qos2_received(self.key, id),
+            _ => true,
+        };
+        let qos = p.qos;
+        let msg = Message {
+            topic: p.topic,
+            payload: p.payload,
+            qos,
+            retain: p.retain,
+            properties: p.properties,
+            origin: Origin::Session {
+                shard: self.shard.id as u16,
+                key: self.key,
+            },
+            published_at: self.shard.io.received_at(),
+        };
+        let routed = fresh.then(|| plane::publish(&self.shard, msg));
+        let code = match &routed {
+            // Nobody on any shard: the publisher may want to know [§3.4.2.1].
+            Some(r) if v5 && !r.matched => ReasonCode::NoMatchingSubscribers,
+            _ => ReasonCode::Success,
+        };
+        let ack = match qos {
+            QoS::AtMostOnce => None,
+            QoS::AtLeastOnce => Some(Packet::PubAck(Ack::with_reason(id, code))),
+            QoS::ExactlyOnce => Some(Packet::PubRec(Ack::with_reason(id, code))),
+        };
+        if let Some((peer, seq)) = routed.and_then(|r| r.stored_elsewhere) {
+            let deadline_ms = self.shard.elapsed_ms() + HOLD_MS;
+            self.blocked = Some(Box::new(Hold::Retained {
+                peer,
+                seq,
+                deadline_ms,
+                ack,
+            }));
+            return Flow::Pause;
+        }
+        if let Some(a) = ack {
+            self.reply(&a);
+        }
+        Flow::Continue
+    }
+
+    /// PUBREL: the inbound QoS 2 id is released (and its receive quota).
+    pub(super) fn on_pubrel(&mut self, a: Ack) {
+        if self.sessions().qos2_released(self.key, a.packet_id) {
+            self.handle
+                .v5(|v| v.qos2_unreleased = v.qos2_unreleased.saturating_sub(1));
+        }
+        self.reply(&Packet::PubComp(Ack::new(a.packet_id)));
+    }
+
+    /// Room in the broker's receive quota for QoS 2 `id` (a re-sent one
+    /// already holds its place); takes it.
+    fn qos2_quota(&mut self, id: u16) -> bool {
+        let max = self.shard.cfg.limits.receive_maximum;
+        let full = self.handle.v5(|v| v.qos2_unreleased >= max) == Some(true);
+        if self.sessions().qos2_pending(self.key, id) {
+            return true;
+        }
+        if full {
+            return false;
+        }
+        self.handle.v5(|v| v.qos2_unreleased += 1);
+        true
+    }
+
+    /// Topic aliases [MQTT-3.3.2-8/-9/-12]: an alias sets or names this
+    /// connection's mapping, and is never forwarded to subscribers.
+    fn resolve_alias(&mut self, p: &mut Publish) -> Result<(), ReasonCode> {
+        let alias = p.properties.as_ref().and_then(|x| x.topic_alias);
+        let Some(alias) = alias else {
+            if p.topic.is_empty() {
+                debug!(client_id = %self.client_id, "[MQTT-3.3.2-1] empty topic and no topic alias: DISCONNECT 0x82");
+                return Err(ReasonCode::ProtocolError);
+            }
+            return Ok(());
+        };
+        let max = self.shard.cfg.limits.topic_alias_maximum;
+        if alias == 0 || alias > max {
+            debug!(client_id = %self.client_id, alias, max, "[MQTT-3.3.2-8/-9] topic alias out of range: DISCONNECT 0x94");
+            return Err(ReasonCode::TopicAliasInvalid);
+        }
+        let topic = &mut p.topic;
+        let known = self.handle.v5(|v| {
+            if topic.is_empty() {
+                v.inbound.get(alias).map(|t| *topic = t.clone()).is_some()
+            } else {
+                v.inbound.set(alias, topic);
+                true
+            }
+        });
+        if known != Some(true) {
+            debug!(client_id = %self.client_id, alias, "empty topic with an unknown topic alias: DISCONNECT 0x82");
+            return Err(ReasonCode::ProtocolError);
+        }
+        // Fresh from the decoder, so not shared: no copy [MQTT-3.3.2-7].
+        let arc = p.properties.as_mut().expect("alias came from here");
+        let props = Arc::make_mut(arc);
+        props.topic_alias = None;
+        if *props == PublishProperties::default() {
+            p.properties = None;
+        }
+        Ok(())
+    }
+
+    /// Payload Format Indicator 1 and a payload that is not UTF-8: 0x99 in
+    /// the PUBACK/PUBREC, or a DISCONNECT for QoS 0, which has no answer;
+    /// the message goes nowhere.
+    fn refuse_payload(&mut self, p: &Publish) -> Flow {
+        ShardMetrics::inc(&self.shard.metrics.payload_format_invalid);
+        debug!(client_id = %self.client_id, "[MQTT-3.3.2-4] payload format UTF-8 but the payload is not: 0x99");
+        let code = ReasonCode::PayloadFormatInvalid;
+        let mut ack = Ack::with_reason(p.packet_id, code);
+        // Only when asked for, and only if the ack stays within the
+        // client's maximum even with it [MQTT-3.1.2-29, MQTT-3.4.2-2].
+        if self.handle.v5(|v| v.problem_info && v.max_packet >= 64) == Some(true) {
+            ack.properties = Some(Box::new(AckProperties {
+                reason_string: Some("payload is not valid UTF-8".into()),
+                user_properties: Vec::new(),
+            }));
+        }
+        match p.qos {
+            QoS::AtMostOnce => return self.disconnect(code),
+            QoS::AtLeastOnce => self.reply(&Packet::PubAck(ack)),
+            QoS::ExactlyOnce => self.reply(&Packet::PubRec(ack)),
+        }
+        Flow::Continue
+    }
+
+    /// Close with a reason code: an MQTT 5 client hears it in a
+    /// DISCONNECT written before the close (`goodbye.rs`); a 3.1.1 client
+    /// is just closed.
+    pub(super) fn disconnect(&mut self, code: ReasonCode) -> Flow {
+        self.stop(CloseReason::Violation(code))
+    }
+}
+
+fn payload_format_ok(p: &Publish) -> bool {
+    let utf8 = p
+        .properties
+        .as_ref()
+        .and_then(|x| x.payload_format_indicator)
+        == Some(1);
+    !utf8 || std::str::from_utf8(&p.payload).is_ok()
+}
