@@ -25,6 +25,13 @@ impl Conn {
         ShardMetrics::add(&m.bytes_in, p.payload.len() as u64);
         let v5 = self.version == ProtocolVersion::V5;
         if v5 {
+            // No Subscription Identifier from a client [MQTT-3.3.4-6], no
+            // alias above our maximum [MQTT-3.3.2-9] (alias 0 cannot decode).
+            let max = self.shard.cfg.limits.topic_alias_maximum;
+            if let Err(e) = crate::protocol::check_client_publish(&p, max) {
+                let reason = self.malformed(e);
+                return self.stop(reason);
+            }
             if let Err(code) = self.resolve_alias(&mut p) {
                 ShardMetrics::inc(&self.shard.metrics.topic_alias_errors);
                 return self.disconnect(code);
@@ -119,11 +126,6 @@ impl Conn {
             }
             return Ok(());
         };
-        let max = self.shard.cfg.limits.topic_alias_maximum;
-        if alias == 0 || alias > max {
-            debug!(client_id = %self.client_id, alias, max, "[MQTT-3.3.2-8/-9] topic alias out of range: DISCONNECT 0x94");
-            return Err(ReasonCode::TopicAliasInvalid);
-        }
         let topic = &mut p.topic;
         let known = self.handle.v5(|v| {
             if topic.is_empty() {

@@ -187,3 +187,9 @@ fn mqtt_3_8_2_1_subscription_identifier_0_gets_disconnect_0x82() {
     );
     disconnects("", &sub, 0x82, "protocol_error");
 }
+
+#[test]
+fn mqtt_3_3_4_6_subscription_identifier_from_a_client_gets_disconnect_0x82() {
+    let ids = Props::new().varint(prop::SUBSCRIPTION_IDENTIFIER, 7);
+    disconnects("", &publish_with(ids), 0x82, "protocol_error");
+}
