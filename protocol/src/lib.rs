@@ -143,13 +143,12 @@ fn read_protocol(r: &mut Reader) -> Result<ProtocolVersion, DecodeError> {
 /// at most the `topic_alias_maximum` the server announced in its CONNACK
 /// (0: none allowed) [MQTT-3.3.2-9]. Alias 0 is already a decode error.
 pub fn check_client_publish(p: &Publish, topic_alias_maximum: u16) -> Result<(), DecodeError> {
-    let Some(props) = &p.properties else {
-        return Ok(());
-    };
-    if !props.subscription_identifiers.is_empty() {
-        return Err(DecodeError::SubscriptionIdFromClient);
+    if let Some(props) = &p.properties {
+        if !props.subscription_identifiers.is_empty() {
+            return Err(DecodeError::SubscriptionIdFromClient);
+        }
     }
-    match props.topic_alias {
+    match p.topic_alias {
         Some(alias) if alias > topic_alias_maximum => Err(DecodeError::TopicAliasAboveMaximum {
             alias,
             max: topic_alias_maximum,

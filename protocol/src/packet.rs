@@ -167,6 +167,11 @@ pub struct Publish {
     pub topic: MqttStr,
     pub packet_id: u16,
     pub payload: Bytes,
+    /// MQTT 5 only: Topic Alias (0x23), 1..=the receiver's maximum. Kept
+    /// out of `properties` because it belongs to this connection and is
+    /// never forwarded [MQTT-3.3.2-7]; a PUBLISH whose only property is an
+    /// alias decodes with `properties: None`, without allocating.
+    pub topic_alias: Option<u16>,
     /// MQTT 5 only. An `Arc` because the broker hands one copy to every
     /// delivery; `None` keeps decoding free of allocations.
     pub properties: Option<Arc<PublishProperties>>,
@@ -178,8 +183,8 @@ pub struct Publish {
 ///
 /// MQTT 5: `properties` is the message's, shared by all its deliveries;
 /// the two per-delivery properties come from `topic_alias` and
-/// `subscription_ids` instead, and the `topic_alias` and
-/// `subscription_identifiers` inside `properties` are never written. So a
+/// `subscription_ids` instead, and the `subscription_identifiers` inside
+/// `properties` are never written. So a
 /// connection can add its alias (with an empty `topic`) and the identifiers
 /// of the subscriptions that matched without cloning the shared properties.
 /// 3.1/3.1.1 write none of the three.
@@ -210,7 +215,7 @@ impl<'a> From<&'a Publish> for PublishRef<'a> {
             dup: p.dup,
             packet_id: p.packet_id,
             properties: p.properties.as_deref(),
-            topic_alias: p.properties.as_ref().and_then(|p| p.topic_alias),
+            topic_alias: p.topic_alias,
             subscription_ids: p
                 .properties
                 .as_ref()

@@ -14,15 +14,16 @@ use bytes::Bytes;
 /// kept in order and allowed to repeat.
 pub type UserProperty = (MqttStr, MqttStr);
 
-/// Properties of a PUBLISH (§3.3.2.3).
+/// Properties of a PUBLISH (§3.3.2.3), the ones a message keeps when it
+/// is forwarded. The Topic Alias (0x23) stands for the topic on one
+/// connection only and is never forwarded [MQTT-3.3.2-7], so it is
+/// [`crate::Publish::topic_alias`] instead.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PublishProperties {
     /// 0x01: 0 unspecified bytes, 1 UTF-8 payload.
     pub payload_format_indicator: Option<u8>,
     /// 0x02: seconds; absent means the message does not expire.
     pub message_expiry_interval: Option<u32>,
-    /// 0x23: stands for the topic on this connection only, never forwarded.
-    pub topic_alias: Option<u16>,
     /// 0x08.
     pub response_topic: Option<MqttStr>,
     /// 0x09.

@@ -8,11 +8,8 @@ use super::packets::Hold;
 use super::Conn;
 use crate::metrics::ShardMetrics;
 use crate::plane;
-use crate::protocol::{
-    Ack, AckProperties, Packet, ProtocolVersion, Publish, PublishProperties, QoS, ReasonCode,
-};
+use crate::protocol::{Ack, AckProperties, Packet, ProtocolVersion, Publish, QoS, ReasonCode};
 use crate::session::{Message, Origin};
-use std::sync::Arc;
 use tracing::debug;
 
 /// How long an answer may wait for peer shards (see `plane/acks.rs`).
@@ -116,10 +113,11 @@ impl Conn {
     }
 
     /// Topic aliases [MQTT-3.3.2-8/-9/-12]: an alias sets or names this
-    /// connection's mapping, and is never forwarded to subscribers.
+    /// connection's mapping. It is the `Publish`'s own field, not one of
+    /// the shared properties, so it is never forwarded [MQTT-3.3.2-7] and
+    /// the properties are not touched here.
     fn resolve_alias(&mut self, p: &mut Publish) -> Result<(), ReasonCode> {
-        let alias = p.properties.as_ref().and_then(|x| x.topic_alias);
-        let Some(alias) = alias else {
+        let Some(alias) = p.topic_alias else {
             if p.topic.is_empty() {
                 debug!(client_id = %self.client_id, "[MQTT-3.3.2-1] empty topic and no topic alias: DISCONNECT 0x82");
                 return Err(ReasonCode::ProtocolError);
@@ -138,13 +136,6 @@ impl Conn {
         if known != Some(true) {
             debug!(client_id = %self.client_id, alias, "empty topic with an unknown topic alias: DISCONNECT 0x82");
             return Err(ReasonCode::ProtocolError);
-        }
-        // Fresh from the decoder, so not shared: no copy [MQTT-3.3.2-7].
-        let arc = p.properties.as_mut().expect("alias came from here");
-        let props = Arc::make_mut(arc);
-        props.topic_alias = None;
-        if *props == PublishProperties::default() {
-            p.properties = None;
         }
         Ok(())
     }

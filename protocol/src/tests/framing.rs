@@ -11,6 +11,7 @@ fn sample_publish(payload_len: usize) -> (Packet, Vec<u8>) {
         topic: MqttStr::from_static("t/1"),
         packet_id: 9,
         payload: Bytes::from(vec![0xA5; payload_len]),
+        topic_alias: None,
         properties: None,
     });
     let bytes = encode_vec(&p, ProtocolVersion::V3_1_1);

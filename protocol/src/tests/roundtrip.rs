@@ -35,6 +35,7 @@ fn samples(protocol: ProtocolVersion) -> Vec<Packet> {
             topic: s("a/b/c"),
             packet_id,
             payload: Bytes::from(vec![7u8; len]),
+            topic_alias: None,
             properties: None,
         })
     };

@@ -73,11 +73,31 @@ fn v5_publish_without_properties_decodes_without_allocating() {
         assert_eq!(n, 0, "first byte {first:#04x}");
     }
     // The counter sees the decoder's allocations: properties are one Arc.
-    let bytes = frame(0x30, &concat(&[&lp(b"a/b"), &[3, 0x23, 0, 1], b"payload"]));
+    let expiry = [5, 0x02, 0, 0, 0, 9];
+    let bytes = frame(0x30, &concat(&[&lp(b"a/b"), &expiry, b"payload"]));
     let (frame, header) = shared_frame(&bytes);
     let (n, packet) = allocations(|| decode_packet(frame, &header, V5));
     assert!(packet.is_ok());
     assert_eq!(n, 1);
+}
+
+#[test]
+fn v5_publish_with_only_a_topic_alias_decodes_without_allocating() {
+    // The alias is the Publish's own field: setting a mapping (topic and
+    // alias) and using one (empty topic, alias) both stay off the heap.
+    for topic in [&b"a/b"[..], b""] {
+        for first in [0x30u8, 0x32] {
+            let id: &[u8] = if first & 0x06 == 0 { &[] } else { &[0, 7] };
+            let body = concat(&[&lp(topic), id, &[3, 0x23, 0, 4], b"payload"]);
+            let (frame, header) = shared_frame(&frame(first, &body));
+            let (n, packet) = allocations(|| decode_packet(frame, &header, V5));
+            let Ok(Packet::Publish(p)) = packet else {
+                panic!("{packet:?}")
+            };
+            assert_eq!((p.topic_alias, p.properties), (Some(4), None));
+            assert_eq!(n, 0, "topic {topic:?}, first byte {first:#04x}");
+        }
+    }
 }
 
 #[test]

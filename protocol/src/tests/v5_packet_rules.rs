@@ -16,6 +16,7 @@ fn v5_topic_alias_and_empty_topic() {
         EmptyTopicWithoutAlias,
     );
     assert!(v5(&publish(b"", &[&[0x23, 0, 1]])).is_ok());
+    assert!(v5(&publish(b"", &[&[0x02, 0, 0, 0, 1], &[0x23, 0, 1]])).is_ok());
     // A non-empty topic is still validated, alias or not.
     expect(
         v5(&publish(b"a/+", &[&[0x23, 0, 1]])),
@@ -252,11 +253,17 @@ fn v5_client_publish_rules() {
     assert_eq!(err.normative_id(), Some("MQTT-3.3.4-6"));
     // Alias up to the maximum the server announced; 0 announced: none.
     let alias5 = decoded(&[&[0x23, 0, 5]]);
+    assert_eq!((alias5.topic_alias, &alias5.properties), (Some(5), &None));
     assert_eq!(check_client_publish(&alias5, 5), Ok(()));
     let err = check_client_publish(&alias5, 4).unwrap_err();
     assert_eq!(err, TopicAliasAboveMaximum { alias: 5, max: 4 });
     assert_eq!(err.reason_code(), ReasonCode::TopicAliasInvalid);
     assert_eq!(err.normative_id(), Some("MQTT-3.3.2-9"));
     assert!(check_client_publish(&alias5, 0).is_err());
+    // With other properties beside it, the alias is checked the same.
+    let alias5_expiry = decoded(&[&[0x02, 0, 0, 0, 1], &[0x23, 0, 5]]);
+    assert_eq!(alias5_expiry.topic_alias, Some(5));
+    assert!(alias5_expiry.properties.is_some());
+    assert!(check_client_publish(&alias5_expiry, 4).is_err());
     assert_eq!(check_client_publish(&decoded(&[]), 0), Ok(()));
 }

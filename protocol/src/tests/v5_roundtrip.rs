@@ -14,7 +14,6 @@ pub(super) fn full_publish_properties() -> PublishProperties {
     PublishProperties {
         payload_format_indicator: Some(1),
         message_expiry_interval: Some(60),
-        topic_alias: Some(3),
         response_topic: Some(s("reply/to")),
         correlation_data: Some(b(&[1, 2, 3])),
         user_properties: users(),
@@ -93,9 +92,15 @@ fn ack_props() -> Option<Box<AckProperties>> {
 fn publishes() -> Vec<Packet> {
     let mut out = Vec::new();
     for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
-        for props in [None, Some(Arc::new(full_publish_properties()))] {
+        let full = Some(Arc::new(full_publish_properties()));
+        for (props, alias) in [
+            (None, None),
+            (None, Some(3)),
+            (full.clone(), None),
+            (full, Some(3)),
+        ] {
             for (topic, payload_len) in [("a/b", 0), ("a/b", 300), ("", 5)] {
-                if topic.is_empty() && props.is_none() {
+                if topic.is_empty() && alias.is_none() {
                     continue; // an empty topic needs a Topic Alias
                 }
                 out.push(Packet::Publish(Publish {
@@ -105,6 +110,7 @@ fn publishes() -> Vec<Packet> {
                     topic: s(topic),
                     packet_id: if qos == QoS::AtMostOnce { 0 } else { 9 },
                     payload: Bytes::from(vec![7; payload_len]),
+                    topic_alias: alias,
                     properties: props.clone(),
                 }));
             }
@@ -283,8 +289,8 @@ fn v5_empty_properties_are_written_as_absent() {
 
 #[test]
 fn v5_publish_ref_alias_and_ids_replace_the_shared_ones() {
-    // The shared properties carry an inbound alias and identifiers: the
-    // delivery writes its own instead, and an empty topic with its alias.
+    // The shared properties carry inbound identifiers: the delivery writes
+    // its own instead, and its alias with an empty topic.
     let shared = full_publish_properties();
     let ids = [42u32];
     let p = PublishRef {
@@ -305,12 +311,12 @@ fn v5_publish_ref_alias_and_ids_replace_the_shared_ones() {
         panic!()
     };
     assert_eq!(got.topic.as_str(), "");
-    let got = got.properties.expect("properties");
     assert_eq!(got.topic_alias, Some(9));
+    let got = got.properties.expect("properties");
     assert_eq!(got.subscription_identifiers, [42]);
     assert_eq!(got.user_properties, shared.user_properties);
     assert_eq!(got.content_type, shared.content_type);
-    // Neither set: the shared alias and identifiers are not written at all.
+    // Neither set: no alias, and the shared identifiers are not written.
     let plain = PublishRef {
         topic: "t",
         topic_alias: None,
@@ -322,11 +328,9 @@ fn v5_publish_ref_alias_and_ids_replace_the_shared_ones() {
     let Ok(Packet::Publish(got)) = decode_v(&bytes, V5) else {
         panic!()
     };
+    assert_eq!(got.topic_alias, None);
     let got = got.properties.expect("properties");
-    assert_eq!(
-        (got.topic_alias, got.subscription_identifiers.len()),
-        (None, 0)
-    );
+    assert_eq!(got.subscription_identifiers.len(), 0);
     // Only the per-delivery fields: still a property block.
     let only = PublishRef {
         properties: None,

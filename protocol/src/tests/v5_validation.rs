@@ -137,6 +137,10 @@ fn v5_duplicate_property_is_a_protocol_error() {
     };
     let expiry: &[u8] = &[0x02, 0, 0, 0, 9];
     expect_protocol_error(v5(&publish(b"t", &[expiry, expiry])), dup(3, 0x02));
+    // The alias is kept apart from the other properties, but still once.
+    let alias: &[u8] = &[0x23, 0, 1];
+    expect_protocol_error(v5(&publish(b"t", &[alias, alias])), dup(3, 0x23));
+    expect_protocol_error(v5(&publish(b"t", &[alias, expiry, alias])), dup(3, 0x23));
     let rm: &[u8] = &[0x21, 0, 5];
     expect_protocol_error(v5(&connect(0x02, &[rm, rm], &lp(b"c"))), dup(1, 0x21));
     let sub_id: &[u8] = &[0x0B, 1];

@@ -125,6 +125,7 @@ fn v5_publish() {
         topic: s("a/b"),
         packet_id: 0,
         payload: b(b"hi"),
+        topic_alias: None,
         properties: None,
     };
     both_ways(
@@ -134,9 +135,10 @@ fn v5_publish() {
     // QoS 1, id 10, Message Expiry 0x02 = 9, Topic Alias 0x23 = 2.
     expected.qos = QoS::AtLeastOnce;
     expected.packet_id = 10;
+    // The alias is the Publish's own, not one of its shared properties.
+    expected.topic_alias = Some(2);
     expected.properties = Some(Arc::new(PublishProperties {
         message_expiry_interval: Some(9),
-        topic_alias: Some(2),
         ..Default::default()
     }));
     let props = [0x02, 0, 0, 0, 9, 0x23, 0, 2];
@@ -148,6 +150,12 @@ fn v5_publish() {
     expected.topic = s("");
     both_ways(
         &frame(0x32, &concat(&[&lp(b""), &[0, 10, 8], &props, b"hi"])),
+        Packet::Publish(expected.clone()),
+    );
+    // An alias and nothing else: no properties at all.
+    expected.properties = None;
+    both_ways(
+        &frame(0x32, &concat(&[&lp(b""), &[0, 10, 3, 0x23, 0, 2], b"hi"])),
         Packet::Publish(expected),
     );
 }

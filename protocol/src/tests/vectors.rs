@@ -144,6 +144,7 @@ fn publish(qos: QoS, dup: bool, retain: bool, packet_id: u16) -> Packet {
         topic: MqttStr::from_static("a/b"),
         packet_id,
         payload: Bytes::from_static(b"hi"),
+        topic_alias: None,
         properties: None,
     })
 }
@@ -168,6 +169,7 @@ fn publish_empty_payload() {
         topic: MqttStr::from_static("x"),
         packet_id: 0,
         payload: Bytes::new(),
+        topic_alias: None,
         properties: None,
     });
     check(&bytes, p, V3_1_1);

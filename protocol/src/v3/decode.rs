@@ -82,6 +82,7 @@ fn decode_publish(flags: u8, mut r: Reader) -> Result<Packet, DecodeError> {
         topic,
         packet_id,
         payload: r.rest(),
+        topic_alias: None,
         properties: None,
     }))
 }

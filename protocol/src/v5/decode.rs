@@ -97,10 +97,10 @@ fn decode_publish(flags: u8, mut r: Reader) -> Result<Packet, DecodeError> {
         QoS::AtMostOnce => 0,
         _ => r.packet_id()?,
     };
-    let properties = props::publish(&mut r)?;
+    let (properties, topic_alias) = props::publish(&mut r)?;
     // An empty topic stands for the one its Topic Alias maps to (§3.3.2.1).
     if topic.is_empty() {
-        if properties.as_ref().is_none_or(|p| p.topic_alias.is_none()) {
+        if topic_alias.is_none() {
             return Err(DecodeError::EmptyTopicWithoutAlias);
         }
     } else {
@@ -113,6 +113,7 @@ fn decode_publish(flags: u8, mut r: Reader) -> Result<Packet, DecodeError> {
         topic,
         packet_id,
         payload: r.rest(),
+        topic_alias,
         properties,
     }))
 }

@@ -55,19 +55,30 @@ pub fn will(r: &mut Reader) -> Result<Option<Box<WillProperties>>, DecodeError> 
     Ok(Some(Box::new(w)))
 }
 
+/// The properties of a PUBLISH and, apart from them, its Topic Alias.
+pub type PublishProps = (Option<Arc<PublishProperties>>, Option<u16>);
+
 /// Subscription Identifiers may repeat: a server sends one per matching
 /// subscription. Whether a client may send any is the receiver's check
 /// ([MQTT-3.3.4-6]); the decoder does not know the direction.
-pub fn publish(r: &mut Reader) -> Result<Option<Arc<PublishProperties>>, DecodeError> {
+/// The Topic Alias is returned on its own (it is the connection's, never
+/// forwarded), so a block holding only an alias allocates nothing.
+pub fn publish(r: &mut Reader) -> Result<PublishProps, DecodeError> {
     let Some(mut p) = Props::read(r)? else {
-        return Ok(None);
+        return Ok((None, None));
     };
     let mut m = PublishProperties::default();
+    let mut alias = None;
+    // Whether any property other than the alias was read.
+    let mut any = false;
     while let Some(id) = p.next_id()? {
         match id {
+            TOPIC_ALIAS => {
+                p.nonzero_u16_into(&mut alias, id)?;
+                continue;
+            }
             PAYLOAD_FORMAT_INDICATOR => p.flag_byte_into(&mut m.payload_format_indicator, id)?,
             MESSAGE_EXPIRY_INTERVAL => p.u32_into(&mut m.message_expiry_interval, id)?,
-            TOPIC_ALIAS => p.nonzero_u16_into(&mut m.topic_alias, id)?,
             RESPONSE_TOPIC => p.string_into(&mut m.response_topic, id)?,
             CORRELATION_DATA => p.binary_into(&mut m.correlation_data, id)?,
             USER_PROPERTY => m.user_properties.push(p.pair()?),
@@ -75,8 +86,9 @@ pub fn publish(r: &mut Reader) -> Result<Option<Arc<PublishProperties>>, DecodeE
             CONTENT_TYPE => p.string_into(&mut m.content_type, id)?,
             _ => return Err(p.refuse(id)),
         }
+        any = true;
     }
-    Ok(Some(Arc::new(m)))
+    Ok((any.then(|| Arc::new(m)), alias))
 }
 
 pub fn subscribe(r: &mut Reader) -> Result<Option<Box<SubscribeProperties>>, DecodeError> {

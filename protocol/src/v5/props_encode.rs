@@ -70,8 +70,9 @@ impl Visit for WillProperties {
 }
 
 /// A PUBLISH's properties as the delivery path writes them: the shared
-/// message properties minus their topic alias and subscription identifiers,
-/// which are per connection and come from `PublishRef` instead.
+/// message properties minus their subscription identifiers, plus the topic
+/// alias; alias and identifiers are per connection and come from
+/// `PublishRef`.
 pub struct PublishView<'a> {
     pub props: Option<&'a PublishProperties>,
     pub topic_alias: Option<u16>,
