@@ -68,9 +68,10 @@ impl V5State {
         let msg = d.msg;
         let mut props = msg.properties.as_deref();
         let reduced;
-        if let (Some(p), Some(left)) = (props, msg.remaining_secs(Instant::now())) {
+        // The clock is read only for a message with an expiry interval.
+        if let Some(p) = props.filter(|_| msg.expiry_secs().is_some()) {
             // Expired ones were dropped before; an instant later, send 1 s.
-            let left = left.max(1);
+            let left = msg.remaining_secs(Instant::now()).unwrap_or(0).max(1);
             if p.message_expiry_interval != Some(left) {
                 reduced = with_expiry(p, left);
                 props = Some(&reduced);
@@ -93,7 +94,10 @@ impl V5State {
             topic_alias: alias,
             subscription_ids: d.subscription_ids,
         };
-        if protocol::publish_len(&p, ProtocolVersion::V5) > self.max_packet as usize {
+        // u32::MAX: the client set no maximum; skip sizing every delivery.
+        if self.max_packet != u32::MAX
+            && protocol::publish_len(&p, ProtocolVersion::V5) > self.max_packet as usize
+        {
             return false;
         }
         if let Alias::New(a) = plan {

@@ -13,7 +13,6 @@ use crate::metrics::ShardMetrics;
 use crate::protocol::QoS;
 use crate::router::shared::GroupId;
 use std::num::NonZeroU32;
-use std::time::Instant;
 
 /// How a session should receive one message, merged over every one of its
 /// subscriptions that matched.
@@ -155,9 +154,8 @@ impl Sessions {
         };
         let Some(c) = conn else { return };
         let window = c.send_window(limits.max_inflight);
-        let now = Instant::now();
         c.with_outlet(|o| {
-            outbound.pump(window, now, o, |p| match p {
+            outbound.pump(window, o, |p| match p {
                 Pumped::Sent(p, packet_id) => {
                     // Queued messages are counted out by the QoS they leave with.
                     ShardMetrics::inc(m.messages_out(p.msg.qos));

@@ -9,7 +9,6 @@ use super::delivery::{Outlet, Pending};
 use crate::config::QueueOverflow;
 use crate::protocol::QoS;
 use std::collections::VecDeque;
-use std::time::Instant;
 
 /// What [`Outbound::pump`] did with one queued message.
 #[derive(Debug)]
@@ -92,16 +91,16 @@ impl Outbound {
     }
 
     /// Move queued messages onto the wire while the window has room,
-    /// skipping the ones expired at `now` [MQTT-3.3.2-5]; `on` hears what
-    /// happened to each. Returns the number written.
+    /// skipping the ones that expired [MQTT-3.3.2-5] (the clock is read only
+    /// for messages with an expiry interval: this runs on every ack); `on`
+    /// hears what happened to each. Returns the number written.
     pub fn pump(
         &mut self,
         window: u16,
-        now: Instant,
         out: &mut impl Outlet,
         on: impl FnMut(Pumped<'_>),
     ) -> usize {
-        self.0.as_mut().map_or(0, |w| w.pump(window, now, out, on))
+        self.0.as_mut().map_or(0, |w| w.pump(window, out, on))
     }
 
     /// PUBACK from the client: true if it matched a QoS 1 delivery.
@@ -203,7 +202,6 @@ impl Window {
     fn pump(
         &mut self,
         window: u16,
-        now: Instant,
         out: &mut impl Outlet,
         mut on: impl FnMut(Pumped<'_>),
     ) -> usize {
@@ -212,7 +210,7 @@ impl Window {
             let Some(msg) = self.queue.pop_front() else {
                 break;
             };
-            if msg.msg.expired(now) {
+            if msg.msg.expired_now() {
                 on(Pumped::Expired);
             } else if msg.msg.qos == QoS::AtMostOnce {
                 if !out.publish(&msg.delivery(0, false)) {

@@ -1,6 +1,5 @@
 use super::*;
 use crate::session::test_util::{msg, Recorder, Sent};
-use std::time::Instant;
 
 fn pending(n: u8, qos: QoS) -> Pending {
     Pending::new(msg(n, qos), &[])
@@ -26,7 +25,7 @@ fn window_then_queue_then_pump_in_order() {
     let first = sent[0].packet_id();
     assert!(o.on_puback(first));
     assert!(!o.on_puback(first), "a second PUBACK matches nothing");
-    assert_eq!(o.pump(2, Instant::now(), &mut out, |_| ()), 1);
+    assert_eq!(o.pump(2, &mut out, |_| ()), 1);
     assert_eq!(out.take()[0].payload(), 2);
     assert_eq!(o.queued_len(), 2);
 }
@@ -46,7 +45,7 @@ fn overflow_policies() {
         Enqueued::DroppedOldest
     );
     let mut out = Recorder::default();
-    o.pump(10, Instant::now(), &mut out, |_| ());
+    o.pump(10, &mut out, |_| ());
     let got: Vec<u8> = out.take().iter().map(Sent::payload).collect();
     assert_eq!(got, vec![1, 2, 9]);
     let mut empty = Outbound::default();
@@ -114,7 +113,7 @@ fn subscription_ids_travel_with_queued_and_resent_messages() {
         QueueOverflow::DropNew,
     );
     o.resend(&mut out);
-    o.pump(5, Instant::now(), &mut out, |_| ());
+    o.pump(5, &mut out, |_| ());
     let ids: Vec<Vec<u32>> = out
         .take()
         .iter()
