@@ -155,6 +155,7 @@ impl Sessions {
     /// again, PUBLISH with DUP or PUBREL, in the original order
     /// [MQTT-4.4.0-1], then the queue as far as the window allows.
     pub fn replay(&mut self, key: SessionKey) {
+        let max_inflight = self.limits.max_inflight;
         let Some(Session {
             conn: Some(c),
             outbound,
@@ -163,7 +164,8 @@ impl Sessions {
         else {
             return;
         };
-        let refused = c.with_outlet(|o| outbound.resend(o));
+        let window = c.send_window(max_inflight);
+        let refused = c.with_outlet(|o| outbound.resend(window, o));
         for _ in 0..refused {
             // Too large for this connection's maximum: no longer in flight.
             ShardMetrics::inc(&self.metrics.packets_dropped_client_maximum);

@@ -36,6 +36,9 @@ pub enum InflightState {
 struct Inflight {
     packet_id: u16,
     state: InflightState,
+    /// Not re-sent yet after a resume: the new connection's window was
+    /// full (a lower Receive Maximum); goes out, with DUP, as acks make room.
+    held: bool,
     msg: Option<Pending>,
 }
 
@@ -144,11 +147,13 @@ impl Outbound {
     }
 
     /// After a session resumes: every unacknowledged PUBLISH again with DUP
-    /// set [MQTT-4.4.0-1], every pending PUBREL again, in the original order.
-    /// Returns how many PUBLISHes the outlet refused (the new connection's
-    /// maximum packet size); those are no longer in flight.
-    pub fn resend(&mut self, out: &mut impl Outlet) -> usize {
-        self.0.as_mut().map_or(0, |w| w.resend(out))
+    /// set [MQTT-4.4.0-1], every pending PUBREL again, in the original order
+    /// — PUBLISHes only up to `window` (the client's Receive Maximum may be
+    /// lower than before [MQTT-3.3.4-9]); the rest are held and `pump` sends
+    /// them first. Returns how many PUBLISHes the outlet refused (the new
+    /// connection's maximum packet size); those are no longer in flight.
+    pub fn resend(&mut self, window: u16, out: &mut impl Outlet) -> usize {
+        self.0.as_mut().map_or(0, |w| w.resend(window, out))
     }
 }
 
@@ -194,6 +199,7 @@ impl Window {
         self.inflight.push_back(Inflight {
             packet_id: id,
             state,
+            held: false,
             msg: Some(msg),
         });
         Some(id)
@@ -205,7 +211,7 @@ impl Window {
         out: &mut impl Outlet,
         mut on: impl FnMut(Pumped<'_>),
     ) -> usize {
-        let mut n = 0;
+        let mut n = self.release_held(window, out, &mut on);
         while self.inflight.len() < window as usize {
             let Some(msg) = self.queue.pop_front() else {
                 break;
@@ -244,10 +250,16 @@ impl Window {
         }
     }
 
-    fn resend(&mut self, out: &mut impl Outlet) -> usize {
+    fn resend(&mut self, window: u16, out: &mut impl Outlet) -> usize {
         let before = self.inflight.len();
-        self.inflight.retain(|f| match (&f.msg, f.state) {
+        let mut sent = 0;
+        self.inflight.retain_mut(|f| match (&f.msg, f.state) {
             (Some(m), InflightState::AwaitPubAck | InflightState::AwaitPubRec) => {
+                f.held = sent >= window;
+                if f.held {
+                    return true;
+                }
+                sent += 1;
                 out.publish(&m.delivery(f.packet_id, true))
             }
             _ => {
@@ -256,6 +268,34 @@ impl Window {
             }
         });
         before - self.inflight.len()
+    }
+
+    /// Held PUBLISHes (see `resend`) again, with DUP, while fewer than
+    /// `window` are unacknowledged. Returns how many went out.
+    fn release_held(
+        &mut self,
+        window: u16,
+        out: &mut impl Outlet,
+        on: &mut impl FnMut(Pumped<'_>),
+    ) -> usize {
+        let unacked = |f: &Inflight| !f.held && f.msg.is_some();
+        let mut open = self.inflight.iter().filter(|f| unacked(f)).count();
+        let mut n = 0;
+        self.inflight.retain_mut(|f| {
+            if !f.held || open >= window as usize {
+                return true;
+            }
+            f.held = false;
+            let m = f.msg.as_ref().expect("held with its message");
+            if !out.publish(&m.delivery(f.packet_id, true)) {
+                on(Pumped::TooLarge);
+                return false;
+            }
+            open += 1;
+            n += 1;
+            true
+        });
+        n
     }
 
     fn remove_in_state(&mut self, id: u16, state: InflightState) -> bool {

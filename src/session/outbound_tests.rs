@@ -65,7 +65,7 @@ fn qos2_handshake_and_resend_with_dup() {
     assert!(o.on_pubrec(ids[0], &mut out));
     assert_eq!(out.take(), vec![Sent::PubRel(ids[0])]);
     // Reconnect: PUBREL for the first, PUBLISH with DUP for the second.
-    assert_eq!(o.resend(&mut out), 0, "nothing refused");
+    assert_eq!(o.resend(10, &mut out), 0, "nothing refused");
     let again = out.take();
     assert_eq!(again[0], Sent::PubRel(ids[0]));
     match again[1] {
@@ -112,7 +112,7 @@ fn subscription_ids_travel_with_queued_and_resent_messages() {
         10,
         QueueOverflow::DropNew,
     );
-    o.resend(&mut out);
+    o.resend(10, &mut out);
     o.pump(5, &mut out, |_| ());
     let ids: Vec<Vec<u32>> = out
         .take()
@@ -123,4 +123,40 @@ fn subscription_ids_travel_with_queued_and_resent_messages() {
         })
         .collect();
     assert_eq!(ids, vec![vec![7, 9], vec![7, 9], vec![3]]);
+}
+
+/// A resumed session whose client now allows fewer unacknowledged PUBLISHes
+/// than were in flight re-sends only that many; the rest follow, with DUP
+/// and their packet ids, as acks come in, before anything queued
+/// [MQTT-3.3.4-9].
+#[test]
+fn resume_with_a_smaller_window_holds_the_rest() {
+    let mut o = Outbound::default();
+    let mut out = Recorder::default();
+    for i in 0..3 {
+        o.send(pending(i, QoS::AtLeastOnce), &mut out);
+    }
+    let ids: Vec<u16> = out.take().iter().map(Sent::packet_id).collect();
+    o.enqueue(pending(3, QoS::AtLeastOnce), 10, QueueOverflow::DropNew);
+    assert_eq!(o.resend(1, &mut out), 0);
+    let again = out.take();
+    assert_eq!(
+        again.iter().map(Sent::packet_id).collect::<Vec<_>>(),
+        [ids[0]]
+    );
+    assert_eq!(o.pump(1, &mut out, |_| ()), 0, "window still full");
+    assert!(out.take().is_empty());
+    assert!(o.on_puback(ids[0]));
+    assert_eq!(o.pump(1, &mut out, |_| ()), 1);
+    let next = out.take();
+    assert_eq!((next[0].packet_id(), next[0].payload()), (ids[1], 1));
+    assert!(o.on_puback(ids[1]));
+    o.pump(1, &mut out, |_| ());
+    assert!(o.on_puback(out.take()[0].packet_id()));
+    o.pump(1, &mut out, |_| ());
+    assert_eq!(
+        out.take()[0].payload(),
+        3,
+        "the queue only after the held ones"
+    );
 }

@@ -153,3 +153,36 @@ fn mqtt_3_3_2_5_a_message_expiring_behind_the_window_is_not_sent() {
     sub.expect_no_packet(QUIET);
     wait_for(&addr, "shardmq_messages_expired_total", 1.0);
 }
+
+/// A session resumed by a client that now allows fewer unacknowledged
+/// PUBLISHes than were in flight: only that many come again (DUP, same
+/// packet ids), the rest as PUBACKs make room [MQTT-3.3.4-9].
+#[test]
+fn mqtt_3_3_4_9_resume_with_a_lower_receive_maximum() {
+    let b = Broker::start("");
+    let id = id_on_shard("resume-rm", 1);
+    let persist = |rm: u16| {
+        let props = Props::new()
+            .u32(prop::SESSION_EXPIRY_INTERVAL, 60)
+            .u16(prop::RECEIVE_MAXIMUM, rm);
+        Connect::v5(&id).clean(false).props(props.build())
+    };
+    let mut sub = b.connect_v5_with(persist(3));
+    sub.subscribe_v5(&[("rm/#", 1)], &none());
+    let mut publ = b.connect_v5(&id_on_shard("rm-pub", 0), &none());
+    for n in 0..3u8 {
+        publ.publish_v5("rm/x", &[n], 1, false, &none());
+    }
+    let first: Vec<v5::Publish> = (0..3).map(|_| sub.recv_publish_v5()).collect();
+    sub.close(); // none acknowledged
+    let mut sub = b.connect_v5_with(persist(1));
+    for (n, want) in first.iter().enumerate() {
+        let p = sub.recv_publish_v5();
+        assert_eq!(
+            (p.pid, &p.payload[..], p.dup()),
+            (want.pid, &[n as u8][..], true)
+        );
+        sub.expect_no_packet(QUIET); // one at a time
+        sub.send(&ack_packet(0x40, p.pid.unwrap()));
+    }
+}
