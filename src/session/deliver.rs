@@ -286,7 +286,12 @@ fn pending(msg: &Message, g: Grant, ids: &[u32]) -> Pending {
 }
 
 /// Count a message dropped for one session and tell the log.
-fn count_drop(m: &ShardMetrics, events: &mut Events, key: SessionKey, reason: DropReason) {
+pub(super) fn count_drop(
+    m: &ShardMetrics,
+    events: &mut Events,
+    key: SessionKey,
+    reason: DropReason,
+) {
     ShardMetrics::inc(match reason {
         DropReason::SlowSubscriber => &m.dropped_slow_subscriber,
         DropReason::OfflineQos0 => &m.dropped_offline_qos0,

@@ -2,6 +2,7 @@
 //! live connection), closed with its connection, ended (clean, replaced,
 //! expired), and its will, at once or after its delay (MQTT 5).
 
+use super::deliver::count_drop;
 use super::{EndReason, Session, SessionEvent, SessionKey, Sessions};
 use crate::connection::{CloseReason, ConnHandle};
 use crate::metrics::ShardMetrics;
@@ -168,9 +169,8 @@ impl Sessions {
         let refused = c.with_outlet(|o| outbound.resend(window, o));
         for _ in 0..refused {
             // Too large for this connection's maximum: no longer in flight.
-            ShardMetrics::inc(&self.metrics.packets_dropped_client_maximum);
             let reason = super::DropReason::TooLargeForClient;
-            self.events.emit(SessionEvent::Dropped { key, reason });
+            count_drop(&self.metrics, &mut self.events, key, reason);
         }
         self.pump(key);
     }
