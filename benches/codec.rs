@@ -170,17 +170,7 @@ fn bench_encode_publish(c: &mut Criterion) {
         ("qos1_1KiB", QoS::AtLeastOnce, 1024),
     ] {
         let payload = vec![0x5A; len];
-        let publish = |topic, payload| PublishRef {
-            topic,
-            payload,
-            qos,
-            retain: false,
-            dup: false,
-            packet_id: 42,
-            properties: None,
-            topic_alias: None,
-            subscription_ids: &[],
-        };
+        let publish = |topic, payload| PublishRef::new(topic, payload, qos, 42);
         let len = publish_len(&publish(topic, &payload), V);
         group.throughput(Throughput::Bytes(len as u64));
         group.bench_function(name, |b| {

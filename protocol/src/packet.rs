@@ -204,6 +204,25 @@ pub struct PublishRef<'a> {
     pub subscription_ids: &'a [u32],
 }
 
+impl<'a> PublishRef<'a> {
+    /// A plain PUBLISH: not retained, not a duplicate, nothing of MQTT 5
+    /// (fields can be set after, `PublishRef { retain: true, ..new }`).
+    #[inline]
+    pub fn new(topic: &'a str, payload: &'a [u8], qos: QoS, packet_id: u16) -> PublishRef<'a> {
+        PublishRef {
+            topic,
+            payload,
+            qos,
+            retain: false,
+            dup: false,
+            packet_id,
+            properties: None,
+            topic_alias: None,
+            subscription_ids: &[],
+        }
+    }
+}
+
 impl<'a> From<&'a Publish> for PublishRef<'a> {
     #[inline]
     fn from(p: &'a Publish) -> PublishRef<'a> {

@@ -42,16 +42,11 @@ impl Encoder {
             return v5.publish(d, out);
         }
         out.stamps.push(d.msg.published_at);
+        // 3.1/3.1.1 carry nothing of MQTT 5.
         let p = PublishRef {
-            topic: &d.msg.topic,
-            payload: &d.msg.payload,
-            qos: d.qos,
             retain: d.retain,
             dup: d.dup,
-            packet_id: d.packet_id,
-            properties: None,
-            topic_alias: None,
-            subscription_ids: &[],
+            ..PublishRef::new(&d.msg.topic, &d.msg.payload, d.qos, d.packet_id)
         };
         protocol::encode_publish(&p, ProtocolVersion::V3_1_1, &mut out.bytes);
         true

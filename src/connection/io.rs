@@ -275,17 +275,7 @@ mod tests {
     fn two_publishes() -> Vec<u8> {
         let mut buf = Vec::new();
         for topic in ["a/1", "a/2"] {
-            let p = PublishRef {
-                topic,
-                payload: b"x",
-                qos: QoS::AtMostOnce,
-                retain: false,
-                dup: false,
-                packet_id: 0,
-                properties: None,
-                topic_alias: None,
-                subscription_ids: &[],
-            };
+            let p = PublishRef::new(topic, b"x", QoS::AtMostOnce, 0);
             encode_publish(&p, ProtocolVersion::V3_1_1, &mut buf);
         }
         buf

@@ -95,17 +95,8 @@ mod tests {
     fn publishes(n: usize, payload: usize) -> Vec<u8> {
         let mut wire = Vec::new();
         for i in 0..n {
-            let p = PublishRef {
-                topic: "a/b",
-                payload: &vec![i as u8; payload],
-                qos: QoS::AtLeastOnce,
-                retain: false,
-                dup: false,
-                packet_id: i as u16 + 1,
-                properties: None,
-                topic_alias: None,
-                subscription_ids: &[],
-            };
+            let body = vec![i as u8; payload];
+            let p = PublishRef::new("a/b", &body, QoS::AtLeastOnce, i as u16 + 1);
             encode_publish(&p, ProtocolVersion::V3_1_1, &mut wire);
         }
         wire

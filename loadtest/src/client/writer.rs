@@ -138,15 +138,8 @@ impl Publisher {
             };
             self.alias = self.alias.map(|_| true);
             let p = PublishRef {
-                topic,
-                payload: &self.payload,
-                qos: self.qos,
-                retain: false,
-                dup: false,
-                packet_id: id,
-                properties: None,
                 topic_alias,
-                subscription_ids: &[],
+                ..PublishRef::new(topic, &self.payload, self.qos, id)
             };
             encode_publish(&p, c.ctx.cfg.version, out);
             self.seq += 1;

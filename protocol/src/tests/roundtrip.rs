@@ -145,17 +145,7 @@ fn publish_across_remaining_length_sizes() {
     ];
     for (payload_len, header_len) in cases {
         let payload = vec![0x5A; payload_len];
-        let p = PublishRef {
-            topic: "t",
-            payload: &payload,
-            qos: QoS::AtMostOnce,
-            retain: false,
-            dup: false,
-            packet_id: 0,
-            properties: None,
-            topic_alias: None,
-            subscription_ids: &[],
-        };
+        let p = PublishRef::new("t", &payload, QoS::AtMostOnce, 0);
         let mut out = Vec::new();
         encode_publish(&p, V3_1_1, &mut out);
         assert_eq!(out.len(), publish_len(&p, V3_1_1));
@@ -185,17 +175,7 @@ fn encode_publish_matches_encode() {
 
 /// A QoS 0 PUBLISH to "t" with an empty payload, to vary in tests.
 fn publish_ref(qos: QoS) -> PublishRef<'static> {
-    PublishRef {
-        topic: "t",
-        payload: b"",
-        qos,
-        retain: false,
-        dup: false,
-        packet_id: if qos == QoS::AtMostOnce { 0 } else { 1 },
-        properties: None,
-        topic_alias: None,
-        subscription_ids: &[],
-    }
+    PublishRef::new("t", b"", qos, if qos == QoS::AtMostOnce { 0 } else { 1 })
 }
 
 #[test]

@@ -345,15 +345,8 @@ fn v5_publish_ref_alias_and_ids_replace_the_shared_ones() {
 fn v5_publish_without_properties_is_v3_plus_one_byte() {
     for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
         let p = PublishRef {
-            topic: "a/b",
-            payload: b"xyz",
-            qos,
             retain: true,
-            dup: false,
-            packet_id: 5,
-            properties: None,
-            topic_alias: None,
-            subscription_ids: &[],
+            ..PublishRef::new("a/b", b"xyz", qos, 5)
         };
         let (mut v3, mut v5) = (Vec::new(), Vec::new());
         encode_publish(&p, ProtocolVersion::V3_1_1, &mut v3);
