@@ -68,7 +68,7 @@ pub fn local_matches(shard: &Shard, filter: &str) -> Vec<Message> {
             Some(0) => return expired.push(msg),
             Some(left) if left != msg.expiry_secs().unwrap_or(0) => {
                 let p = msg.properties.as_deref().expect("has an expiry");
-                msg.properties = Some(with_expiry(p, left));
+                msg.properties = Some(std::sync::Arc::new(with_expiry(p, left)));
             }
             _ => {}
         }

@@ -104,11 +104,12 @@ impl Message {
 }
 
 /// A copy of `p` whose Message Expiry Interval says `secs`: the interval a
-/// message forwarded after waiting carries [MQTT-3.3.2-6]. Allocates; only
-/// for messages with an expiry interval that waited at least a second.
-pub fn with_expiry(p: &PublishProperties, secs: u32) -> Arc<PublishProperties> {
-    Arc::new(PublishProperties {
+/// message forwarded after waiting carries [MQTT-3.3.2-6]. Copies the
+/// properties; only for messages with an expiry interval that waited at
+/// least a second. A value, not an `Arc`: the encoder only borrows it.
+pub fn with_expiry(p: &PublishProperties, secs: u32) -> PublishProperties {
+    PublishProperties {
         message_expiry_interval: Some(secs),
         ..p.clone()
-    })
+    }
 }
