@@ -27,6 +27,8 @@
 //! - [`metrics`]: per-shard counters and latency histograms, Prometheus text,
 //!   `$SYS` topics.
 //! - [`config`]: the typed configuration.
+//! - [`reload`]: what SIGHUP re-reads (certificates, passwords, ACLs) and
+//!   how each shard picks it up without a lock per message.
 //!
 //! `docs/architecture.md` walks the path of a connection and of a message.
 
@@ -35,6 +37,7 @@ pub mod config;
 pub mod connection;
 pub mod metrics;
 pub mod plane;
+pub mod reload;
 pub mod router;
 pub mod session;
 pub mod shard;

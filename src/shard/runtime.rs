@@ -9,7 +9,7 @@ use crate::metrics::Board;
 use crate::plane::mesh::{self, MeshEnds};
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::rc::Rc;
 use std::sync::mpsc;
@@ -60,7 +60,7 @@ impl Drop for ReadyGuard {
 /// Run the broker until SIGINT/SIGTERM. Errors name the cause and the fix.
 pub fn run(cfg: Config) -> Result<(), String> {
     // Registered first: a signal that arrives during start-up is kept, not fatal.
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let cpus = allowed_cpus();
     let n = if cfg.shards == 0 {
@@ -77,6 +77,8 @@ pub fn run(cfg: Config) -> Result<(), String> {
     let cfg = Arc::new(cfg);
     let auth: Arc<dyn Authenticator> = Arc::new(StaticAuthenticator::new(&cfg.auth));
     let global = Arc::new(Global::default());
+    // What SIGHUP re-reads; each reloadable piece adds its hook below.
+    let hooks = crate::reload::Hooks::default();
     let board = Arc::new(Board::new(n));
     let (tx, rx) = mpsc::channel();
     let ends = mesh::build(
@@ -117,8 +119,16 @@ pub fn run(cfg: Config) -> Result<(), String> {
         println!("shardmq metrics on http://{bound}/metrics");
     }
     info!(%addr, shards = n, "shardmq ready");
-    let sig = signals.forever().next();
-    debug!(?sig, "signal");
+    for sig in signals.forever() {
+        debug!(?sig, "signal");
+        if sig != SIGHUP {
+            break;
+        }
+        if hooks.is_empty() {
+            info!("SIGHUP: nothing to reload");
+        }
+        hooks.run();
+    }
     info!("shutting down");
     global.stop();
     for h in handles.into_iter().flatten() {
