@@ -2,9 +2,8 @@
 //! validated once at start.
 
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The whole broker configuration.
@@ -95,14 +94,22 @@ pub enum QueueOverflow {
     DropOldest,
 }
 
-/// Authentication settings for the built-in authenticator.
+/// Authentication settings (docs/security.md).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// Accept clients that send no user name.
     pub allow_anonymous: bool,
-    /// User name → password.
-    pub users: BTreeMap<String, String>,
+    /// `user:hash` lines (argon2id, or Mosquitto's `$6$`/`$7$`), written by
+    /// `shardmq passwd`; re-read on SIGHUP.
+    pub password_file: Option<PathBuf>,
+    /// Seconds a successful password check is remembered per shard, so a
+    /// reconnecting client skips the hash; 0 = always hash.
+    pub cache_ttl: f64,
+    /// The clear-text `[auth.users]` table of earlier versions: only kept
+    /// to refuse it with a message that says what to do instead.
+    #[serde(rename = "users")]
+    pub clear_text_users: Option<toml::Table>,
 }
 
 /// Runtime knobs; the defaults follow the measurements in docs/architecture.md.
@@ -171,7 +178,9 @@ impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             allow_anonymous: true,
-            users: BTreeMap::new(),
+            password_file: None,
+            cache_ttl: 300.0,
+            clear_text_users: None,
         }
     }
 }
@@ -230,6 +239,16 @@ impl Config {
         if !(self.sys_interval >= 0.0 && self.sys_interval.is_finite()) {
             return Err("sys_interval must be a number of seconds, 0 to turn $SYS off".into());
         }
+        if self.auth.clear_text_users.is_some() {
+            return Err("[auth.users] (clear-text passwords) is no longer read: put the users \
+                        in a password file with `shardmq passwd -c FILE USER` (or use a \
+                        Mosquitto password file as it is) and set auth.password_file = \"FILE\""
+                .into());
+        }
+        let ttl = self.auth.cache_ttl;
+        if !(ttl >= 0.0 && ttl < 4e6) {
+            return Err("auth.cache_ttl must be a number of seconds, 0 to turn the cache off".into());
+        }
         if self.shards > 1024 {
             return Err("shards must be at most 1024".into());
         }
@@ -266,8 +285,8 @@ mod tests {
             shared_subscription_strategy = "sticky"
             [auth]
             allow_anonymous = false
-            [auth.users]
-            alice = "secret"
+            password_file = "/etc/shardmq/passwd"
+            cache_ttl = 0
             "#,
         )
         .unwrap();
@@ -278,7 +297,8 @@ mod tests {
             c.limits.shared_subscription_strategy,
             SharedStrategy::Sticky
         );
-        assert_eq!(c.auth.users["alice"], "secret");
+        assert_eq!(c.auth.password_file, Some("/etc/shardmq/passwd".into()));
+        assert_eq!(c.auth.cache_ttl, 0.0);
         assert_eq!(c.connect_timeout(), Duration::from_millis(500));
     }
 
@@ -291,5 +311,12 @@ mod tests {
         c = Config::default();
         c.tuning.ring_depth = 1000;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn clear_text_users_are_refused_with_what_to_do() {
+        let c: Config = toml::from_str("[auth.users]\nalice = \"secret\"").unwrap();
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("shardmq passwd") && e.contains("password_file"), "{e}");
     }
 }

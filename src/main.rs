@@ -1,7 +1,8 @@
 //! `shardmq`: command line, configuration, logging; then the shards run
-//! until SIGINT/SIGTERM.
+//! until SIGINT/SIGTERM. `shardmq passwd` edits a password file instead.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use shardmq::auth::passwd;
 use shardmq::config::Config;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A thread-per-core MQTT broker.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Args {
     /// Address to listen on for MQTT over TCP [default: 127.0.0.1:1883].
     #[arg(long, value_name = "ADDR:PORT")]
@@ -26,10 +27,45 @@ struct Args {
     /// TOML configuration file (every limit; see docs/configuration.md).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Add, change or delete a user in a password file (the flags of
+    /// mosquitto_passwd). Passwords are stored as argon2id hashes.
+    Passwd(PasswdArgs),
+}
+
+/// `shardmq passwd [-c] FILE USER`, `shardmq passwd [-c] -b FILE USER
+/// PASSWORD`, `shardmq passwd -D FILE USER`.
+#[derive(clap::Args, Debug)]
+struct PasswdArgs {
+    /// Create the file, or overwrite it if it exists.
+    #[arg(short = 'c', conflicts_with = "delete")]
+    create: bool,
+    /// Batch mode: the password is the last argument (visible to `ps` and
+    /// shell history; prefer the prompt).
+    #[arg(short = 'b', conflicts_with = "delete", requires = "password")]
+    batch: bool,
+    /// Delete USER from the file.
+    #[arg(short = 'D')]
+    delete: bool,
+    /// The password file.
+    file: PathBuf,
+    /// The user name (no ':').
+    user: String,
+    /// The password, with -b only.
+    #[arg(requires = "batch")]
+    password: Option<String>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(Command::Passwd(p)) = args.command {
+        return run_passwd(p);
+    }
     let cfg = match load(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -42,6 +78,26 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("shardmq: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_passwd(p: PasswdArgs) -> ExitCode {
+    let action = match p.delete {
+        true => passwd::Action::Delete,
+        false => passwd::Action::Set(p.password),
+    };
+    let req = passwd::Request {
+        file: p.file,
+        user: p.user,
+        create: p.create,
+        action,
+    };
+    match passwd::run(req) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shardmq passwd: {e}");
             ExitCode::FAILURE
         }
     }

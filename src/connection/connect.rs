@@ -37,6 +37,7 @@ pub fn hand_off(
     connect: Connect,
     rest: Vec<u8>,
     accepted_at: Instant,
+    auth: AuthDecision,
 ) {
     let conn = match io.detach() {
         Ok(conn) => conn,
@@ -50,6 +51,7 @@ pub fn hand_off(
         connect,
         rest,
         accepted_at,
+        auth,
     }));
     if shard.mesh.send_control(owner, msg) {
         ShardMetrics::inc(&shard.metrics.handoffs);
@@ -68,12 +70,35 @@ pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
     }
 }
 
-/// Decide a CONNECT on the owner shard. On success the CONNACK (and any
-/// resent in-flight messages) are already queued on the handle.
-pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admitted, Refused> {
+/// Check a CONNECT's credentials on the shard that accepted it. A password
+/// check waits for a slot no later than `deadline` (the connect timeout).
+/// A CONNECT that will be refused for its Authentication Method is not
+/// checked: `admit` answers 0x8C first.
+pub async fn check_credentials(shard: &Shard, c: &Connect, deadline: Instant) -> AuthDecision {
+    let props = c.properties.as_deref();
+    if props.is_some_and(|p| p.authentication_method.is_some()) {
+        return AuthDecision::NotAuthorized;
+    }
+    let req = AuthRequest {
+        client_id: &c.client_id,
+        username: c.username.as_deref(),
+        password: c.password.as_deref(),
+    };
+    shard.auth.check(&shard.metrics, &req, deadline).await
+}
+
+/// Decide a CONNECT on the owner shard, with the accepting shard's
+/// credentials check. On success the CONNACK (and any resent in-flight
+/// messages) are already queued on the handle.
+pub fn admit(
+    shard: &Shard,
+    mut c: Connect,
+    accepted_at: Instant,
+    auth: AuthDecision,
+) -> Result<Admitted, Refused> {
     check_auth_method(shard, &c)?;
     let assigned = check_identifier(shard, &mut c)?;
-    authenticate(shard, &c)?;
+    authenticated(shard, &c, auth)?;
     // The decoded ID points into the whole CONNECT frame (password, will);
     // the session keeps it for its lifetime, so keep only the ID's bytes.
     c.client_id = MqttStr::from(c.client_id.as_str());
@@ -178,15 +203,19 @@ fn check_identifier(shard: &Shard, c: &mut Connect) -> Result<bool, Refused> {
     Ok(true)
 }
 
-fn authenticate(shard: &Shard, c: &Connect) -> Result<(), Refused> {
-    let req = AuthRequest {
-        client_id: &c.client_id,
-        username: c.username.as_deref(),
-        password: c.password.as_deref(),
-    };
+/// Refuse a CONNECT whose credentials did not pass, counted by reason.
+fn authenticated(shard: &Shard, c: &Connect, auth: AuthDecision) -> Result<(), Refused> {
     let m = &shard.metrics;
-    match shard.auth.authenticate(&req) {
+    match auth {
         AuthDecision::Allow => Ok(()),
+        AuthDecision::Busy => {
+            ShardMetrics::inc(&m.refused_server_unavailable);
+            debug!(shard = shard.id, client_id = %c.client_id, "no password-check slot within the connect timeout: CONNACK 3 / 0x89");
+            Err(Refused::new(
+                ReasonCode::ServerBusy,
+                "too many password checks waiting",
+            ))
+        }
         AuthDecision::BadCredentials => {
             ShardMetrics::inc(&m.refused_bad_credentials);
             debug!(shard = shard.id, client_id = %c.client_id, "bad user name or password: CONNACK 4 / 0x86");

@@ -107,6 +107,30 @@ const SERIES: &[Series] = &[
         Some(("reason", "not_authorized")),
     ),
     (
+        "auth_verifications",
+        "shardmq_auth_verifications_total",
+        "counter",
+        None,
+    ),
+    (
+        "auth_cache_hits",
+        "shardmq_auth_cache_hits_total",
+        "counter",
+        None,
+    ),
+    (
+        "auth_slot_waits",
+        "shardmq_auth_slot_waits_total",
+        "counter",
+        None,
+    ),
+    (
+        "auth_slot_timeouts",
+        "shardmq_auth_slot_timeouts_total",
+        "counter",
+        None,
+    ),
+    (
         "keepalive_timeouts",
         "shardmq_keepalive_timeouts_total",
         "counter",

@@ -1,5 +1,6 @@
 //! What shards say to each other.
 
+use crate::auth::AuthDecision;
 use crate::protocol::{Connect, MqttStr};
 use crate::router::shared::{GroupId, Members, ShareTag};
 use crate::session::{Message, SessionKey, Subscription};
@@ -27,6 +28,8 @@ pub struct HandOff {
     /// Application bytes read past the CONNECT (clients may pipeline).
     pub rest: Vec<u8>,
     pub accepted_at: Instant,
+    /// The password check, done by the accepting shard.
+    pub auth: AuthDecision,
 }
 
 /// Control traffic between shards: rare, latency-sensitive, kept apart from

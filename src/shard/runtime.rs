@@ -3,7 +3,7 @@
 
 use super::state::Shard;
 use super::{listener, tasks, Global};
-use crate::auth::{Authenticator, StaticAuthenticator};
+use crate::auth::AuthSetup;
 use crate::config::Config;
 use crate::metrics::Board;
 use crate::plane::mesh::{self, MeshEnds};
@@ -22,7 +22,7 @@ struct ShardInit {
     id: usize,
     count: usize,
     cfg: Arc<Config>,
-    auth: Arc<dyn Authenticator>,
+    auth: AuthSetup,
     global: Arc<Global>,
     board: Arc<Board>,
     ends: MeshEnds,
@@ -62,6 +62,8 @@ pub fn run(cfg: Config) -> Result<(), String> {
     // Registered first: a signal that arrives during start-up is kept, not fatal.
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    // Before binding: a bad password file names its line and stops start-up.
+    let auth = AuthSetup::load(&cfg.auth)?;
     let cpus = allowed_cpus();
     let n = if cfg.shards == 0 {
         cpus.len().max(1)
@@ -75,10 +77,10 @@ pub fn run(cfg: Config) -> Result<(), String> {
         cfg.tuning.socket_send_buffer,
     )?;
     let cfg = Arc::new(cfg);
-    let auth: Arc<dyn Authenticator> = Arc::new(StaticAuthenticator::new(&cfg.auth));
     let global = Arc::new(Global::default());
     // What SIGHUP re-reads; each reloadable piece adds its hook below.
-    let hooks = crate::reload::Hooks::default();
+    let mut hooks = crate::reload::Hooks::default();
+    auth.add_reload_hook(&mut hooks);
     let board = Arc::new(Board::new(n));
     let (tx, rx) = mpsc::channel();
     let ends = mesh::build(
@@ -208,7 +210,7 @@ async fn shard_main(mut init: ShardInit) {
         init.id,
         init.count,
         init.cfg.clone(),
-        init.auth.clone(),
+        &init.auth,
         init.global.clone(),
         init.board.clone(),
     ));

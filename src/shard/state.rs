@@ -3,7 +3,7 @@
 
 use super::wheel::Wheel;
 use super::{Global, PartitionMap};
-use crate::auth::Authenticator;
+use crate::auth::{AuthSetup, ShardAuth};
 use crate::config::Config;
 use crate::connection::{ParkingLot, ShardIo};
 use crate::metrics::{Board, ReasonCounters, ShardHistograms, ShardMetrics};
@@ -23,7 +23,8 @@ pub struct Shard {
     /// Which shard owns which client IDs and retained topics.
     pub partitions: PartitionMap,
     pub cfg: Arc<Config>,
-    pub auth: Arc<dyn Authenticator>,
+    /// The anonymous switch, the password file, the password checks.
+    pub auth: ShardAuth,
     pub global: Arc<Global>,
     pub board: Arc<Board>,
     pub sessions: RefCell<Sessions>,
@@ -50,7 +51,7 @@ impl Shard {
         id: usize,
         count: usize,
         cfg: Arc<Config>,
-        auth: Arc<dyn Authenticator>,
+        auth: &AuthSetup,
         global: Arc<Global>,
         board: Arc<Board>,
     ) -> Shard {
@@ -63,7 +64,7 @@ impl Shard {
             count,
             partitions: PartitionMap::new(count),
             cfg,
-            auth,
+            auth: ShardAuth::new(auth),
             global,
             board,
             sessions: RefCell::new(sessions),
