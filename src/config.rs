@@ -240,14 +240,18 @@ impl Config {
             return Err("sys_interval must be a number of seconds, 0 to turn $SYS off".into());
         }
         if self.auth.clear_text_users.is_some() {
-            return Err("[auth.users] (clear-text passwords) is no longer read: put the users \
+            return Err(
+                "[auth.users] (clear-text passwords) is no longer read: put the users \
                         in a password file with `shardmq passwd -c FILE USER` (or use a \
                         Mosquitto password file as it is) and set auth.password_file = \"FILE\""
-                .into());
+                    .into(),
+            );
         }
         let ttl = self.auth.cache_ttl;
-        if !(ttl >= 0.0 && ttl < 4e6) {
-            return Err("auth.cache_ttl must be a number of seconds, 0 to turn the cache off".into());
+        if !(0.0..4e6).contains(&ttl) {
+            return Err(
+                "auth.cache_ttl must be a number of seconds, 0 to turn the cache off".into(),
+            );
         }
         if self.shards > 1024 {
             return Err("shards must be at most 1024".into());
@@ -317,6 +321,9 @@ mod tests {
     fn clear_text_users_are_refused_with_what_to_do() {
         let c: Config = toml::from_str("[auth.users]\nalice = \"secret\"").unwrap();
         let e = c.validate().unwrap_err();
-        assert!(e.contains("shardmq passwd") && e.contains("password_file"), "{e}");
+        assert!(
+            e.contains("shardmq passwd") && e.contains("password_file"),
+            "{e}"
+        );
     }
 }

@@ -91,7 +91,11 @@ impl SuccessCache {
     }
 
     fn expire(&mut self, now_ms: u64) {
-        while self.order.front().is_some_and(|&(_, until)| until <= now_ms) {
+        while self
+            .order
+            .front()
+            .is_some_and(|&(_, until)| until <= now_ms)
+        {
             self.pop_oldest();
         }
     }

@@ -136,7 +136,11 @@ impl ShardAuth {
         else {
             return AuthDecision::BadCredentials;
         };
-        match self.verifier.check(m, user, password, &hash, deadline).await {
+        match self
+            .verifier
+            .check(m, user, password, &hash, deadline)
+            .await
+        {
             Verified::Match => AuthDecision::Allow,
             Verified::Mismatch => AuthDecision::BadCredentials,
             Verified::Busy => AuthDecision::Busy,

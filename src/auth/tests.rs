@@ -34,7 +34,10 @@ async fn ask(a: &ShardAuth, user: Option<&str>, pw: Option<&[u8]>) -> AuthDecisi
 }
 
 fn alice_line(pw: &str) -> String {
-    format!("alice:{}\n", password::PasswordHash::new_argon2id(pw.as_bytes()).unwrap())
+    format!(
+        "alice:{}\n",
+        password::PasswordHash::new_argon2id(pw.as_bytes()).unwrap()
+    )
 }
 
 #[test]
@@ -60,7 +63,10 @@ fn with_a_password_file_a_user_name_must_match() {
             assert_eq!(ask(&a, Some("alice"), Some(b"secret")).await, Allow);
             assert_eq!(ask(&a, Some("alice"), Some(b"wrong")).await, BadCredentials);
             assert_eq!(ask(&a, Some("alice"), None).await, BadCredentials);
-            assert_eq!(ask(&a, Some("mallory"), Some(b"secret")).await, BadCredentials);
+            assert_eq!(
+                ask(&a, Some("mallory"), Some(b"secret")).await,
+                BadCredentials
+            );
             let anonymous = if anon { Allow } else { NotAuthorized };
             assert_eq!(ask(&a, None, None).await, anonymous);
             std::fs::remove_file(path.unwrap()).unwrap();
@@ -80,7 +86,11 @@ fn a_reload_reaches_the_shard_at_its_refresh_and_a_bad_file_is_refused() {
         assert_eq!(ask(&a, Some("alice"), Some(b"old")).await, Allow);
         std::fs::write(&path, alice_line("new")).unwrap();
         assert!(hooks.run().is_empty());
-        assert_eq!(ask(&a, Some("alice"), Some(b"old")).await, Allow, "until the tick");
+        assert_eq!(
+            ask(&a, Some("alice"), Some(b"old")).await,
+            Allow,
+            "until the tick"
+        );
         a.refresh();
         assert_eq!(ask(&a, Some("alice"), Some(b"old")).await, BadCredentials);
         assert_eq!(ask(&a, Some("alice"), Some(b"new")).await, Allow);
@@ -90,7 +100,11 @@ fn a_reload_reaches_the_shard_at_its_refresh_and_a_bad_file_is_refused() {
         let want = format!("{}:2: ", path.display());
         assert!(failed[0].contains(&want), "{failed:?}");
         a.refresh();
-        assert_eq!(ask(&a, Some("alice"), Some(b"new")).await, Allow, "the old file stays");
+        assert_eq!(
+            ask(&a, Some("alice"), Some(b"new")).await,
+            Allow,
+            "the old file stays"
+        );
         std::fs::remove_file(path).unwrap();
     });
 }

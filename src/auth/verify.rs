@@ -71,9 +71,8 @@ impl Verifier {
             Err(_) => {
                 ShardMetrics::inc(&m.auth_slot_waits);
                 let left = deadline.saturating_duration_since(Instant::now());
-                let wait = glommio::timer::timeout(left, async {
-                    Ok(self.slots.acquire_permit(1).await)
-                });
+                let wait =
+                    glommio::timer::timeout(left, async { Ok(self.slots.acquire_permit(1).await) });
                 match wait.await {
                     Ok(Ok(p)) => p,
                     _ => {
@@ -160,7 +159,10 @@ pub(super) mod tests {
         use base64::engine::{general_purpose::STANDARD, Engine};
         use sha2::{Digest, Sha512};
         let salt = b"0123456789ab";
-        let hash = Sha512::new().chain_update(password).chain_update(salt).finalize();
+        let hash = Sha512::new()
+            .chain_update(password)
+            .chain_update(salt)
+            .finalize();
         let s = format!("$6${}${}", STANDARD.encode(salt), STANDARD.encode(hash));
         Arc::new(PasswordHash::parse(&s).unwrap())
     }
@@ -174,7 +176,7 @@ pub(super) mod tests {
         let policy = std::thread::spawn(|| {
             lower_priority();
             lower_priority(); // idempotent
-            // SAFETY: pid 0 is the calling thread.
+                              // SAFETY: pid 0 is the calling thread.
             unsafe { libc::sched_getscheduler(0) }
         })
         .join()
@@ -185,14 +187,27 @@ pub(super) mod tests {
     #[test]
     fn a_success_is_cached_a_failure_is_not() {
         on_executor(|| async {
-            let (v, m, h) = (Verifier::new(Duration::from_secs(60)), ShardMetrics::default(), sha512_hash("pw"));
+            let (v, m, h) = (
+                Verifier::new(Duration::from_secs(60)),
+                ShardMetrics::default(),
+                sha512_hash("pw"),
+            );
             assert_eq!(v.check(&m, "u", b"pw", &h, soon()).await, Verified::Match);
             assert_eq!(v.check(&m, "u", b"pw", &h, soon()).await, Verified::Match);
-            assert_eq!((m.auth_verifications.get(), m.auth_cache_hits.get()), (1, 1));
+            assert_eq!(
+                (m.auth_verifications.get(), m.auth_cache_hits.get()),
+                (1, 1)
+            );
             for _ in 0..2 {
-                assert_eq!(v.check(&m, "u", b"no", &h, soon()).await, Verified::Mismatch);
+                assert_eq!(
+                    v.check(&m, "u", b"no", &h, soon()).await,
+                    Verified::Mismatch
+                );
             }
-            assert_eq!((m.auth_verifications.get(), m.auth_cache_hits.get()), (3, 1));
+            assert_eq!(
+                (m.auth_verifications.get(), m.auth_cache_hits.get()),
+                (3, 1)
+            );
             v.forget();
             assert_eq!(v.check(&m, "u", b"pw", &h, soon()).await, Verified::Match);
             assert_eq!(m.auth_verifications.get(), 4, "a reload empties the cache");
@@ -207,7 +222,10 @@ pub(super) mod tests {
             assert!(v.slots.try_acquire(SLOTS).unwrap(), "take every slot");
             let deadline = Instant::now() + Duration::from_millis(50);
             assert_eq!(v.check(&m, "u", b"pw", &h, deadline).await, Verified::Busy);
-            assert_eq!((m.auth_slot_waits.get(), m.auth_slot_timeouts.get()), (1, 1));
+            assert_eq!(
+                (m.auth_slot_waits.get(), m.auth_slot_timeouts.get()),
+                (1, 1)
+            );
             assert_eq!(m.auth_verifications.get(), 0);
             // A slot that frees up in time: the check waits for it, then runs.
             let v2 = v.clone();
@@ -217,7 +235,10 @@ pub(super) mod tests {
             });
             assert_eq!(v.check(&m, "u", b"pw", &h, soon()).await, Verified::Match);
             freed.await;
-            assert_eq!((m.auth_slot_waits.get(), m.auth_slot_timeouts.get()), (2, 1));
+            assert_eq!(
+                (m.auth_slot_waits.get(), m.auth_slot_timeouts.get()),
+                (2, 1)
+            );
         });
     }
 }

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod auth_password;
 mod bad_input;
 mod connect;
 mod cross_shard;

@@ -8,9 +8,9 @@
 mod atomic;
 mod prompt;
 
+use super::password::{check_user_name, split_line, PasswordHash};
 #[cfg(doc)]
 use super::password::{ARGON2_M_KIB, ARGON2_P, ARGON2_T};
-use super::password::{check_user_name, split_line, PasswordHash};
 use std::path::PathBuf;
 
 /// What to do with the user.
@@ -53,7 +53,11 @@ pub fn run(r: Request) -> Result<(), String> {
             if password.is_empty() {
                 return Err("the password is empty".into());
             }
-            set_user(&old, &r.user, &PasswordHash::new_argon2id(password.as_bytes())?)
+            set_user(
+                &old,
+                &r.user,
+                &PasswordHash::new_argon2id(password.as_bytes())?,
+            )
         }
     };
     atomic::write(&r.file, new.as_bytes()).map_err(|e| format!("cannot write {file}: {e}"))

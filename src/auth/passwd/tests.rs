@@ -7,7 +7,10 @@ const FILE: &str = "# shardmq users\nalice:$6$old\n\n# bob is ops\nbob:$7$101$x$
 #[test]
 fn set_replaces_the_line_in_place_and_keeps_the_rest() {
     let out = set_user(FILE, "alice", "NEW");
-    assert_eq!(out, "# shardmq users\nalice:NEW\n\n# bob is ops\nbob:$7$101$x$y\n");
+    assert_eq!(
+        out,
+        "# shardmq users\nalice:NEW\n\n# bob is ops\nbob:$7$101$x$y\n"
+    );
 }
 
 #[test]
@@ -74,9 +77,16 @@ fn run_creates_0600_keeps_mode_and_leaves_no_temp_file() {
     run(req(&f, "alice", false, Action::Delete)).unwrap();
     let e = run(req(&f, "alice", false, Action::Delete)).unwrap_err();
     assert!(e.contains("is not in"), "{e}");
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "a temp file was left");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "a temp file was left"
+    );
     let text = std::fs::read_to_string(&f).unwrap();
-    assert!(text.starts_with("bob:$argon2id$") && text.lines().count() == 1, "{text}");
+    assert!(
+        text.starts_with("bob:$argon2id$") && text.lines().count() == 1,
+        "{text}"
+    );
     // -c overwrites.
     run(req(&f, "carol", true, set("x"))).unwrap();
     assert!(std::fs::read_to_string(&f).unwrap().starts_with("carol:"));
@@ -103,7 +113,12 @@ fn a_symlinked_file_is_written_through_the_link() {
     std::fs::write(&real, "").unwrap();
     std::os::unix::fs::symlink(&real, &link).unwrap();
     run(req(&link, "alice", false, set("pw"))).unwrap();
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
-    assert!(std::fs::read_to_string(&real).unwrap().starts_with("alice:"));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&real)
+        .unwrap()
+        .starts_with("alice:"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -29,7 +29,10 @@ pub enum PasswordHash {
     /// The PHC string, checked to parse at load.
     Argon2id(String),
     /// Mosquitto `$6$`.
-    Sha512 { salt: Vec<u8>, hash: [u8; SHA512_LEN] },
+    Sha512 {
+        salt: Vec<u8>,
+        hash: [u8; SHA512_LEN],
+    },
     /// Mosquitto `$7$`.
     Pbkdf2Sha512 {
         iterations: u32,

@@ -22,7 +22,8 @@ impl PasswordFile {
     pub fn load(path: &Path) -> Result<PasswordFile, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read password file {}: {e}", path.display()))?;
-        PasswordFile::parse(&text).map_err(|(line, why)| format!("{}:{line}: {why}", path.display()))
+        PasswordFile::parse(&text)
+            .map_err(|(line, why)| format!("{}:{line}: {why}", path.display()))
     }
 
     /// Parse a file's text; the error is (line number, reason).

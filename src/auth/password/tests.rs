@@ -48,10 +48,7 @@ fn mosquitto_sha512_line_verifies() {
 #[test]
 fn argon2id_round_trip() {
     let phc = PasswordHash::new_argon2id(b"correct horse").unwrap();
-    assert!(
-        phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{phc}"
-    );
+    assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
     let h = PasswordHash::parse(&phc).unwrap();
     assert!(h.verify(b"correct horse"));
     assert!(!h.verify(b"correct horsE"));
@@ -97,7 +94,10 @@ fn malformed_lines_name_the_line_and_the_reason() {
         (":$6$x$y", "user name is empty"),
         ("bob:", "hash is empty"),
         ("bob:$5$abc$def", "only $argon2id$, $6$ and $7$"),
-        ("bob:$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$aGFzaA", "only $argon2id$"),
+        (
+            "bob:$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$aGFzaA",
+            "only $argon2id$",
+        ),
         ("bob:$argon2id$v=19$m=oops", "argon2id"),
         ("bob:$6$MDEyMzQ1Njc4OWFi", "expected $6$<salt>$<hash>"),
         ("bob:$6$!!!$AAAA", "salt is not base64"),
@@ -110,7 +110,9 @@ fn malformed_lines_name_the_line_and_the_reason() {
     ];
     for (bad, why) in cases {
         let text = format!("# header\n{good}\n\n{bad}\n");
-        let (line, msg) = PasswordFile::parse(&text).err().unwrap_or_else(|| panic!("{bad:?} accepted"));
+        let (line, msg) = PasswordFile::parse(&text)
+            .err()
+            .unwrap_or_else(|| panic!("{bad:?} accepted"));
         assert_eq!(line, 4, "{bad:?}: {msg}");
         assert!(msg.contains(why), "{bad:?}: {msg:?} does not say {why:?}");
     }

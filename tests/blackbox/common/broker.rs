@@ -101,9 +101,36 @@ impl Broker {
     /// is `$SHARDMQ_TEST_PARK_AFTER` (scripts/test.sh runs the suite a second
     /// time with connections parking whenever they are idle for a moment).
     pub fn start(toml: &str) -> Broker {
+        let table: toml::Table = toml.parse().expect("test config is not valid TOML");
+        Broker::start_in(table, TempDir::new("shardmq"))
+    }
+
+    /// [`Broker::start`] with `auth.password_file` set to a file in the
+    /// broker's directory ([`Broker::password_file`]) that holds these users
+    /// (written by `shardmq passwd -b`, or `mosquitto_passwd -b` against
+    /// mosquitto).
+    pub fn start_with_users(toml: &str, users: &[(&str, &str)]) -> Broker {
         let mut table: toml::Table = toml.parse().expect("test config is not valid TOML");
+        let dir = TempDir::new("shardmq");
+        let file = dir.path().join("passwd");
+        super::passwords::write_users(&file, users);
+        table
+            .entry("auth")
+            .or_insert(toml::Value::Table(Default::default()))
+            .as_table_mut()
+            .expect("[auth] must be a table")
+            .insert("password_file".into(), file.display().to_string().into());
+        Broker::start_in(table, dir)
+    }
+
+    /// The password file of [`Broker::start_with_users`].
+    pub fn password_file(&self) -> PathBuf {
+        self._dir.path().join("passwd")
+    }
+
+    fn start_in(mut table: toml::Table, dir: TempDir) -> Broker {
         if mosquitto_mode() {
-            return Broker::start_mosquitto(&table);
+            return Broker::start_mosquitto(&table, dir);
         }
         let log = std::env::var("SHARDMQ_TEST_LOG").unwrap_or_else(|_| "debug".into());
         table.entry("log").or_insert(toml::Value::String(log));
@@ -126,7 +153,6 @@ impl Broker {
                 .or_insert(toml::Value::Float(secs));
         }
 
-        let dir = TempDir::new("shardmq");
         let config = dir.path().join("shardmq.toml");
         fs::write(&config, toml::to_string(&table).unwrap()).unwrap();
         let stderr_path = dir.path().join("stderr.log");
@@ -181,7 +207,7 @@ impl Broker {
     }
 
     /// Validation mode: the same test against Debian's mosquitto.
-    fn start_mosquitto(table: &toml::Table) -> Broker {
+    fn start_mosquitto(table: &toml::Table, dir: TempDir) -> Broker {
         let get = |section: &str, key: &str| -> Option<toml::Value> {
             table.get(section)?.as_table()?.get(key).cloned()
         };
@@ -190,35 +216,13 @@ impl Broker {
                 .and_then(|v| v.as_integer())
                 .unwrap_or(default)
         };
-        let dir = TempDir::new("mosquitto");
         let mut extra = String::new();
         let anon = get("auth", "allow_anonymous")
             .and_then(|v| v.as_bool())
             .unwrap_or(true);
         extra += &format!("allow_anonymous {anon}\n");
-        let users = get("auth", "users");
-        if let Some(users) = users
-            .as_ref()
-            .and_then(|u| u.as_table())
-            .filter(|u| !u.is_empty())
-        {
-            let pwfile = dir.path().join("passwd");
-            for (i, (user, pass)) in users.iter().enumerate() {
-                let mut cmd = Command::new("mosquitto_passwd");
-                if i == 0 {
-                    cmd.arg("-c");
-                }
-                let st = cmd
-                    .arg("-b")
-                    .arg(&pwfile)
-                    .arg(user)
-                    .arg(pass.as_str().unwrap())
-                    .stdout(Stdio::null())
-                    .status()
-                    .expect("mosquitto_passwd missing: apt-get install mosquitto");
-                assert!(st.success(), "mosquitto_passwd failed");
-            }
-            extra += &format!("password_file {}\n", pwfile.display());
+        if let Some(file) = get("auth", "password_file") {
+            extra += &format!("password_file {}\n", file.as_str().unwrap());
         }
         extra += &format!(
             "max_inflight_messages {}\n",

@@ -8,6 +8,7 @@ pub mod broker;
 pub mod client;
 pub mod metrics;
 pub mod packets;
+pub mod passwords;
 pub mod tools;
 #[allow(dead_code)] // until the MQTT 5 tests use all of it
 pub mod v5;
