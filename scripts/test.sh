@@ -20,6 +20,8 @@ missing=()
 command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null || missing+=(mosquitto-clients)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v capsh >/dev/null || missing+=(libcap2-bin)
+# mosquitto_passwd writes the Mosquitto password files the auth tests read.
+command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (used by the tests)"
     apt_install "${missing[@]}"
