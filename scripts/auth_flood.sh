@@ -7,14 +7,19 @@
 # docs/benchmarks.md.
 #
 # usage: scripts/auth_flood.sh     (after cargo build --release -p shardmq -p shardmq-bench)
-# knobs: PORT, SHARDS, PAIRS, RATE (msg/s per publisher), DURATION (s),
-#        FLOOD_WORKERS, FLOOD_MAX
+# knobs: PORT, SHARDS, BROKER_CPUS, TOOL_CPU, PAIRS, RATE (msg/s per
+#        publisher), DURATION (s), FLOOD_WORKERS, FLOOD_MAX
+# By default (2 CPUs) the broker runs one shard on CPU 0, so its password
+# checks compete only with that shard for CPU 0; the stream's clients and
+# the flood run on CPU 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=target/release/shardmq
 BENCH=target/release/shardmq-bench
 PORT=${PORT:-19611}
-SHARDS=${SHARDS:-2}
+SHARDS=${SHARDS:-1}
+BROKER_CPUS=${BROKER_CPUS:-0}
+TOOL_CPU=${TOOL_CPU:-1}
 PAIRS=${PAIRS:-10}
 RATE=${RATE:-1000}
 DURATION=${DURATION:-20}
@@ -43,13 +48,13 @@ log = "warn"
 allow_anonymous = false
 password_file = "$dir/passwd"
 CONF
-"$BIN" --config "$dir/shardmq.toml" > "$dir/broker.out" 2> "$dir/broker.err" &
+taskset -c "$BROKER_CPUS" "$BIN" --config "$dir/shardmq.toml" > "$dir/broker.out" 2> "$dir/broker.err" &
 broker=$!
 for _ in $(seq 100); do grep -q "listening" "$dir/broker.out" && break; sleep 0.1; done
 grep -q "listening" "$dir/broker.out" || { cat "$dir/broker.err"; exit 1; }
 
 stream() { # label
-    "$BENCH" p2p --port "$PORT" --pairs "$PAIRS" --rate "$RATE" --qos 0 \
+    "$BENCH" p2p --port "$PORT" --cpus "$TOOL_CPU" --pairs "$PAIRS" --rate "$RATE" --qos 0 \
         --warmup 2 --duration "$DURATION" --username bench --password bench-pw \
         --json -q > "$dir/$1.json" || true
     python3 - "$dir/$1.json" "$1" <<'PY'
@@ -67,9 +72,9 @@ metric() { # name
 }
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "stream: $PAIRS pairs x $RATE msg/s QoS 0, ${DURATION} s; broker: $SHARDS shards"
+echo "stream: $PAIRS pairs x $RATE msg/s QoS 0, ${DURATION} s, on CPU $TOOL_CPU; broker: $SHARDS shard(s) on CPU $BROKER_CPUS"
 stream alone
-python3 scripts/auth_flood.py "$PORT" victim "$FLOOD_WORKERS" "$FLOOD_MAX" $((DURATION + 6)) &
+taskset -c "$TOOL_CPU" python3 scripts/auth_flood.py "$PORT" victim "$FLOOD_WORKERS" "$FLOOD_MAX" $((DURATION + 6)) &
 flood=$!
 sleep 2
 stream flooded

@@ -23,7 +23,8 @@
 //!   shards, and what shards say to each other.
 //! - [`router`]: routing data structures: topic matching, the subscription
 //!   trie, the cross-shard interest table, the retained store.
-//! - [`auth`]: the authenticator interface and the built-in one.
+//! - [`auth`]: who may connect: the anonymous switch, the password file
+//!   (hashed passwords, `shardmq passwd`), checks off the shard threads.
 //! - [`metrics`]: per-shard counters and latency histograms, Prometheus text,
 //!   `$SYS` topics.
 //! - [`config`]: the typed configuration.

@@ -6,7 +6,7 @@
 use crate::common::broker::{TempDir, SHARDMQ};
 use crate::common::metrics::{metrics_addr, scrape, value, wait_for};
 use crate::common::passwords::{
-    bad_credentials, bad_credentials_v5, mosquitto_passwd, shardmq_passwd,
+    bad_credentials, bad_credentials_v5, mosquitto_passwd, passwd_ok, shardmq_passwd,
 };
 use crate::common::v5::connect5;
 use crate::common::*;
@@ -144,9 +144,7 @@ fn sighup_reloads_users_and_refuses_a_bad_file_keeping_the_old_one() {
     let file = b.password_file();
     assert_eq!(code_v3(b.port, Some("carol"), Some("c")), 4);
     let file_s = file.to_str().unwrap();
-    assert!(shardmq_passwd(&["-b", file_s, "carol", "c"], "")
-        .status
-        .success());
+    passwd_ok(&["-b", file_s, "carol", "c"]);
     b.signal(libc::SIGHUP);
     eventually("carol after reload", 0, || {
         code_v3(b.port, Some("carol"), Some("c"))
@@ -195,9 +193,7 @@ fn shardmq_passwd_writes_files_the_broker_uses() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(shardmq_passwd(&["-b", f, "bob", "second pw"], "")
-        .status
-        .success());
+    passwd_ok(&["-b", f, "bob", "second pw"]);
     let lines = argon2_lines(&file);
     assert_eq!(lines.len(), 2);
     assert!(
@@ -230,7 +226,7 @@ fn shardmq_passwd_writes_files_the_broker_uses() {
     let b = Broker::start(&conf);
     assert_eq!(code_v3(b.port, Some("alice"), Some("first pw")), 0);
     assert_eq!(code_v3(b.port, Some("bob"), Some("second pw")), 0);
-    assert!(shardmq_passwd(&["-D", f, "alice"], "").status.success());
+    passwd_ok(&["-D", f, "alice"]);
     assert_eq!(argon2_lines(&file), lines[1..]);
     b.signal(libc::SIGHUP);
     eventually("alice deleted", 4, || {
@@ -260,9 +256,7 @@ fn a_malformed_line_refuses_start_up_naming_it() {
     let dir = TempDir::new("badpw");
     let file = dir.path().join("passwd");
     let f = file.to_str().unwrap();
-    assert!(shardmq_passwd(&["-c", "-b", f, "alice", "pw"], "")
-        .status
-        .success());
+    passwd_ok(&["-c", "-b", f, "alice", "pw"]);
     let good = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("# users\n{good}bob secret\n")).unwrap();
     let err = refused_start(&format!("[auth]\npassword_file = {f:?}"));

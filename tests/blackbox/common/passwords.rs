@@ -79,3 +79,10 @@ pub fn shardmq_passwd(args: &[&str], stdin: &str) -> Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// `shardmq passwd ARGS`, which must succeed.
+pub fn passwd_ok(args: &[&str]) {
+    let out = shardmq_passwd(args, "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "shardmq passwd {args:?}: {err}");
+}
