@@ -53,7 +53,34 @@ broker=$!
 for _ in $(seq 100); do grep -q "listening" "$dir/broker.out" && break; sleep 0.1; done
 grep -q "listening" "$dir/broker.out" || { cat "$dir/broker.err"; exit 1; }
 
+snap() { # file: the broker's metrics now
+    curl -s "http://127.0.0.1:$((PORT + 1))/metrics" > "$dir/$1.prom"
+}
+
+# The broker's own publish-to-delivery histogram between two snapshots:
+# the bucket bound under which 99 % of that phase's deliveries fall. Unlike
+# the tool's figure it leaves out the tool's own scheduling on a busy box.
+broker_p99() { # before after
+    python3 - "$dir/$1.prom" "$dir/$2.prom" <<'PY'
+import sys
+def buckets(path):
+    out = {}
+    for line in open(path):
+        if line.startswith("shardmq_publish_to_delivery_seconds_bucket{le="):
+            le = line.split('"')[1]
+            out[le] = float(line.split()[-1])
+    return out
+a, b = buckets(sys.argv[1]), buckets(sys.argv[2])
+d = [(float("inf") if le == "+Inf" else float(le), b[le] - a.get(le, 0)) for le in b]
+d.sort()
+total = d[-1][1]
+bound = next(le for le, n in d if n >= 0.99 * total)
+print("          broker publish-to-delivery: p99 <= %g ms (%d deliveries)" % (bound * 1e3, total))
+PY
+}
+
 stream() { # label
+    snap "$1-before"
     "$BENCH" p2p --port "$PORT" --cpus "$TOOL_CPU" --pairs "$PAIRS" --rate "$RATE" --qos 0 \
         --warmup 2 --duration "$DURATION" --username bench --password bench-pw \
         --json -q > "$dir/$1.json" || true
@@ -65,6 +92,9 @@ print("%-9s %6.0f msg/s   latency µs: p50 %d  p99 %d  p99.9 %d  max %d   CONNAC
       % (sys.argv[2], s["throughput"]["out_msgs_per_s"], l["p50"], l["p99"], l["p999"], l["max"],
          (c["connack_us"] or {}).get("p99"), s["messages"]["lost"]))
 PY
+    sleep 1.2 # shards post their numbers once a second
+    snap "$1-after"
+    broker_p99 "$1-before" "$1-after"
 }
 
 metric() { # name
