@@ -5,6 +5,7 @@
 
 use super::connack::{Refused, Terms};
 use super::handle::ConnHandle;
+use super::Arrival;
 use crate::auth::{AuthDecision, AuthRequest};
 use crate::metrics::ShardMetrics;
 use crate::plane::{
@@ -16,7 +17,6 @@ use crate::session::{Message, Origin, SessionKey};
 use crate::shard::Shard;
 use crate::transport::Transport;
 use std::rc::Rc;
-use std::time::Instant;
 use tracing::debug;
 
 /// A client that passed CONNECT.
@@ -25,6 +25,7 @@ pub struct Admitted {
     pub handle: Rc<ConnHandle>,
     pub client_id: MqttStr,
     pub version: ProtocolVersion,
+    pub listener: u8,
 }
 
 /// Move a connection to the shard that owns its client ID. The transport
@@ -36,7 +37,7 @@ pub fn hand_off(
     owner: usize,
     connect: Connect,
     rest: Vec<u8>,
-    accepted_at: Instant,
+    arrival: Arrival,
 ) {
     let conn = match io.detach() {
         Ok(conn) => conn,
@@ -49,7 +50,7 @@ pub fn hand_off(
         conn,
         connect,
         rest,
-        accepted_at,
+        arrival,
     }));
     if shard.mesh.send_control(owner, msg) {
         ShardMetrics::inc(&shard.metrics.handoffs);
@@ -70,10 +71,15 @@ pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
 
 /// Decide a CONNECT on the owner shard. On success the CONNACK (and any
 /// resent in-flight messages) are already queued on the handle.
-pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admitted, Refused> {
-    check_auth_method(shard, &c)?;
+pub fn admit(shard: &Shard, mut c: Connect, arrival: Arrival) -> Result<Admitted, Refused> {
+    let listener = &shard.listeners[arrival.listener as usize];
+    check_auth_method(shard, &c)
+        .inspect_err(|_| ShardMetrics::inc(&listener.metrics.auth_failures))?;
     let assigned = check_identifier(shard, &mut c)?;
-    authenticate(shard, &c)?;
+    if !arrival.certified {
+        authenticate(shard, &c)
+            .inspect_err(|_| ShardMetrics::inc(&listener.metrics.auth_failures))?;
+    }
     // The decoded ID points into the whole CONNECT frame (password, will);
     // the session keeps it for its lifetime, so keep only the ID's bytes.
     c.client_id = MqttStr::from(c.client_id.as_str());
@@ -87,6 +93,15 @@ pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admi
     {
         ShardMetrics::inc(&shard.metrics.refused_server_unavailable);
         return Err(Refused::new(ReasonCode::ServerBusy, "too many connections"));
+    }
+    if !listener.spec.try_add_connection() {
+        shard.global.remove_connection();
+        ShardMetrics::inc(&shard.metrics.refused_server_unavailable);
+        debug!(shard = shard.id, listener = %listener.spec.label, "listener max_connections reached: CONNACK 3 / 0x89");
+        return Err(Refused::new(
+            ReasonCode::ServerBusy,
+            "too many connections on this listener",
+        ));
     }
     let terms = Terms::new(&shard.cfg.limits, &c, assigned.then(|| c.client_id.clone()));
     let handle = Rc::new(ConnHandle::new(
@@ -118,15 +133,17 @@ pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admi
         .hist
         .borrow_mut()
         .connect_handshake
-        .record(accepted_at.elapsed());
+        .record(arrival.accepted_at.elapsed());
     ShardMetrics::inc(&shard.metrics.connections_total);
     ShardMetrics::inc(&shard.metrics.connections_current);
+    ShardMetrics::inc(&listener.metrics.connections);
     debug!(shard = shard.id, client_id = %c.client_id, present, "connected");
     Ok(Admitted {
         key,
         handle,
         client_id: c.client_id,
         version: c.protocol,
+        listener: arrival.listener,
     })
 }
 
