@@ -21,6 +21,7 @@ mod session;
 mod shared;
 mod subscribe;
 mod takeover;
+mod tls;
 mod v5_aliases;
 mod v5_bad_input;
 mod v5_connect;
