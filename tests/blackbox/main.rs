@@ -11,6 +11,7 @@ mod connect;
 mod cross_shard;
 mod interop_mosquitto;
 mod interop_paho;
+mod interop_tls;
 mod keepalive;
 mod lifecycle;
 mod metrics;
