@@ -9,6 +9,7 @@ mod common;
 mod bad_input;
 mod connect;
 mod cross_shard;
+mod deploy;
 mod interop_mosquitto;
 mod interop_paho;
 mod interop_tls;
