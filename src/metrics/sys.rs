@@ -81,8 +81,10 @@ mod tests {
 
     #[test]
     fn per_listener_topics() {
-        let mut m = Merged::default();
-        m.listener_labels = vec!["tcp:1883".into(), "tls:8883".into()];
+        let mut m = Merged {
+            listener_labels: vec!["tcp:1883".into(), "tls:8883".into()],
+            ..Merged::default()
+        };
         m.total.listeners = vec![Default::default(), Default::default()];
         m.total.listeners[1].connections = 7;
         m.total.listeners[1].failures[0] = 2;
