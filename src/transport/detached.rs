@@ -20,8 +20,8 @@ pub struct Detached {
 pub enum DetachedState {
     /// Plain TCP keeps nothing.
     Tcp,
-    /// The TLS session: keys, sequence numbers, partial records.
-    Tls(Box<rustls::ServerConnection>),
+    /// The TLS session: keys, sequence numbers, bytes in transit.
+    Tls(Box<tls::TlsSession>),
 }
 
 impl Detached {
@@ -33,9 +33,7 @@ impl Detached {
     pub fn attach(self) -> Transport {
         match self.state {
             DetachedState::Tcp => Transport::Tcp(TcpTransport::attach(self.fd)),
-            DetachedState::Tls(conn) => {
-                Transport::Tls(Box::new(TlsTransport::attach(self.fd, *conn)))
-            }
+            DetachedState::Tls(s) => Transport::Tls(Box::new(TlsTransport::attach(self.fd, *s))),
         }
     }
 

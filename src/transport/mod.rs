@@ -103,7 +103,7 @@ impl Transport {
                 }),
             },
             Transport::Tls(t) => match t.detach() {
-                Ok((fd, conn)) => Ok(Detached::new(fd, DetachedState::Tls(Box::new(conn)))),
+                Ok((fd, s)) => Ok(Detached::new(fd, DetachedState::Tls(Box::new(s)))),
                 Err((t, error)) => Err(DetachError {
                     transport: Transport::Tls(Box::new(t)),
                     error,

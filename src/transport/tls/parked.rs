@@ -1,45 +1,32 @@
 //! A parked TLS connection's socket is readable: decrypt what came with
 //! the connection's own session, answer PINGREQs in place (encrypted), and
-//! hand anything else back as plaintext. The session keeps partial records
-//! and key updates across wake-ups.
+//! hand anything else back as plaintext. A partial record stays in the
+//! session until the rest arrives.
 
+use super::{keep, TlsSession};
 use crate::transport::parked::{self, Heard};
-use rustls::ServerConnection;
 use socket2::SockRef;
-use std::io::{self, Read, Write};
+use std::io;
+use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
 
-/// The parked socket for rustls, without blocking.
-struct Nonblocking<'a>(SockRef<'a>);
-
-impl Read for Nonblocking<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // SAFETY: `recv` only writes initialized bytes into the buffer, and
-        // `MaybeUninit<u8>` has the layout of `u8`.
-        let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
-        self.0.recv_with_flags(uninit, libc::MSG_DONTWAIT)
-    }
-}
-
-impl Write for Nonblocking<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .send_with_flags(buf, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+/// Bytes read per readiness event: a few pings, or the start of a publish.
+const PEEK: usize = 2048;
 
 /// Like `tcp::listen_parked`, through the TLS session. Answers the socket
-/// would not take stay in the session; the connection is then woken
-/// (empty `Wake`) so its transport sends them.
-pub fn listen_parked(fd: &OwnedFd, conn: &mut ServerConnection) -> (Heard, Vec<u8>) {
-    let mut sock = Nonblocking(SockRef::from(fd));
-    match conn.read_tls(&mut sock) {
+/// would not take stay in the session's `outgoing`; the connection is then
+/// woken (an empty `Wake`) so its transport sends them.
+pub fn listen_parked(fd: &OwnedFd, s: &mut TlsSession) -> (Heard, Vec<u8>) {
+    let sock = SockRef::from(fd);
+    let mut buf = s.incoming.clone();
+    let pre = buf.len();
+    buf.resize(pre + PEEK, 0);
+    // SAFETY: `recv` writes only initialized bytes, and `MaybeUninit<u8>`
+    // has the layout of `u8`; the slice is inside `buf`.
+    let spare = unsafe { &mut *(&mut buf[pre..] as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    let n = match sock.recv_with_flags(spare, libc::MSG_DONTWAIT) {
         Ok(0) => return (Heard::Closed, Vec::new()),
-        Ok(_) => {}
+        Ok(n) => n,
         Err(e)
             if matches!(
                 e.kind(),
@@ -49,34 +36,43 @@ pub fn listen_parked(fd: &OwnedFd, conn: &mut ServerConnection) -> (Heard, Vec<u
             return (Heard::Nothing, Vec::new())
         }
         Err(_) => return (Heard::Closed, Vec::new()),
-    }
-    if conn.process_new_packets().is_err() {
-        let _ = conn.write_tls(&mut sock); // the alert, best effort
-        return (Heard::Closed, Vec::new());
-    }
-    let mut plain = Vec::new();
-    let closed = match conn.reader().read_to_end(&mut plain) {
-        Ok(_) => true, // close_notify
-        Err(e) => e.kind() != io::ErrorKind::WouldBlock,
     };
+    let mut plain = Vec::new();
+    let used = match s.absorb(&mut buf[..pre + n], &mut |p| plain.extend_from_slice(p)) {
+        Ok(used) => used,
+        Err(_) => {
+            send(&sock, s);
+            return (Heard::Closed, Vec::new());
+        }
+    };
+    keep(&mut s.incoming, &buf[used..pre + n]);
     let heard = match parked::classify(&plain) {
-        Heard::Nothing if closed => Heard::Closed,
+        Heard::Nothing if s.peer_closed => Heard::Closed,
         Heard::Pings(n) => {
-            // Into the session's buffer; cannot fail short of memory.
-            let _ = conn.writer().write_all(&parked::answer(n));
-            Heard::Pings(n)
+            let mut answer = Vec::new();
+            match s.seal(&parked::answer(n), &mut answer) {
+                Ok(()) => {
+                    s.outgoing.extend_from_slice(&answer);
+                    Heard::Pings(n)
+                }
+                Err(_) => Heard::Closed,
+            }
         }
         other => other,
     };
-    while conn.wants_write() {
-        if conn.write_tls(&mut sock).is_err() {
-            break;
-        }
-    }
+    send(&sock, s);
     match heard {
-        Heard::Pings(_) | Heard::Nothing if conn.wants_write() => {
+        Heard::Pings(_) | Heard::Nothing if !s.outgoing.is_empty() => {
             (Heard::Wake(Vec::new()), Vec::new())
         }
         heard => (heard, Vec::new()),
     }
+}
+
+/// Write what the session has to send, without blocking; the rest stays.
+fn send(sock: &SockRef<'_>, s: &mut TlsSession) {
+    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+    let sent = sock.send_with_flags(&s.outgoing, flags).unwrap_or(0);
+    let rest = s.outgoing.split_off(sent);
+    keep(&mut s.outgoing, &rest);
 }
