@@ -22,6 +22,7 @@ command -v promtool >/dev/null || missing+=(prometheus)
 command -v capsh >/dev/null || missing+=(libcap2-bin)
 # mosquitto_passwd writes the Mosquitto password files the auth tests read.
 command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (used by the tests)"
     apt_install "${missing[@]}"

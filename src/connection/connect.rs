@@ -5,6 +5,7 @@
 
 use super::connack::{Refused, Terms};
 use super::handle::ConnHandle;
+use super::Arrival;
 use crate::auth::{AuthDecision, AuthRequest};
 use crate::metrics::ShardMetrics;
 use crate::plane::{
@@ -25,6 +26,7 @@ pub struct Admitted {
     pub handle: Rc<ConnHandle>,
     pub client_id: MqttStr,
     pub version: ProtocolVersion,
+    pub listener: u8,
 }
 
 /// Move a connection to the shard that owns its client ID. The transport
@@ -36,8 +38,7 @@ pub fn hand_off(
     owner: usize,
     connect: Connect,
     rest: Vec<u8>,
-    accepted_at: Instant,
-    auth: AuthDecision,
+    arrival: Arrival,
 ) {
     let conn = match io.detach() {
         Ok(conn) => conn,
@@ -50,8 +51,7 @@ pub fn hand_off(
         conn,
         connect,
         rest,
-        accepted_at,
-        auth,
+        arrival,
     }));
     if shard.mesh.send_control(owner, msg) {
         ShardMetrics::inc(&shard.metrics.handoffs);
@@ -72,12 +72,21 @@ pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
 
 /// Check a CONNECT's credentials on the shard that accepted it. A password
 /// check waits for a slot no later than `deadline` (the connect timeout).
-/// A CONNECT that will be refused for its Authentication Method is not
-/// checked: `admit` answers 0x8C first.
-pub async fn check_credentials(shard: &Shard, c: &Connect, deadline: Instant) -> AuthDecision {
+/// Nothing to check when the user name is the client certificate's CN
+/// (`certified`), nor for a CONNECT that `admit` will refuse for its
+/// Authentication Method (0x8C).
+pub async fn check_credentials(
+    shard: &Shard,
+    c: &Connect,
+    certified: bool,
+    deadline: Instant,
+) -> AuthDecision {
     let props = c.properties.as_deref();
     if props.is_some_and(|p| p.authentication_method.is_some()) {
         return AuthDecision::NotAuthorized;
+    }
+    if certified {
+        return AuthDecision::Allow;
     }
     let req = AuthRequest {
         client_id: &c.client_id,
@@ -88,17 +97,18 @@ pub async fn check_credentials(shard: &Shard, c: &Connect, deadline: Instant) ->
 }
 
 /// Decide a CONNECT on the owner shard, with the accepting shard's
-/// credentials check. On success the CONNACK (and any resent in-flight
-/// messages) are already queued on the handle.
-pub fn admit(
-    shard: &Shard,
-    mut c: Connect,
-    accepted_at: Instant,
-    auth: AuthDecision,
-) -> Result<Admitted, Refused> {
-    check_auth_method(shard, &c)?;
+/// credentials decision (`arrival.auth`). On success the CONNACK (and any
+/// resent in-flight messages) are already queued on the handle.
+pub fn admit(shard: &Shard, mut c: Connect, arrival: Arrival) -> Result<Admitted, Refused> {
+    let listener = &shard.listeners[arrival.listener as usize];
+    let auth_failed = |r: &Refused| {
+        if r.code != ReasonCode::ServerBusy {
+            ShardMetrics::inc(&listener.metrics.auth_failures);
+        }
+    };
+    check_auth_method(shard, &c).inspect_err(auth_failed)?;
     let assigned = check_identifier(shard, &mut c)?;
-    authenticated(shard, &c, auth)?;
+    authenticated(shard, &c, arrival.auth).inspect_err(auth_failed)?;
     // The decoded ID points into the whole CONNECT frame (password, will);
     // the session keeps it for its lifetime, so keep only the ID's bytes.
     c.client_id = MqttStr::from(c.client_id.as_str());
@@ -112,6 +122,15 @@ pub fn admit(
     {
         ShardMetrics::inc(&shard.metrics.refused_server_unavailable);
         return Err(Refused::new(ReasonCode::ServerBusy, "too many connections"));
+    }
+    if !listener.spec.try_add_connection() {
+        shard.global.remove_connection();
+        ShardMetrics::inc(&shard.metrics.refused_server_unavailable);
+        debug!(shard = shard.id, listener = %listener.spec.label, "listener max_connections reached: CONNACK 3 / 0x89");
+        return Err(Refused::new(
+            ReasonCode::ServerBusy,
+            "too many connections on this listener",
+        ));
     }
     let terms = Terms::new(&shard.cfg.limits, &c, assigned.then(|| c.client_id.clone()));
     let handle = Rc::new(ConnHandle::new(
@@ -143,15 +162,17 @@ pub fn admit(
         .hist
         .borrow_mut()
         .connect_handshake
-        .record(accepted_at.elapsed());
+        .record(arrival.accepted_at.elapsed());
     ShardMetrics::inc(&shard.metrics.connections_total);
     ShardMetrics::inc(&shard.metrics.connections_current);
+    ShardMetrics::inc(&listener.metrics.connections);
     debug!(shard = shard.id, client_id = %c.client_id, present, "connected");
     Ok(Admitted {
         key,
         handle,
         client_id: c.client_id,
         version: c.protocol,
+        listener: arrival.listener,
     })
 }
 

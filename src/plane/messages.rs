@@ -1,11 +1,9 @@
 //! What shards say to each other.
 
-use crate::auth::AuthDecision;
 use crate::protocol::{Connect, MqttStr};
 use crate::router::shared::{GroupId, Members, ShareTag};
 use crate::session::{Message, SessionKey, Subscription};
 use crate::transport::Detached;
-use std::time::Instant;
 
 /// Published messages bound for one shard, in publish order.
 pub type Batch = Vec<Envelope>;
@@ -27,9 +25,7 @@ pub struct HandOff {
     pub connect: Connect,
     /// Application bytes read past the CONNECT (clients may pipeline).
     pub rest: Vec<u8>,
-    pub accepted_at: Instant,
-    /// The password check, done by the accepting shard.
-    pub auth: AuthDecision,
+    pub arrival: crate::connection::Arrival,
 }
 
 /// Control traffic between shards: rare, latency-sensitive, kept apart from

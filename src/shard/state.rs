@@ -6,12 +6,14 @@ use super::{Global, PartitionMap};
 use crate::auth::{AuthSetup, ShardAuth};
 use crate::config::Config;
 use crate::connection::{ParkingLot, ShardIo};
+use crate::listener::ShardListener;
 use crate::metrics::{Board, ReasonCounters, ShardHistograms, ShardMetrics};
 use crate::plane::acks::PeerAcks;
 use crate::plane::Mesh;
 use crate::protocol::MqttStr;
 use crate::router::Router;
 use crate::session::Sessions;
+use crate::transport::tls::HandshakeBudget;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -42,6 +44,10 @@ pub struct Shard {
     pub reasons: ReasonCounters,
     /// Connections writing their last DISCONNECT (shutdown waits for them).
     pub closing: Cell<u32>,
+    /// Every listener, as this shard serves it (index = `Arrival::listener`).
+    pub listeners: Vec<ShardListener>,
+    /// TLS handshakes this shard may still start this second.
+    pub handshakes: HandshakeBudget,
     epoch: Instant,
     next_conn_id: Cell<u64>,
 }
@@ -58,6 +64,7 @@ impl Shard {
         let limit = cfg.tuning.mesh_outbox_limit;
         let park_after_ms = (cfg.tuning.park_after * 1000.0).ceil() as u32;
         let metrics = Rc::new(ShardMetrics::default());
+        let handshakes = HandshakeBudget::new(cfg.limits.tls_handshakes_per_second);
         let sessions = Sessions::new(id, cfg.limits.clone(), metrics.clone());
         Shard {
             id,
@@ -78,9 +85,17 @@ impl Shard {
             hist: RefCell::default(),
             reasons: ReasonCounters::default(),
             closing: Cell::new(0),
+            listeners: Vec::new(),
+            handshakes,
             epoch: Instant::now(),
             next_conn_id: Cell::new(0),
         }
+    }
+
+    /// The shard with its listeners (before it is shared).
+    pub fn with_listeners(mut self, listeners: Vec<ShardListener>) -> Shard {
+        self.listeners = listeners;
+        self
     }
 
     /// Milliseconds since the shard started (wrapping u32, for keep-alive).

@@ -1,5 +1,5 @@
-//! The long-running tasks of every shard besides its connections: the
-//! accept loop, the tick (keep-alive wheel, metrics board) and, on shard 0,
+//! The long-running tasks of every shard besides its connections and
+//! listeners: the tick (keep-alive wheel, metrics board) and, on shard 0,
 //! the `$SYS` publisher.
 
 use super::state::Shard;
@@ -8,29 +8,8 @@ use crate::metrics::{Report, ShardMetrics};
 use crate::plane;
 use crate::protocol::QoS;
 use crate::session::{Message, Origin};
-use crate::transport::Transport;
-use glommio::net::TcpListener;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use tracing::warn;
-
-pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
-    loop {
-        match listener.accept().await {
-            Ok(stream) => {
-                ShardMetrics::inc(&shard.metrics.accepted);
-                let io = Transport::tcp(stream);
-                let conn = connection::serve_accepted(shard.clone(), io, Instant::now());
-                super::spawn_guarded(&shard, conn);
-            }
-            Err(e) => {
-                // EMFILE and friends: back off instead of spinning.
-                warn!(shard = shard.id, error = %e, "accept failed");
-                glommio::timer::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
-}
 
 /// Four times a second: keep-alive expiry, session timers (expiry, delayed
 /// wills) and a nudge to SUBACKs waiting on peers; once a second: post this
@@ -45,6 +24,11 @@ pub async fn tick_loop(shard: Rc<Shard>) {
         shard.acks.wake_all();
         shard.auth.refresh();
         expire_sessions(&shard);
+        for l in &shard.listeners {
+            if let Some(tls) = &l.tls {
+                tls.refresh(); // new certificates after SIGHUP
+            }
+        }
         if tick % 4 == 0 {
             release.tick(shard.metrics.parks.get());
             let report = Report {
@@ -52,6 +36,11 @@ pub async fn tick_loop(shard: Rc<Shard>) {
                 hist: shard.hist.borrow().clone(),
                 reasons: shard.reasons.snapshot(),
                 shared_groups: shard.sessions.borrow().shared_counters(),
+                listeners: shard
+                    .listeners
+                    .iter()
+                    .map(|l| l.metrics.snapshot())
+                    .collect(),
             };
             shard.board.post(shard.id, report);
         }
