@@ -114,15 +114,27 @@ fn connections(o: &mut String, s: &Summary) {
 }
 
 fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
+    let over = if s.tls { "TLS, " } else { "" };
     if s.scenario == "conn" {
         writeln!(
             o,
-            "shardmq-bench conn: {} to {} (MQTT {}), {}, held {:.2} s",
+            "shardmq-bench conn: {} to {} ({over}MQTT {}), {}, held {:.2} s",
             plural(s.connections.requested, "connection"),
             s.broker,
             s.mqtt,
             plural(s.threads as u64, "thread"),
             s.after_s
+        )?;
+        return Ok(());
+    }
+    if s.scenario == "connect-rate" {
+        writeln!(
+            o,
+            "shardmq-bench connect-rate: {} to {} ({over}MQTT {}), {}",
+            plural(s.connections.requested, "new connection"),
+            s.broker,
+            s.mqtt,
+            plural(s.threads as u64, "thread"),
         )?;
         return Ok(());
     }
@@ -147,7 +159,7 @@ fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(o, "shardmq-bench {}: {what}", s.scenario)?;
     writeln!(
         o,
-        "{:<13}{} (MQTT {}), {}; measured {:.2} s after {:.2} s warmup, drained {:.2} s",
+        "{:<13}{} ({over}MQTT {}), {}; measured {:.2} s after {:.2} s warmup, drained {:.2} s",
         "broker",
         s.broker,
         s.mqtt,

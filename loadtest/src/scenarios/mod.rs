@@ -4,7 +4,10 @@
 //! Every scenario is a mix of three roles (see [`Role`]); `conn` is idle
 //! clients only, `pub`/`sub` one role each, `fanin`/`fanout`/`p2p` both,
 //! with the expectation in `Config::expect` saying who must hear whom.
+//! `connect-rate` plans nothing up front: its connections are made one
+//! after the other (`connect_rate`).
 
+pub mod connect_rate;
 pub mod loss;
 
 use crate::client::{Role, Spec};
