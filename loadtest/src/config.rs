@@ -229,6 +229,15 @@ fn fan(kind: Kind, a: FanArgs, run_tag: String) -> Result<Config, String> {
     finish(c)
 }
 
+/// A command line parsed and checked as `main` does (tests).
+#[cfg(test)]
+pub fn from_args(args: &str) -> Result<Config, String> {
+    use clap::Parser;
+    let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
+    let cli = crate::cli::Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    Config::from_cli(cli.cmd)
+}
+
 /// Options of [`Common`], checked.
 fn base(kind: Kind, a: &Common, run_tag: String) -> Result<Config, String> {
     let addr = (a.host.as_str(), a.port)

@@ -1,11 +1,7 @@
 use super::*;
-use crate::cli::Cli;
-use clap::Parser;
 
 fn cfg(args: &str) -> Result<Config, String> {
-    let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
-    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
-    Config::from_cli(cli.cmd)
+    from_args(args)
 }
 
 fn err(args: &str) -> String {

@@ -115,28 +115,20 @@ fn connections(o: &mut String, s: &Summary) {
 
 fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
     let over = if s.tls { "TLS, " } else { "" };
-    if s.scenario == "conn" {
-        writeln!(
+    if let Some((what, tail)) = match s.scenario {
+        "conn" => Some(("connection", format!(", held {:.2} s", s.after_s))),
+        "connect-rate" => Some(("new connection", String::new())),
+        _ => None,
+    } {
+        return writeln!(
             o,
-            "shardmq-bench conn: {} to {} ({over}MQTT {}), {}, held {:.2} s",
-            plural(s.connections.requested, "connection"),
+            "shardmq-bench {}: {} to {} ({over}MQTT {}), {}{tail}",
+            s.scenario,
+            plural(s.connections.requested, what),
             s.broker,
             s.mqtt,
             plural(s.threads as u64, "thread"),
-            s.after_s
-        )?;
-        return Ok(());
-    }
-    if s.scenario == "connect-rate" {
-        writeln!(
-            o,
-            "shardmq-bench connect-rate: {} to {} ({over}MQTT {}), {}",
-            plural(s.connections.requested, "new connection"),
-            s.broker,
-            s.mqtt,
-            plural(s.threads as u64, "thread"),
-        )?;
-        return Ok(());
+        );
     }
     let who = match (s.publishers, s.subscribers) {
         (0, n) => plural(n.into(), "subscriber"),

@@ -1,12 +1,9 @@
 use super::*;
-use crate::cli::Cli;
 use crate::client::{PairResult, PubResult, SubResult};
 use crate::stats::ThreadStats;
-use clap::Parser;
 
 fn cfg(args: &str) -> Config {
-    let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
-    Config::from_cli(Cli::try_parse_from(argv).unwrap().cmd).unwrap()
+    crate::config::from_args(args).unwrap()
 }
 
 /// One publisher that sent `sent` measured messages, one subscriber that

@@ -63,12 +63,9 @@ pub fn spec(cfg: &Config, k: u32, thread: usize) -> Spec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
-    use clap::Parser;
 
     fn cfg(args: &str) -> Config {
-        let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
-        Config::from_cli(Cli::try_parse_from(argv).unwrap().cmd).unwrap()
+        crate::config::from_args(args).unwrap()
     }
 
     #[test]

@@ -52,12 +52,9 @@ pub fn plan(cfg: &Config) -> Vec<Vec<Spec>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
-    use clap::Parser;
 
     fn cfg(args: &str) -> Config {
-        let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
-        Config::from_cli(Cli::try_parse_from(argv).unwrap().cmd).unwrap()
+        crate::config::from_args(args).unwrap()
     }
 
     #[test]
