@@ -17,6 +17,7 @@ mod scenarios;
 mod stats;
 mod sync;
 mod template;
+mod tls;
 mod units;
 
 use clap::Parser;

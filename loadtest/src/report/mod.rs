@@ -24,6 +24,8 @@ const RATE_SHORTFALL: f64 = 0.99;
 pub struct Summary {
     pub scenario: &'static str,
     pub broker: String,
+    /// Over TLS (`--tls`).
+    pub tls: bool,
     pub mqtt: &'static str,
     pub threads: usize,
     pub publishers: u32,
@@ -115,7 +117,7 @@ fn latency(h: &Histogram<u64>) -> Option<Latency> {
 
 pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
     let st = &r.stats;
-    let is_conn = cfg.kind == Kind::Conn;
+    let is_conn = matches!(cfg.kind, Kind::Conn | Kind::ConnectRate);
     let secs = r.measured_ns as f64 / 1e9;
     let per_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
     let loss = loss::compute(cfg.expect, &r.pubs, &r.subs);
@@ -123,6 +125,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
     let mut s = Summary {
         scenario: cfg.kind.name(),
         broker: cfg.addr.to_string(),
+        tls: cfg.tls.is_some(),
         mqtt: match cfg.version {
             ProtocolVersion::V3_1 => "3.1",
             ProtocolVersion::V3_1_1 => "3.1.1",
@@ -180,7 +183,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
 fn connections(cfg: &Config, r: &RunResult) -> Connections {
     let secs = r.connect_ns as f64 / 1e9;
     Connections {
-        requested: cfg.connections(),
+        requested: cfg.handshakes(),
         established: r.connected,
         failed: r.failed,
         dropped: r.dropped,
@@ -243,6 +246,14 @@ fn notes(cfg: &Config, s: &Summary) -> Vec<String> {
             "note: the tool used {:.0}% of its threads' CPU; it may be the bottleneck \
              (more --threads, or fewer clients per thread)",
             s.tool_cpu_percent
+        ));
+    }
+    let c = &s.connections;
+    if cfg.kind == Kind::ConnectRate && c.established + c.failed < c.requested {
+        out.push(format!(
+            "note: --time-limit reached after {} of {} connections",
+            c.established + c.failed,
+            c.requested
         ));
     }
     let (Some(rate), Some(t)) = (cfg.load.rate, &s.throughput) else {
