@@ -73,7 +73,7 @@ fn parked_pair() -> (UnixStream, Detached) {
     client.set_read_timeout(Some(WAIT)).unwrap();
     (
         client,
-        Detached::new(OwnedFd::from(server), DetachedState::Tcp),
+        Detached::Tcp(OwnedFd::from(server)),
     )
 }
 

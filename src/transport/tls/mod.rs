@@ -14,6 +14,7 @@ mod parked;
 pub use config::{peer_common_name, server_config, TlsServer};
 pub use handshake::{accept, HandshakeBudget};
 pub use parked::listen_parked;
+pub(crate) use parked::{recv_plain, send_plain};
 
 use super::TcpTransport;
 use rustls::ServerConnection;
