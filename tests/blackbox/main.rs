@@ -31,4 +31,5 @@ mod v5_publish;
 mod v5_session;
 mod v5_subscribe;
 mod v5_will;
+mod websocket;
 mod will;
