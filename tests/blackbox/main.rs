@@ -32,4 +32,5 @@ mod v5_session;
 mod v5_subscribe;
 mod v5_will;
 mod websocket;
+mod websocket_bad_input;
 mod will;
