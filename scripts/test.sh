@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run shardmq's whole test suite: unit tests, black-box tests against the real
 # binary, interoperability tests (mosquitto_pub/sub, paho-mqtt) and the
-# metrics format check (promtool). Installs those tools when missing.
+# metrics format check (promtool), MQTT.js in headless Chromium. Installs
+# those tools when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,10 @@ missing=()
 command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null || missing+=(mosquitto-clients)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v capsh >/dev/null || missing+=(libcap2-bin)
+# MQTT.js in a real browser (tests/blackbox/websocket_browser.rs): the test
+# installs the npm `mqtt` package itself.
+command -v chromium >/dev/null || missing+=(chromium)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (used by the tests)"
     apt_install "${missing[@]}"

@@ -33,4 +33,6 @@ mod v5_subscribe;
 mod v5_will;
 mod websocket;
 mod websocket_bad_input;
+mod websocket_browser;
+mod websocket_clients;
 mod will;
