@@ -274,3 +274,6 @@ impl WsTransport {
             && self.inner.can_park()
     }
 }
+
+#[cfg(test)]
+mod tests;
