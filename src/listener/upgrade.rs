@@ -53,7 +53,11 @@ pub async fn upgrade(
 }
 
 /// The HTTP upgrade over `inner` (TCP, or TLS after its handshake).
-async fn websocket(shard: &Shard, l: &ShardListener, inner: Transport) -> Result<Transport, Failure> {
+async fn websocket(
+    shard: &Shard,
+    l: &ShardListener,
+    inner: Transport,
+) -> Result<Transport, Failure> {
     let t = ws::accept(inner, &l.spec.cfg, shard.cfg.limits.max_packet_size).await?;
     ShardMetrics::inc(&l.metrics.upgrades);
     Ok(Transport::Ws(Box::new(t)))

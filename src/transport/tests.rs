@@ -71,10 +71,7 @@ fn a_dropped_detached_closes_the_socket() {
 fn parked_pair() -> (UnixStream, Detached) {
     let (client, server) = UnixStream::pair().unwrap();
     client.set_read_timeout(Some(WAIT)).unwrap();
-    (
-        client,
-        Detached::Tcp(OwnedFd::from(server)),
-    )
+    (client, Detached::Tcp(OwnedFd::from(server)))
 }
 
 #[test]

@@ -113,8 +113,12 @@ fn packets_split_across_frames_and_packed_into_one_are_read() {
             ws.send_frame(Frame::message(part.to_vec(), OpCode::Data(op), fin))
                 .unwrap();
         }
-        ws.send_frame(Frame::message(z.to_vec(), OpCode::Data(Data::Continue), true))
-            .unwrap();
+        ws.send_frame(Frame::message(
+            z.to_vec(),
+            OpCode::Data(Data::Continue),
+            true,
+        ))
+        .unwrap();
         c.expect_packet(&connack(false, 0));
         let packed = [subscribe(1, &[("k/#", 1)]), PINGREQ.to_vec()].concat();
         c.send(&packed);
@@ -140,7 +144,9 @@ fn pings_get_pongs_and_a_close_frame_gets_its_answer() {
     bystander.subscribe("b/#", 0);
     let mut c = connected(ws_client(b.port_of("ws"), "closer"), "closer");
     let ws = c.websocket();
-    ws.ws.send(Message::Ping(b"are you there".to_vec().into())).unwrap();
+    ws.ws
+        .send(Message::Ping(b"are you there".to_vec().into()))
+        .unwrap();
     match ws.next_message(WAIT) {
         Ok(Message::Pong(p)) => assert_eq!(&p[..], b"are you there"),
         other => panic!("expected a pong, got {other:?}"),
@@ -227,7 +233,10 @@ fn wait_until(addr: &str, series: &str, v: f64) {
         if value(&text, series) == Some(v) {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "{series} not {v}:\n{text}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{series} not {v}:\n{text}"
+        );
         std::thread::sleep(ms(200));
     }
 }

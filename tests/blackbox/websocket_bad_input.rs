@@ -94,7 +94,10 @@ fn bad_upgrades_get_their_http_status_and_are_counted() {
     // A request header larger than 8 KiB.
     let huge = format!("GET /mqtt HTTP/1.1\r\nX-Pad: {}\r\n\r\n", "a".repeat(9000));
     let answer = raw_exchange(ws, huge.as_bytes());
-    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{answer:?}");
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer:?}"
+    );
     let s = format!("{FAILURES}{{listener=\"{label}\",cause=\"bad_upgrade\"}}");
     wait_for(&addr, &s, 5.0);
 
@@ -147,11 +150,9 @@ fn bad_frames_get_their_close_code_and_are_counted() {
     for s in &mut subs {
         s.subscribe("f/#", 0);
     }
-    let expect_close = |c: &mut Client, code: CloseCode| {
-        match c.websocket().next_message(WAIT) {
-            Ok(Message::Close(Some(f))) => assert_eq!(f.code, code, "[{}]", c.name),
-            other => panic!("[{}] expected close {code}, got {other:?}", c.name),
-        }
+    let expect_close = |c: &mut Client, code: CloseCode| match c.websocket().next_message(WAIT) {
+        Ok(Message::Close(Some(f))) => assert_eq!(f.code, code, "[{}]", c.name),
+        other => panic!("[{}] expected close {code}, got {other:?}", c.name),
     };
     // Over the limit (1024 + 16 KiB slack), one frame: 1009, ws and wss.
     let big = vec![0u8; 1024 + 16 * 1024 + 1];
@@ -167,7 +168,11 @@ fn bad_frames_get_their_close_code_and_are_counted() {
     let mut c = connected(ws_client(ws, "frag"), "frag");
     let half = vec![0u8; 9 * 1024];
     let ws_ = c.websocket();
-    let _ = ws_.send_frame(Frame::message(half.clone(), OpCode::Data(Data::Binary), false));
+    let _ = ws_.send_frame(Frame::message(
+        half.clone(),
+        OpCode::Data(Data::Binary),
+        false,
+    ));
     let _ = ws_.send_frame(Frame::message(half, OpCode::Data(Data::Continue), true));
     expect_close(&mut c, CloseCode::Size);
     let label = format!("ws:{ws}");

@@ -6,8 +6,8 @@
 //! (kept between runs); the wss listener's test CA is accepted with
 //! `--ignore-certificate-errors`. Every wait is bounded.
 
-use crate::common::certs::Certs;
 use crate::common::broker::TempDir;
+use crate::common::certs::Certs;
 use crate::common::ws::ws_broker;
 use crate::common::*;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -152,7 +152,12 @@ fn serve(page: String, bundle: Vec<u8>, tx: Sender<Said>) -> u16 {
     port
 }
 
-fn answer(mut conn: TcpStream, page: &str, bundle: &[u8], tx: &Sender<Said>) -> std::io::Result<()> {
+fn answer(
+    mut conn: TcpStream,
+    page: &str,
+    bundle: &[u8],
+    tx: &Sender<Said>,
+) -> std::io::Result<()> {
     conn.set_read_timeout(Some(WAIT))?;
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut line = String::new();

@@ -96,6 +96,7 @@ impl WsTransport {
         }
     }
 
+    #[allow(clippy::result_large_err)] // gives the transport back, rarely
     pub fn detach(self: Box<Self>) -> Result<Detached, DetachError> {
         let WsTransport {
             inner,

@@ -89,7 +89,9 @@ fn parked_anything_else_wakes_the_connection() {
 fn a_parked_text_frame_is_left_for_the_live_transport_to_refuse() {
     let (mut client, mut ws) = parked_pair();
     let text = client_frame(OpCode::Data(Data::Text), true, b"hi");
-    client.write_all(&[binary(&[0xC0, 0]), text.clone()].concat()).unwrap();
+    client
+        .write_all(&[binary(&[0xC0, 0]), text.clone()].concat())
+        .unwrap();
     assert_eq!(listen_parked(&mut ws), (Heard::Wake(vec![0xC0, 0]), vec![]));
     assert_eq!(ws.raw, text);
 }
@@ -134,7 +136,8 @@ fn a_live_transport_reads_streams_and_detaches_mid_frame() {
     on_executor(|| async {
         let (mut io, mut peer) = live().await;
         let frame = binary(b"0123456789");
-        peer.write_all(&[frame.clone(), frame[..4].to_vec()].concat()).unwrap();
+        peer.write_all(&[frame.clone(), frame[..4].to_vec()].concat())
+            .unwrap();
         // A small buffer: the rest of the payload waits for the next read.
         let mut got = [0u8; 4];
         io.read_exact(&mut got).await.unwrap();

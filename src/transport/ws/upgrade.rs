@@ -52,10 +52,9 @@ pub async fn accept(
         Ok(ok) => ok,
         Err(r) => return refuse(inner, r).await,
     };
-    response.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static(protocol),
-    );
+    response
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(protocol));
     let mut head = Vec::new();
     write_response(&mut head, &response).map_err(|_| Failure::BadUpgrade)?;
     inner.write_all(&head).await.map_err(|_| Failure::Closed)?;
@@ -83,7 +82,10 @@ async fn read_request(
         }
         let at = buf.len();
         buf.resize(MAX_REQUEST, 0);
-        let n = inner.read(&mut buf[at..]).await.map_err(|_| Failure::Closed)?;
+        let n = inner
+            .read(&mut buf[at..])
+            .await
+            .map_err(|_| Failure::Closed)?;
         buf.truncate(at + n);
         if n == 0 {
             return Err(Failure::Closed);
@@ -97,8 +99,15 @@ fn check(request: &Request, cfg: &ListenerConfig) -> Result<(Response, &'static 
         return Err(refused(StatusCode::NOT_FOUND, "not the listener's path"));
     }
     let response = create_response(request).map_err(|_| {
-        if request.headers().get("Sec-WebSocket-Version").is_some_and(|v| v != "13") {
-            refused(StatusCode::UPGRADE_REQUIRED, "WebSocket version other than 13")
+        if request
+            .headers()
+            .get("Sec-WebSocket-Version")
+            .is_some_and(|v| v != "13")
+        {
+            refused(
+                StatusCode::UPGRADE_REQUIRED,
+                "WebSocket version other than 13",
+            )
         } else {
             refused(StatusCode::BAD_REQUEST, "not a WebSocket upgrade")
         }

@@ -37,7 +37,9 @@ fn a_frame_is_whole_only_when_all_of_it_is_there() {
     for cut in 0..wire.len() {
         assert!(inb.whole_frame(&wire[..cut]).unwrap().is_none(), "{cut}");
     }
-    let w = inb.whole_frame(&[wire.clone(), binary(b"next")].concat()).unwrap();
+    let w = inb
+        .whole_frame(&[wire.clone(), binary(b"next")].concat())
+        .unwrap();
     assert_eq!(w.unwrap().len, wire.len());
 }
 
@@ -75,7 +77,11 @@ fn fragments_make_one_message() {
     }
     assert_eq!(data(&last.unwrap()), b"abcdef");
     assert_eq!(fragment, [true, false, true, true]);
-    assert_eq!(idle, [false, false, false, true], "mid-message until the last");
+    assert_eq!(
+        idle,
+        [false, false, false, true],
+        "mid-message until the last"
+    );
 }
 
 #[test]
@@ -99,9 +105,18 @@ fn bad_frames_are_refused_with_the_cause() {
 
     let cases = [
         (vec![0x82, 0x02, 0xC0, 0x00], WsRefusal::Unmasked),
-        (client_frame(OpCode::Data(Data::Reserved(3)), true, b"x"), WsRefusal::Protocol),
-        (client_frame(OpCode::Data(Data::Continue), true, b"x"), WsRefusal::Protocol),
-        (client_frame(OpCode::Control(Control::Ping), false, b""), WsRefusal::Protocol),
+        (
+            client_frame(OpCode::Data(Data::Reserved(3)), true, b"x"),
+            WsRefusal::Protocol,
+        ),
+        (
+            client_frame(OpCode::Data(Data::Continue), true, b"x"),
+            WsRefusal::Protocol,
+        ),
+        (
+            client_frame(OpCode::Control(Control::Ping), false, b""),
+            WsRefusal::Protocol,
+        ),
     ];
     for (wire, why) in cases {
         let mut inb = Inbound::new(16);

@@ -20,21 +20,24 @@ fn request(path: &str, extra: &str) -> Request {
 }
 
 fn status(r: Result<(Response, &'static str), Refused>) -> (StatusCode, Failure) {
-    let r = r.err().expect("refused");
+    let r = r.expect_err("refused");
     (r.status, r.why)
 }
 
 #[test]
 fn mqtt_is_chosen_and_the_key_answered() {
     let l = listener(&[]);
-    let (resp, p) = check(&request("/mqtt", "Sec-WebSocket-Protocol: mqttv3.1, mqtt\r\n"), &l)
-        .ok()
-        .unwrap();
+    let (resp, p) = check(
+        &request("/mqtt", "Sec-WebSocket-Protocol: mqttv3.1, mqtt\r\n"),
+        &l,
+    )
+    .ok()
+    .unwrap();
     assert_eq!(p, "mqtt");
     assert_eq!(resp.status(), StatusCode::SWITCHING_PROTOCOLS);
     let accept = resp.headers().get("Sec-WebSocket-Accept").unwrap();
     assert_eq!(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="); // RFC 6455 §1.3
-    // MQTT 3.1 clients offer only mqttv3.1, in any header line.
+                                                        // MQTT 3.1 clients offer only mqttv3.1, in any header line.
     let two = "Sec-WebSocket-Protocol: wamp\r\nSec-WebSocket-Protocol: mqttv3.1\r\n";
     let (_, p) = check(&request("/mqtt?k=v", two), &l).ok().unwrap();
     assert_eq!(p, "mqttv3.1");
