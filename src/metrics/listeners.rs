@@ -218,27 +218,36 @@ pub fn render(out: &mut String, labels: &[String], snaps: &[ListenerSnapshot]) {
             let _ = writeln!(out, "{name}{{listener=\"{l}\"}} {v}");
         }
     }
-    let name = "shardmq_listener_handshake_failures_total";
-    let _ = writeln!(
+    let causes = Failure::ALL.map(Failure::name);
+    by_cause(
         out,
-        "# HELP {name} TLS handshakes and WebSocket upgrades that failed, by listener and cause.\n# TYPE {name} counter"
+        "shardmq_listener_handshake_failures_total",
+        "TLS handshakes and WebSocket upgrades that failed, by listener and cause.",
+        labels,
+        &causes,
+        |i| at(i).failures,
     );
-    for (i, l) in labels.iter().enumerate() {
-        for f in Failure::ALL {
-            let v = at(i).failures[f as usize];
-            let cause = f.name();
-            let _ = writeln!(out, "{name}{{listener=\"{l}\",cause=\"{cause}\"}} {v}");
-        }
-    }
+    let causes = WsRefusal::ALL.map(WsRefusal::name);
+    let help = "WebSocket connections closed for what they sent (oversized, text or \
+                unmasked frame, protocol breach), by listener and cause.";
     let name = "shardmq_listener_websocket_refused_total";
-    let _ = writeln!(
-        out,
-        "# HELP {name} WebSocket connections closed for what they sent (oversized, text or unmasked frame, protocol breach), by listener and cause.\n# TYPE {name} counter"
-    );
+    by_cause(out, name, help, labels, &causes, |i| at(i).ws_refused);
+}
+
+/// One counter series per listener and cause; `values(i)` are listener
+/// `i`'s counts, in the order of `causes`.
+fn by_cause<const N: usize>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    labels: &[String],
+    causes: &[&str; N],
+    values: impl Fn(usize) -> [u64; N],
+) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
     for (i, l) in labels.iter().enumerate() {
-        for r in WsRefusal::ALL {
-            let v = at(i).ws_refused[r as usize];
-            let cause = r.name();
+        for (cause, v) in causes.iter().zip(values(i)) {
             let _ = writeln!(out, "{name}{{listener=\"{l}\",cause=\"{cause}\"}} {v}");
         }
     }

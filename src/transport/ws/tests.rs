@@ -3,11 +3,11 @@
 //! partial frame in flight.
 
 use super::*;
+use crate::transport::tests::{connected, on_executor};
 use crate::transport::Heard;
 use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -109,25 +109,10 @@ fn a_parked_close_is_answered_and_ends_it() {
     assert_eq!(listen_parked(&mut ws).0, Heard::Closed);
 }
 
-/// Runs `f` on a small executor of its own.
-fn on_executor<F: std::future::Future<Output = ()>>(f: impl FnOnce() -> F) {
-    let ex = glommio::LocalExecutorBuilder::new(glommio::Placement::Unbound)
-        .io_memory(64 << 10)
-        .ring_depth(64)
-        .make()
-        .expect("executor");
-    ex.run(f());
-}
-
 /// A live WebSocket transport on this executor and the client's socket.
 async fn live() -> (Transport, std::net::TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let ours = glommio::net::TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (peer, _) = listener.accept().unwrap();
-    peer.set_read_timeout(Some(WAIT)).unwrap();
-    let ws = WsTransport::new(Transport::tcp(ours), Vec::new(), 1024);
+    let (tcp, peer) = connected().await;
+    let ws = WsTransport::new(tcp, Vec::new(), 1024);
     (Transport::Ws(Box::new(ws)), peer)
 }
 
