@@ -162,9 +162,14 @@ impl WsTransport {
             if self.end.is_some() {
                 continue;
             }
-            // Pongs out; a full socket must not stop us reading.
-            if let Poll::Ready(Err(e)) = self.poll_send(cx) {
-                return Poll::Ready(Err(e));
+            // Pongs out. A full socket does not stop us reading, unless a
+            // client that pings without reading has piled them up.
+            match self.poll_send(cx) {
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending if self.wbuf.len() - self.sent > MAX_FRAME_OUT => {
+                    return Poll::Pending
+                }
+                _ => {}
             }
             let got = ready!(self.inner.poll_read(cx, buf))?;
             if got == 0 {

@@ -67,8 +67,19 @@ async fn read_request(
     inner: &mut Transport,
 ) -> Result<Result<(Request, Vec<u8>), Refused>, Failure> {
     let mut buf = Vec::new();
+    let mut at = 0usize;
     loop {
-        match Request::try_parse(&buf) {
+        // Parsed again only once the end of the headers may be there (or
+        // on the first bytes, to refuse what is not HTTP at once): a client
+        // dripping bytes must not make us parse its request every time.
+        let end = buf[at.saturating_sub(3)..]
+            .windows(4)
+            .any(|w| w == b"\r\n\r\n");
+        let parsed = match at == 0 || end || buf.len() >= MAX_REQUEST {
+            true => Request::try_parse(&buf),
+            false => Ok(None),
+        };
+        match parsed {
             Ok(Some((end, request))) => return Ok(Ok((request, buf[end..].to_vec()))),
             Ok(None) if buf.len() >= MAX_REQUEST => {
                 let too_large = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
@@ -80,7 +91,7 @@ async fn read_request(
                 return Ok(Err(refused(StatusCode::BAD_REQUEST, bad)));
             }
         }
-        let at = buf.len();
+        at = buf.len();
         buf.resize(MAX_REQUEST, 0);
         let n = inner
             .read(&mut buf[at..])
