@@ -21,6 +21,7 @@ missing=()
 command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null || missing+=(mosquitto-clients)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v capsh >/dev/null || missing+=(libcap2-bin)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 # MQTT.js in a real browser (tests/blackbox/websocket_browser.rs): the test
 # installs the npm `mqtt` package itself.
 command -v chromium >/dev/null || missing+=(chromium)

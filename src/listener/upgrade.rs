@@ -87,7 +87,7 @@ fn identity(l: &ShardListener, t: &tls::TlsTransport) -> Result<Option<String>, 
     if !l.spec.cfg.use_identity_as_username {
         return Ok(None);
     }
-    match tls::peer_common_name(t.session()) {
+    match tls::peer_common_name(t.session().state()) {
         Some(cn) => Ok(Some(cn)),
         None => {
             debug!(listener = %l.spec.label, "client certificate has no subject CN: closing");

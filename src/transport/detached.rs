@@ -15,8 +15,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 pub enum Detached {
     /// Plain TCP keeps nothing but the socket.
     Tcp(OwnedFd),
-    /// The TLS session: keys, sequence numbers, partial records.
-    Tls(OwnedFd, Box<rustls::ServerConnection>),
+    /// The TLS session: keys, sequence numbers, bytes in transit.
+    Tls(OwnedFd, Box<tls::TlsSession>),
     /// WebSocket: the TCP or TLS transport underneath (which holds the
     /// fd), and bytes in flight.
     Ws(Box<WsDetached>),
@@ -27,7 +27,7 @@ impl Detached {
     pub fn attach(self) -> Transport {
         match self {
             Detached::Tcp(fd) => Transport::Tcp(TcpTransport::attach(fd)),
-            Detached::Tls(fd, conn) => Transport::Tls(Box::new(TlsTransport::attach(fd, *conn))),
+            Detached::Tls(fd, s) => Transport::Tls(Box::new(TlsTransport::attach(fd, *s))),
             Detached::Ws(ws) => Transport::Ws(Box::new(WsTransport::attach(*ws))),
         }
     }
@@ -39,7 +39,7 @@ impl Detached {
     pub fn listen_parked(&mut self) -> (Heard, Vec<u8>) {
         match self {
             Detached::Tcp(fd) => tcp::listen_parked(fd),
-            Detached::Tls(fd, conn) => tls::listen_parked(fd, conn),
+            Detached::Tls(fd, s) => tls::listen_parked(fd, s),
             Detached::Ws(ws) => ws::listen_parked(ws),
         }
     }

@@ -112,7 +112,7 @@ impl Transport {
                 }),
             },
             Transport::Tls(t) => match t.detach() {
-                Ok((fd, conn)) => Ok(Detached::Tls(fd, Box::new(conn))),
+                Ok((fd, s)) => Ok(Detached::Tls(fd, Box::new(s))),
                 Err((t, error)) => Err(DetachError {
                     transport: Transport::Tls(Box::new(t)),
                     error,

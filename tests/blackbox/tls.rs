@@ -315,3 +315,25 @@ fn stalled_and_truncated_handshakes_are_closed_in_time() {
     connect(Client::tls(tls, "unharmed", certs.client(None)), "unharmed");
     assert_eq!(failures(&addr, tls, "not_tls"), before);
 }
+
+#[test]
+fn alpn_mqtt_is_accepted_and_a_foreign_protocol_refused() {
+    let certs = Certs::new();
+    let Some((b, addr)) = tls_broker(&certs, "", "") else {
+        return;
+    };
+    let tls = b.port_of("tls");
+    let with_alpn = |protos: &[&[u8]]| {
+        let mut cfg = (*certs.client(None)).clone();
+        cfg.alpn_protocols = protos.iter().map(|p| p.to_vec()).collect();
+        std::sync::Arc::new(cfg)
+    };
+    let s = tls_handshake(dial(tls, "alpn"), with_alpn(&[b"mqtt"])).unwrap();
+    assert_eq!(s.conn.alpn_protocol(), Some(&b"mqtt"[..]));
+    let mut c = Client::over(Box::new(s), "alpn");
+    c.send(&Connect::new("alpn").build());
+    c.expect_packet(&connack(false, 0));
+    let r = tls_handshake(dial(tls, "h2"), with_alpn(&[b"h2"]));
+    assert!(r.is_err(), "a client speaking only h2 got in");
+    wait_failure(&addr, tls, "tls_protocol");
+}

@@ -85,8 +85,8 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
 }
 
 /// The subject CN of the client's certificate, if it sent one with a CN.
-pub fn peer_common_name(conn: &rustls::ServerConnection) -> Option<String> {
-    let der = conn.peer_certificates()?.first()?;
+pub fn peer_common_name(tls: &rustls::CommonState) -> Option<String> {
+    let der = tls.peer_certificates()?.first()?;
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let cn = cert.subject().iter_common_name().next()?;
     cn.as_str().ok().map(str::to_owned)

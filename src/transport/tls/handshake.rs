@@ -8,20 +8,22 @@
 //! (a token bucket with one second of burst); the rest wait their turn,
 //! within the connect timeout.
 
-use super::TlsTransport;
+use super::{TlsSession, TlsTransport};
 use crate::metrics::Failure;
 use crate::transport::TcpTransport;
-use rustls::{Error, ServerConfig, ServerConnection};
+use rustls::{Error, ServerConfig};
 use std::cell::Cell;
 use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-/// Run the handshake on an accepted socket.
+/// Run the handshake on an accepted socket. Application data the client
+/// sent with its last flight (a CONNECT) stays in the session for the
+/// first read.
 pub async fn accept(tcp: TcpTransport, config: Arc<ServerConfig>) -> Result<TlsTransport, Failure> {
-    let conn = ServerConnection::new(config).map_err(|_| Failure::TlsProtocol)?;
-    let mut t = TlsTransport::new(tcp, conn);
+    let s = TlsSession::new(config).map_err(|_| Failure::TlsProtocol)?;
+    let mut t = TlsTransport::new(tcp, s);
     let mut heard = false;
     poll_fn(|cx| poll_handshake(&mut t, cx, &mut heard)).await?;
     Ok(t)
@@ -32,17 +34,25 @@ fn poll_handshake(
     cx: &mut Context<'_>,
     heard: &mut bool,
 ) -> Poll<Result<(), Failure>> {
-    while t.conn.is_handshaking() {
-        ready!(t.poll_send_tls(cx)).map_err(|_| Failure::Closed)?;
-        match ready!(t.poll_recv_tls(cx)) {
-            Ok(0) => return Poll::Ready(Err(Failure::Closed)),
-            Ok(_) => *heard = true,
-            Err(e) => return Poll::Ready(Err(classify(&e, *heard))),
+    loop {
+        ready!(t.poll_send(cx)).map_err(|_| Failure::Closed)?;
+        if t.s.established {
+            return Poll::Ready(Ok(()));
+        }
+        let mut none = [0u8; 0];
+        let mut filled = 0;
+        match ready!(t.poll_recv(cx, &mut none, &mut filled)) {
+            Ok(false) => return Poll::Ready(Err(Failure::Closed)),
+            Ok(true) => *heard = true,
+            Err(e) => {
+                let _ = t.poll_send(cx); // the alert, best effort
+                return Poll::Ready(Err(classify(&e, *heard)));
+            }
+        }
+        if t.s.peer_closed {
+            return Poll::Ready(Err(Failure::Closed));
         }
     }
-    // The server's last flight (and TLS 1.3 tickets).
-    ready!(t.poll_send_tls(cx)).map_err(|_| Failure::Closed)?;
-    Poll::Ready(Ok(()))
 }
 
 /// Name the cause of a failed handshake for the counters and the log.

@@ -1,173 +1,218 @@
-//! TLS 1.2/1.3 with rustls, driven by hand over the glommio stream: rustls
-//! is a state machine that takes and gives TLS records through `Read`/
-//! `Write`, so the glue here moves records between it and the socket
-//! without a task or buffer of its own. Owning the `ServerConnection` (not
-//! an async wrapper) is what lets a TLS connection detach: the socket and
-//! the boxed session travel together to another shard or to the parking
-//! lot, where a parked client's PINGREQ is decrypted and answered in place
-//! (`parked.rs`).
+//! TLS 1.2/1.3 with rustls's unbuffered API, driven by hand over the
+//! glommio stream. Owning the session state (not an async wrapper) is what
+//! lets a TLS connection detach: the socket and the boxed [`TlsSession`]
+//! travel together to another shard or to the parking lot, where a parked
+//! client's PINGREQ is decrypted and answered in place (`parked.rs`).
+//!
+//! Ciphertext is read into a per-thread scratch buffer and decrypted from
+//! there; records to send are encrypted into another and written at once.
+//! Only what is left over (a partial record in, bytes the socket would not
+//! take out, plaintext the reader had no room for) is kept per connection.
 
 mod config;
 mod handshake;
 mod parked;
+mod session;
 
 pub use config::{peer_common_name, server_config, TlsServer};
 pub use handshake::{accept, HandshakeBudget};
 pub use parked::listen_parked;
 pub(crate) use parked::{recv_plain, send_plain};
+pub use session::TlsSession;
 
 use super::TcpTransport;
-use rustls::ServerConnection;
-use std::io::{self, Read, Write};
+use std::cell::RefCell;
+use std::io;
 use std::os::fd::OwnedFd;
 use std::task::{ready, Context, Poll};
+
+/// The largest TLS record on the wire (16 KiB plaintext + overhead).
+const MAX_RECORD: usize = 16384 + 2048 + 5;
+/// Ciphertext read per poll.
+const READ_SIZE: usize = 64 * 1024;
+
+thread_local! {
+    /// Ciphertext being decrypted (a partial record in front, new bytes behind).
+    static OPEN: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_SIZE + MAX_RECORD]);
+    /// Records being encrypted before they are written.
+    static SEAL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// A TLS connection on this executor.
 #[derive(Debug)]
 pub struct TlsTransport {
     tcp: TcpTransport,
-    conn: ServerConnection,
+    s: TlsSession,
 }
 
-/// `Read`/`Write` over the stream for rustls: `Pending` becomes
-/// `WouldBlock` (the waker is registered by the poll underneath).
-struct Glue<'a, 'b> {
-    tcp: &'a mut TcpTransport,
-    cx: &'a mut Context<'b>,
+fn invalid(e: rustls::Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
-impl Read for Glue<'_, '_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.tcp.poll_read(self.cx, buf) {
-            Poll::Ready(r) => r,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
-    }
-}
-
-impl Write for Glue<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self.tcp.poll_write(self.cx, buf) {
-            Poll::Ready(r) => r,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn pending_on_would_block<T>(r: io::Result<T>) -> Poll<io::Result<T>> {
-    match r {
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
-        r => Poll::Ready(r),
+/// Keep `rest` in `v` (released when empty: idle connections hold nothing).
+fn keep(v: &mut Vec<u8>, rest: &[u8]) {
+    if rest.is_empty() {
+        *v = Vec::new();
+    } else {
+        v.clear();
+        v.extend_from_slice(rest);
     }
 }
 
 impl TlsTransport {
-    pub(crate) fn new(tcp: TcpTransport, conn: ServerConnection) -> TlsTransport {
-        TlsTransport { tcp, conn }
+    pub(crate) fn new(tcp: TcpTransport, s: TlsSession) -> TlsTransport {
+        TlsTransport { tcp, s }
     }
 
     /// A detached TLS connection on this executor's ring.
-    pub fn attach(fd: OwnedFd, conn: ServerConnection) -> TlsTransport {
-        TlsTransport::new(TcpTransport::attach(fd), conn)
+    pub fn attach(fd: OwnedFd, s: TlsSession) -> TlsTransport {
+        TlsTransport::new(TcpTransport::attach(fd), s)
     }
 
     #[allow(clippy::result_large_err)] // gives the transport back, rarely
-    pub fn detach(self) -> Result<(OwnedFd, ServerConnection), (TlsTransport, io::Error)> {
-        let TlsTransport { tcp, conn } = self;
+    pub fn detach(self) -> Result<(OwnedFd, TlsSession), (TlsTransport, io::Error)> {
+        let TlsTransport { tcp, s } = self;
         match tcp.detach() {
-            Ok(fd) => Ok((fd, conn)),
-            Err((tcp, e)) => Err((TlsTransport { tcp, conn }, e)),
+            Ok(fd) => Ok((fd, s)),
+            Err((tcp, e)) => Err((TlsTransport { tcp, s }, e)),
         }
     }
 
-    pub fn session(&self) -> &ServerConnection {
-        &self.conn
+    pub fn session(&self) -> &TlsSession {
+        &self.s
     }
 
-    /// Write every TLS record rustls has ready.
-    fn poll_send_tls(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while self.conn.wants_write() {
-            let mut glue = Glue {
-                tcp: &mut self.tcp,
-                cx,
-            };
-            if ready!(pending_on_would_block(self.conn.write_tls(&mut glue)))? == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+    /// Write the records waiting in `outgoing`.
+    fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut sent = 0;
+        while sent < self.s.outgoing.len() {
+            match self.tcp.poll_write(cx, &self.s.outgoing[sent..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => sent += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    self.s.outgoing.drain(..sent);
+                    return Poll::Pending;
+                }
             }
         }
+        self.s.outgoing = Vec::new();
         Poll::Ready(Ok(()))
     }
 
-    /// Read TLS records from the socket into rustls and process them. 0 is
-    /// end of stream.
-    fn poll_recv_tls(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let mut glue = Glue {
-            tcp: &mut self.tcp,
-            cx,
-        };
-        let n = ready!(pending_on_would_block(self.conn.read_tls(&mut glue)))?;
-        if n > 0 {
-            if let Err(e) = self.conn.process_new_packets() {
-                // Tell the peer why (the alert rustls queued), best effort.
-                let _ = self.poll_send_tls(cx);
-                return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, e)));
+    /// Read ciphertext once and decrypt it: plaintext into `buf` (the rest
+    /// into `plain`). `Ready(Ok(false))` is end of stream.
+    fn poll_recv(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        filled: &mut usize,
+    ) -> Poll<io::Result<bool>> {
+        OPEN.with(|open| {
+            let mut open = open.borrow_mut();
+            let pre = self.s.incoming.len();
+            if pre > MAX_RECORD {
+                let e = io::Error::new(io::ErrorKind::InvalidData, "TLS record too large");
+                return Poll::Ready(Err(e));
             }
-        }
-        Poll::Ready(Ok(n))
+            open[..pre].copy_from_slice(&self.s.incoming);
+            let n = ready!(self.tcp.poll_read(cx, &mut open[pre..pre + READ_SIZE]))?;
+            if n == 0 {
+                return Poll::Ready(Ok(false));
+            }
+            let TlsSession { plain, .. } = &mut self.s;
+            let mut overflow = std::mem::take(plain);
+            let mut sink = |p: &[u8]| {
+                let room = (buf.len() - *filled).min(p.len());
+                buf[*filled..*filled + room].copy_from_slice(&p[..room]);
+                *filled += room;
+                overflow.extend_from_slice(&p[room..]);
+            };
+            let used = self.s.absorb(&mut open[..pre + n], &mut sink);
+            self.s.plain = overflow;
+            let used = used.map_err(invalid)?;
+            keep(&mut self.s.incoming, &open[used..pre + n]);
+            Poll::Ready(Ok(true))
+        })
     }
 
     pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        if !self.s.plain.is_empty() {
+            let n = buf.len().min(self.s.plain.len());
+            buf[..n].copy_from_slice(&self.s.plain[..n]);
+            let rest = self.s.plain.split_off(n);
+            keep(&mut self.s.plain, &rest);
+            return Poll::Ready(Ok(n));
+        }
         loop {
-            match self.conn.reader().read(buf) {
-                Ok(n) => return Poll::Ready(Ok(n)), // 0: close_notify
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                // The peer closed the socket without close_notify.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Poll::Ready(Ok(0)),
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-            // Key updates and alerts rustls answers go out before more comes in.
-            ready!(self.poll_send_tls(cx))?;
-            if ready!(self.poll_recv_tls(cx))? == 0 {
+            if self.s.peer_closed {
                 return Poll::Ready(Ok(0));
+            }
+            // Answers rustls queued (key updates, alerts) go out first.
+            ready!(self.poll_send(cx))?;
+            let mut filled = 0;
+            let open = ready!(self.poll_recv(cx, buf, &mut filled))?;
+            // Whatever the records asked us to send, without waiting.
+            if let Poll::Ready(Err(e)) = self.poll_send(cx) {
+                return Poll::Ready(Err(e));
+            }
+            if filled > 0 || !open {
+                return Poll::Ready(Ok(filled));
             }
         }
     }
 
-    /// Takes `buf` only once earlier records are on the socket, so rustls
-    /// never holds more than one write's worth: the connection's own
+    /// Takes all of `buf` once earlier records are on the socket, so at
+    /// most one write's worth waits here: the connection's own
     /// back-pressure (`limits.max_outbound_bytes`) stays in charge.
     pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        ready!(self.poll_send_tls(cx))?;
-        let n = self.conn.writer().write(buf)?;
-        if let Poll::Ready(Err(e)) = self.poll_send_tls(cx) {
+        ready!(self.poll_send(cx))?;
+        SEAL.with(|seal| {
+            let mut seal = seal.borrow_mut();
+            seal.clear();
+            self.s.seal(buf, &mut seal).map_err(invalid)?;
+            let mut sent = 0;
+            // Records rustls queued meanwhile (a key update) go first.
+            while self.s.outgoing.is_empty() && sent < seal.len() {
+                match self.tcp.poll_write(cx, &seal[sent..]) {
+                    Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                    Poll::Ready(Ok(n)) => sent += n,
+                    Poll::Ready(Err(e)) => return Err(e),
+                    Poll::Pending => break,
+                }
+            }
+            self.s.outgoing.extend_from_slice(&seal[sent..]);
+            if seal.capacity() > 4 * READ_SIZE {
+                *seal = Vec::new(); // one huge write must not stay allocated
+            }
+            Ok(())
+        })?;
+        if let Poll::Ready(Err(e)) = self.poll_send(cx) {
             return Poll::Ready(Err(e));
         }
-        Poll::Ready(Ok(n))
+        Poll::Ready(Ok(buf.len()))
     }
 
     pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_send_tls(cx)
+        self.poll_send(cx)
     }
 
     /// close_notify, then shut down our side of the socket.
     pub fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.conn.send_close_notify();
-        ready!(self.poll_send_tls(cx))?;
+        if self.s.established {
+            self.s.close();
+            self.s.established = false; // once
+        }
+        ready!(self.poll_send(cx))?;
         self.tcp.poll_close(cx)
     }
 
-    /// Nothing decrypted but unread, nothing encrypted but unsent.
-    pub fn can_park(&mut self) -> bool {
-        if self.conn.wants_write() {
-            return false;
-        }
-        match self.conn.process_new_packets() {
-            Ok(s) => s.plaintext_bytes_to_read() == 0 && !s.peer_has_closed(),
-            Err(_) => false,
-        }
+    /// Nothing decrypted but unread, nothing encrypted but unsent, no
+    /// partial record.
+    pub fn can_park(&self) -> bool {
+        self.s.is_quiet()
     }
 }
+
+#[cfg(test)]
+mod tests;

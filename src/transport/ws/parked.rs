@@ -93,7 +93,7 @@ fn recv(inner: &mut Detached, raw: &mut Vec<u8>) -> Result<bool, Heard> {
                 Err(_) => Err(Heard::Closed),
             }
         }
-        Detached::Tls(fd, conn) => tls::recv_plain(fd, conn, raw),
+        Detached::Tls(fd, s) => tls::recv_plain(fd, s, raw),
         Detached::Ws(_) => Err(Heard::Closed), // never nested
     }
 }
@@ -110,7 +110,7 @@ fn send(inner: &mut Detached, bytes: &[u8], wbuf: &mut Vec<u8>) -> bool {
             wbuf.extend_from_slice(&bytes[sent..]);
             sent == bytes.len()
         }
-        Detached::Tls(fd, conn) => tls::send_plain(fd, conn, bytes),
+        Detached::Tls(fd, s) => tls::send_plain(fd, s, bytes).unwrap_or(false),
         Detached::Ws(_) => false,
     }
 }
