@@ -10,6 +10,8 @@ env:   SETTLE=seconds to hold the connections idle before measuring (default
        at most 1,024 a second, so 19,000 are all parked after ~25 s; the
        same wait for Mosquitto)
        IP_BASE=first source address 127.0.0.IP_BASE (default 2; 10,000 each)
+       TRANSPORT=ws: MQTT over WebSocket (upgrade on /mqtt, subprotocol mqtt,
+       CONNECT in a masked binary frame) instead of plain TCP
 """
 import os
 import socket
@@ -30,21 +32,51 @@ def connect_packet(client_id):
     return bytes([0x10, len(body)]) + body
 
 
+UPGRADE = (b"GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+           b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n")
+
+
+def ws_frame(payload, mask=b"\x5a\xa5\x0f\xf0"):
+    """One masked binary frame (a client's, RFC 6455 §5.2), payload < 126 B."""
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x82, 0x80 | len(payload)]) + mask + masked
+
+
+def ws_open(s, client_id):
+    """Upgrade, then CONNECT in a frame; the CONNACK comes in one too."""
+    s.sendall(UPGRADE)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(1024)
+        if not chunk:
+            raise SystemExit("upgrade refused: connection closed")
+        head += chunk
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise SystemExit(f"upgrade refused: {head[:40]!r}")
+    s.sendall(ws_frame(connect_packet(client_id)))
+
+
 def main():
     port, n, pid = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     time.sleep(0.5)
     base = rss(pid)
     # Consecutive runs from other source addresses skip the last run's TIME_WAITs.
     ip_base = int(os.environ.get("IP_BASE", "2"))
+    ws = os.environ.get("TRANSPORT", "tcp") == "ws"
+    connack = b"\x82\x04\x20\x02\x00\x00" if ws else b"\x20\x02\x00\x00"
     socks = []
     for i in range(n):
         s = socket.socket()
         s.settimeout(10)
         s.bind((f"127.0.0.{ip_base + i // 10000}", 0))
         s.connect(("127.0.0.1", port))
-        s.sendall(connect_packet(f"idle-{i}"))
+        if ws:
+            ws_open(s, f"idle-{i}")
+        else:
+            s.sendall(connect_packet(f"idle-{i}"))
         socks.append(s)
-    ok = sum(1 for s in socks if s.recv(4) == b"\x20\x02\x00\x00")
+    ok = sum(1 for s in socks if s.recv(len(connack)) == connack)
     time.sleep(float(os.environ.get("SETTLE", "30")))
     after = rss(pid)
     print(f"{ok}/{n} connected; broker RSS {base / 1e6:.2f} MB -> {after / 1e6:.2f} MB: "
