@@ -12,7 +12,7 @@ pub mod sys;
 
 pub use board::{Board, Report};
 pub use histograms::{Latency, ShardHistograms};
-pub use listeners::{Failure, ListenerMetrics, ListenerSnapshot};
+pub use listeners::{Failure, ListenerMetrics, ListenerSnapshot, WsRefusal};
 pub use reasons::{ReasonCounters, ReasonKind, ReasonSnapshot};
 
 use std::cell::Cell;

@@ -34,4 +34,8 @@ mod v5_publish;
 mod v5_session;
 mod v5_subscribe;
 mod v5_will;
+mod websocket;
+mod websocket_bad_input;
+mod websocket_browser;
+mod websocket_clients;
 mod will;
