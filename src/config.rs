@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The whole broker configuration.
@@ -103,6 +103,9 @@ pub struct AuthConfig {
     pub allow_anonymous: bool,
     /// User name → password.
     pub users: BTreeMap<String, String>,
+    /// Mosquitto-style ACL file (`topic`, `user`, `pattern` lines); when
+    /// set, whatever it does not grant is denied. Re-read on SIGHUP.
+    pub acl_file: Option<PathBuf>,
 }
 
 /// Runtime knobs; the defaults follow the measurements in docs/architecture.md.
@@ -172,6 +175,7 @@ impl Default for AuthConfig {
         AuthConfig {
             allow_anonymous: true,
             users: BTreeMap::new(),
+            acl_file: None,
         }
     }
 }
@@ -266,6 +270,7 @@ mod tests {
             shared_subscription_strategy = "sticky"
             [auth]
             allow_anonymous = false
+            acl_file = "/etc/shardmq/acl"
             [auth.users]
             alice = "secret"
             "#,
@@ -279,6 +284,10 @@ mod tests {
             SharedStrategy::Sticky
         );
         assert_eq!(c.auth.users["alice"], "secret");
+        assert_eq!(
+            c.auth.acl_file.as_deref(),
+            Some(Path::new("/etc/shardmq/acl"))
+        );
         assert_eq!(c.connect_timeout(), Duration::from_millis(500));
     }
 

@@ -1,6 +1,8 @@
 //! Authentication: the interface every credential source plugs into, and
 //! the built-in one (anonymous switch + a static user table from the config).
 
+pub mod acl;
+
 use crate::config::AuthConfig;
 use std::collections::BTreeMap;
 
@@ -83,6 +85,7 @@ mod tests {
                 .iter()
                 .map(|(u, p)| (u.to_string(), p.to_string()))
                 .collect(),
+            ..Default::default()
         })
     }
 

@@ -9,12 +9,14 @@
 //! durable log hangs from. Sessions hand their connection [`Delivery`]
 //! records, never bytes.
 //!
-//! Files: `store.rs` (the API), `lifecycle.rs` (open, close, takeover,
+//! Files: `store.rs` (the API), `acl.rs` (the ACL's read check on delivery
+//! and the marks of covered subscriptions), `lifecycle.rs` (open, close, takeover,
 //! expiry, wills), `deliver.rs` (matching and delivery), `outbound.rs` (window
 //! and queue), `registry.rs` (slab and client-ID index), `events.rs`,
 //! `delivery.rs`, `message.rs`, `subscription.rs`, `shared.rs` (shared
 //! subscription groups: membership, picking a member, delivery).
 
+mod acl;
 mod deliver;
 mod delivery;
 mod events;
@@ -35,6 +37,7 @@ mod tests_v5;
 mod tests_v5_delivery;
 mod timers;
 
+pub use acl::REMARK_BUDGET;
 pub use delivery::{Delivery, Outlet, Pending};
 pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
 pub use lifecycle::{will_delay_secs, Closed, Expired, ExpiryWasZero, Opened, NEVER};

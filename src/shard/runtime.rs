@@ -3,10 +3,12 @@
 
 use super::state::Shard;
 use super::{listener, tasks, Global};
+use crate::auth::acl::{self, Acl};
 use crate::auth::{Authenticator, StaticAuthenticator};
 use crate::config::Config;
 use crate::metrics::Board;
 use crate::plane::mesh::{self, MeshEnds};
+use crate::reload::Reloadable;
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -23,6 +25,7 @@ struct ShardInit {
     count: usize,
     cfg: Arc<Config>,
     auth: Arc<dyn Authenticator>,
+    acl: Option<Arc<Reloadable<Acl>>>,
     global: Arc<Global>,
     board: Arc<Board>,
     ends: MeshEnds,
@@ -78,7 +81,8 @@ pub fn run(cfg: Config) -> Result<(), String> {
     let auth: Arc<dyn Authenticator> = Arc::new(StaticAuthenticator::new(&cfg.auth));
     let global = Arc::new(Global::default());
     // What SIGHUP re-reads; each reloadable piece adds its hook below.
-    let hooks = crate::reload::Hooks::default();
+    let mut hooks = crate::reload::Hooks::default();
+    let acl = acl::start(cfg.auth.acl_file.as_deref(), &mut hooks)?;
     let board = Arc::new(Board::new(n));
     let (tx, rx) = mpsc::channel();
     let ends = mesh::build(
@@ -93,6 +97,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
             count: n,
             cfg: cfg.clone(),
             auth: auth.clone(),
+            acl: acl.clone(),
             global: global.clone(),
             board: board.clone(),
             ends,
@@ -209,6 +214,7 @@ async fn shard_main(mut init: ShardInit) {
         init.count,
         init.cfg.clone(),
         init.auth.clone(),
+        init.acl.clone(),
         init.global.clone(),
         init.board.clone(),
     ));

@@ -3,6 +3,7 @@
 
 use super::wheel::Wheel;
 use super::{Global, PartitionMap};
+use crate::auth::acl::Acl;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::connection::{ParkingLot, ShardIo};
@@ -10,6 +11,7 @@ use crate::metrics::{Board, ReasonCounters, ShardHistograms, ShardMetrics};
 use crate::plane::acks::PeerAcks;
 use crate::plane::Mesh;
 use crate::protocol::MqttStr;
+use crate::reload::{Local, Reloadable};
 use crate::router::Router;
 use crate::session::Sessions;
 use std::cell::{Cell, RefCell};
@@ -24,6 +26,9 @@ pub struct Shard {
     pub partitions: PartitionMap,
     pub cfg: Arc<Config>,
     pub auth: Arc<dyn Authenticator>,
+    /// This shard's copy of the ACL rules (`[auth] acl_file`), refreshed by
+    /// the tick; `sessions` holds the same rules for the per-message checks.
+    pub acl: Option<Local<Acl>>,
     pub global: Arc<Global>,
     pub board: Arc<Board>,
     pub sessions: RefCell<Sessions>,
@@ -51,19 +56,23 @@ impl Shard {
         count: usize,
         cfg: Arc<Config>,
         auth: Arc<dyn Authenticator>,
+        acl: Option<Arc<Reloadable<Acl>>>,
         global: Arc<Global>,
         board: Arc<Board>,
     ) -> Shard {
         let limit = cfg.tuning.mesh_outbox_limit;
         let park_after_ms = (cfg.tuning.park_after * 1000.0).ceil() as u32;
         let metrics = Rc::new(ShardMetrics::default());
-        let sessions = Sessions::new(id, cfg.limits.clone(), metrics.clone());
+        let mut sessions = Sessions::new(id, cfg.limits.clone(), metrics.clone());
+        let acl = acl.map(Local::new);
+        sessions.set_acl(acl.as_ref().map(Local::get));
         Shard {
             id,
             count,
             partitions: PartitionMap::new(count),
             cfg,
             auth,
+            acl,
             global,
             board,
             sessions: RefCell::new(sessions),
@@ -100,6 +109,17 @@ impl Shard {
         let id = self.next_conn_id.get() + 1;
         self.next_conn_id.set(id);
         id
+    }
+
+    /// Pick up reloaded ACL rules (the tick) and re-mark subscriptions
+    /// under them, a budget per tick.
+    pub fn refresh_acl(&self) {
+        let Some(acl) = &self.acl else { return };
+        let mut sessions = self.sessions.borrow_mut();
+        if acl.refresh() {
+            sessions.set_acl(Some(acl.get()));
+        }
+        sessions.remark();
     }
 
     /// Peers of this shard.

@@ -33,7 +33,7 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
 }
 
 /// Four times a second: keep-alive expiry, session timers (expiry, delayed
-/// wills) and a nudge to SUBACKs waiting on peers; once a second: post this
+/// wills), a nudge to SUBACKs waiting on peers, reloaded ACL rules; once a second: post this
 /// shard's numbers to the metrics board, return memory freed by parked
 /// connections.
 pub async fn tick_loop(shard: Rc<Shard>) {
@@ -44,6 +44,7 @@ pub async fn tick_loop(shard: Rc<Shard>) {
         ShardMetrics::add(&shard.metrics.keepalive_timeouts, kicked as u64);
         shard.acks.wake_all();
         expire_sessions(&shard);
+        shard.refresh_acl();
         if tick % 4 == 0 {
             release.tick(shard.metrics.parks.get());
             let report = Report {
