@@ -32,6 +32,8 @@ mod test_util;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_acl;
+#[cfg(test)]
 mod tests_v5;
 #[cfg(test)]
 mod tests_v5_delivery;

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod acl;
 mod bad_input;
 mod connect;
 mod cross_shard;

@@ -220,6 +220,9 @@ impl Broker {
             }
             extra += &format!("password_file {}\n", pwfile.display());
         }
+        if let Some(acl) = get("auth", "acl_file") {
+            extra += &format!("acl_file {}\n", acl.as_str().expect("acl_file is a path"));
+        }
         extra += &format!(
             "max_inflight_messages {}\n",
             int("limits", "max_inflight", 20)
