@@ -12,37 +12,53 @@
 use super::trie::{DENY, READ};
 use super::Coverage;
 
-/// Judge a wildcard `filter` against the client's own section and its
-/// expanded patterns, each given as (access bits, filter) pairs, with the
-/// precedence of [`super::Acl::allows`].
-pub fn judge<'a, O, P>(own: impl Fn() -> O, pat: impl Fn() -> P, filter: &str) -> Coverage
-where
-    O: Iterator<Item = (u8, &'a str)>,
-    P: Iterator<Item = (u8, &'a str)>,
-{
-    let any = |mut rules: &mut dyn Iterator<Item = (u8, &'a str)>, bit: u8, rel: Rel| {
-        Iterator::any(&mut rules, |(b, f)| b & bit != 0 && rel(f, filter))
-    };
-    if any(&mut own(), DENY, holds) {
+/// What a section's rules say about one filter.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Found {
+    deny_holds: bool,
+    deny_meets: bool,
+    read_holds: bool,
+    read_meets: bool,
+}
+
+impl Found {
+    /// Note one rule (access bits, filter). `holds` implies `meets`, so
+    /// most rules cost one `meets`, which stops at the first level that
+    /// differs.
+    pub fn add(&mut self, bits: u8, rule: &str, filter: &str) {
+        if bits & (DENY | READ) == 0 || !meets(rule, filter) {
+            return;
+        }
+        let holds = holds(rule, filter);
+        if bits & DENY != 0 {
+            self.deny_meets = true;
+            self.deny_holds |= holds;
+        } else {
+            self.read_meets = true;
+            self.read_holds |= holds;
+        }
+    }
+}
+
+/// Judge a wildcard filter from what the client's own section (`own`) and
+/// its expanded patterns (`pat`) say, with the precedence of
+/// [`super::Acl::allows`]: the own section first, the patterns only for
+/// topics it left undecided.
+pub fn judge(own: Found, pat: Found) -> Coverage {
+    if own.deny_holds {
         return Coverage::Denied;
     }
-    let own_deny_meets = any(&mut own(), DENY, meets);
-    if !own_deny_meets && any(&mut own(), READ, holds) {
+    if !own.deny_meets && own.read_holds {
         return Coverage::Covered;
     }
-    // The patterns count only for topics the own section left undecided.
-    let readable = any(&mut own(), READ, meets)
-        || (!any(&mut pat(), DENY, holds) && any(&mut pat(), READ, meets));
-    if !readable {
+    if !own.read_meets && (pat.deny_holds || !pat.read_meets) {
         return Coverage::Denied;
     }
-    if !own_deny_meets && !any(&mut pat(), DENY, meets) && any(&mut pat(), READ, holds) {
+    if !own.deny_meets && !pat.deny_meets && pat.read_holds {
         return Coverage::Covered;
     }
     Coverage::Partial
 }
-
-type Rel = fn(&str, &str) -> bool;
 
 fn dollar_clash(a: &str, b: &str) -> bool {
     let wild = |f: &str| f.starts_with(['+', '#']);
@@ -86,27 +102,30 @@ pub fn holds(outer: &str, inner: &str) -> bool {
 }
 
 /// A pattern's filter with `%c` and `%u` replaced, as Mosquitto replaces
-/// them (text substitution); `None` when it has `%u` and there is no user.
-pub fn expand(filter: &str, client_id: &str, user: Option<&str>) -> Option<String> {
-    if filter.contains("%u") && user.is_none() {
-        return None;
-    }
-    let (b, mut out) = (filter.as_bytes(), Vec::with_capacity(filter.len()));
-    let mut i = 0;
-    while i < b.len() {
-        match b.get(i..i + 2) {
-            Some(b"%c") => out.extend_from_slice(client_id.as_bytes()),
-            Some(b"%u") => out.extend_from_slice(user.unwrap_or("").as_bytes()),
+/// them (text substitution), written into `out`; false when it has `%u`
+/// and there is no user (the rule does not apply).
+pub fn expand(filter: &str, client_id: &str, user: Option<&str>, out: &mut String) -> bool {
+    out.clear();
+    let mut rest = filter;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let sub = match rest.as_bytes().get(at + 1) {
+            Some(b'c') => client_id,
+            Some(b'u') => match user {
+                Some(u) => u,
+                None => return false,
+            },
             _ => {
-                out.push(b[i]);
-                i += 1;
+                out.push('%');
+                rest = &rest[at + 1..];
                 continue;
             }
-        }
-        i += 2;
+        };
+        out.push_str(sub);
+        rest = &rest[at + 2..];
     }
-    // Only whole UTF-8 strings were spliced at ASCII boundaries.
-    Some(String::from_utf8(out).expect("UTF-8"))
+    out.push_str(rest);
+    true
 }
 
 #[cfg(test)]
@@ -167,10 +186,15 @@ mod tests {
 
     #[test]
     fn expansion_is_text_substitution() {
-        assert_eq!(expand("d/%c/#", "c1", None).unwrap(), "d/c1/#");
-        assert_eq!(expand("%u-%c/x", "c", Some("u")).unwrap(), "u-c/x");
-        assert_eq!(expand("d/%c", "a/b", None).unwrap(), "d/a/b");
-        assert_eq!(expand("%%u/%x", "c", Some("u")).unwrap(), "%u/%x");
-        assert_eq!(expand("d/%u", "c", None), None);
+        let x = |f: &str, c: &str, u: Option<&str>| {
+            let mut out = String::from("stale");
+            expand(f, c, u, &mut out).then_some(out)
+        };
+        assert_eq!(x("d/%c/#", "c1", None).unwrap(), "d/c1/#");
+        assert_eq!(x("%u-%c/x", "c", Some("u")).unwrap(), "u-c/x");
+        assert_eq!(x("d/%c", "a/b", None).unwrap(), "d/a/b");
+        assert_eq!(x("%%u/%x%", "c", Some("u")).unwrap(), "%u/%x%");
+        assert_eq!(x("d/%u", "c", None), None);
+        assert_eq!(x("plain", "c", None).unwrap(), "plain");
     }
 }

@@ -136,7 +136,9 @@ impl Acl {
     /// The patterns, unless `who` may not use them (a `+` or `#` in its id
     /// or user name could widen them: Mosquitto denies such a client).
     fn patterns(&self, who: Who<'_>) -> Option<&Section> {
-        let risky = |s: &str| s.bytes().any(|b| b == b'+' || b == b'#');
+        // `+` and `#` differ only in bit 3; a fold without early exit
+        // vectorizes (as the codec's wildcard scan).
+        let risky = |s: &str| s.bytes().fold(false, |r, b| r | (b | 0x08 == b'+'));
         let p = self.patterns.as_ref()?;
         (!risky(who.client_id) && !who.user.is_some_and(risky)).then_some(p)
     }
@@ -177,26 +179,27 @@ impl Acl {
         if filter.starts_with("$share") {
             return Coverage::Denied; // every topic it matches is unreadable
         }
-        let own: &[(u8, Box<str>)] = self.section(who.user).map_or(&[], |s| &s.rules);
-        let mut patterns = Vec::new();
-        if let Some(p) = self.patterns(who) {
-            let expanded = p
-                .rules
-                .iter()
-                .filter_map(|(b, f)| cover::expand(f, who.client_id, who.user).map(|f| (*b, f)));
-            patterns.extend(expanded);
+        let mut own = cover::Found::default();
+        for (bits, rule) in self.section(who.user).map_or(&[][..], |s| &s.rules) {
+            own.add(*bits, rule, filter);
         }
-        cover::judge(
-            || own.iter().map(|(b, f)| (*b, &**f)),
-            || patterns.iter().map(|(b, f)| (*b, f.as_str())),
-            filter,
-        )
+        let mut pat = cover::Found::default();
+        if let Some(p) = self.patterns(who) {
+            let mut buf = String::new();
+            for (bits, rule) in &p.rules {
+                if cover::expand(rule, who.client_id, who.user, &mut buf) {
+                    pat.add(*bits, &buf, filter);
+                }
+            }
+        }
+        cover::judge(own, pat)
     }
 }
 
 /// Mosquitto's checks of `$` topics before any rule (`acl__check_dollar`).
+#[inline]
 fn dollar_allows(topic: &str, access: Access) -> bool {
-    if !topic.starts_with('$') {
+    if topic.as_bytes().first() != Some(&b'$') {
         return true;
     }
     if topic.starts_with("$share") {

@@ -62,11 +62,22 @@ pub fn pieces(level: &str) -> Option<Vec<Piece>> {
     Some(out)
 }
 
+/// Literal children. The tag packs a level's length and first 7 bytes, so
+/// most levels compare in one integer compare, without a `memcmp` call.
 enum Literal {
-    Small(Vec<(Box<[u8]>, u32)>),
+    Small(Vec<(u64, Box<[u8]>, u32)>),
     // The keys come from the operator's file, never from clients, so a
     // fixed fast hash cannot be flooded.
     Map(HashMap<Box<[u8]>, u32, IntBuildHasher>),
+}
+
+#[inline]
+fn tag(level: &[u8]) -> u64 {
+    let mut t = (level.len() as u64) << 56;
+    for (i, &b) in level.iter().take(7).enumerate() {
+        t |= (b as u64) << (8 * i);
+    }
+    t
 }
 
 struct Node {
@@ -77,6 +88,11 @@ struct Node {
     templates: Vec<(Box<[Piece]>, u32)>,
     end: u8,
     hash: u8,
+    /// A deny rule ends here or below: a walk that already has its grant
+    /// must still look here.
+    deny_below: bool,
+    /// Has any child (most rules end in leaves: no level to look at).
+    kids: bool,
 }
 
 impl Node {
@@ -89,13 +105,22 @@ impl Node {
             templates: Vec::new(),
             end: 0,
             hash: 0,
+            deny_below: false,
+            kids: false,
         }
     }
 
     #[inline]
     fn literal(&self, level: &[u8]) -> u32 {
         match &self.literal {
-            Literal::Small(v) => v.iter().find(|(k, _)| **k == *level).map_or(NONE, |e| e.1),
+            Literal::Small(v) if v.is_empty() => NONE,
+            Literal::Small(v) => {
+                let t = tag(level);
+                let hit = v
+                    .iter()
+                    .find(|(kt, k, _)| *kt == t && (level.len() < 8 || **k == *level));
+                hit.map_or(NONE, |e| e.2)
+            }
             Literal::Map(m) => m.get(level).copied().unwrap_or(NONE),
         }
     }
@@ -111,28 +136,27 @@ pub struct Who<'a> {
 /// The rules of one section (a user's, the anonymous one, or the patterns).
 pub struct Trie {
     nodes: Vec<Node>,
-    has_deny: bool,
 }
 
-/// One walk: the topic, who asks, and when to stop early.
+/// One walk: the topic, who asks, and the access wanted.
 struct Walk<'a> {
     topic: &'a [u8],
     who: Who<'a>,
-    stop: u8,
+    want: u8,
 }
 
 impl Trie {
     pub fn new() -> Trie {
         Trie {
             nodes: vec![Node::new()],
-            has_deny: false,
         }
     }
 
     /// Add a rule: `bits` on `filter` (a valid filter; for patterns, with
     /// `%c`/`%u` levels).
     pub fn add(&mut self, filter: &str, bits: u8) {
-        self.has_deny |= bits & DENY != 0;
+        let deny = bits & DENY != 0;
+        self.nodes[0].deny_below |= deny;
         let (path, hash) = match filter {
             "#" => (None, true),
             f => match f.strip_suffix("/#") {
@@ -143,6 +167,7 @@ impl Trie {
         let mut n = 0u32;
         for level in path.into_iter().flat_map(|p| p.split('/')) {
             n = self.child(n, level);
+            self.nodes[n as usize].deny_below |= deny;
         }
         let node = &mut self.nodes[n as usize];
         if hash {
@@ -155,6 +180,7 @@ impl Trie {
     fn child(&mut self, n: u32, level: &str) -> u32 {
         let next = self.nodes.len() as u32;
         let node = &mut self.nodes[n as usize];
+        node.kids = true;
         let found = match (level, pieces(level)) {
             ("+", _) => take(&mut node.plus, next),
             (_, Some(p)) if p == [Piece::ClientId] => take(&mut node.client, next),
@@ -180,16 +206,15 @@ impl Trie {
         found
     }
 
-    /// The access bits of every rule matching `topic` for `who`. Stops as
-    /// soon as the answer cannot change: at a deny, or, in a section
-    /// without denies, once `want` is granted.
+    /// The access bits of the rules matching `topic` for `who`, as far as
+    /// they decide `want`: the walk stops at a deny, and leaves a subtree
+    /// without deny rules once `want` is granted.
     #[inline]
     pub fn bits(&self, topic: &str, who: Who<'_>, want: u8) -> u8 {
-        let stop = if self.has_deny { DENY } else { want | DENY };
         let w = Walk {
             topic: topic.as_bytes(),
             who,
-            stop,
+            want,
         };
         let root = &self.nodes[0];
         let mut acc = 0;
@@ -217,7 +242,8 @@ impl Trie {
 
     /// Follow every child of `node` that matches the level at `at`.
     fn step(&self, node: &Node, at: usize, w: &Walk<'_>, acc: &mut u8, wild: bool) {
-        if *acc & w.stop != 0 {
+        let decided = *acc & DENY != 0 || (*acc & w.want != 0 && !node.deny_below);
+        if decided || !node.kids {
             return;
         }
         let t = w.topic;
@@ -261,9 +287,10 @@ fn take(slot: &mut u32, next: u32) -> u32 {
 
 fn insert_literal(lit: &mut Literal, key: &[u8], node: u32) {
     match lit {
-        Literal::Small(v) if v.len() < SMALL => v.push((key.into(), node)),
+        Literal::Small(v) if v.len() < SMALL => v.push((tag(key), key.into(), node)),
         Literal::Small(v) => {
-            let mut m: HashMap<_, _, IntBuildHasher> = std::mem::take(v).into_iter().collect();
+            let small = std::mem::take(v).into_iter().map(|(_, k, n)| (k, n));
+            let mut m: HashMap<_, _, IntBuildHasher> = small.collect();
             m.insert(key.into(), node);
             *lit = Literal::Map(m);
         }
