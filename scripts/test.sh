@@ -20,6 +20,7 @@ missing=()
 command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null || missing+=(mosquitto-clients)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v capsh >/dev/null || missing+=(libcap2-bin)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (used by the tests)"
     apt_install "${missing[@]}"

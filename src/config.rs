@@ -1,18 +1,28 @@
 //! One typed configuration: TOML file, then command-line overrides,
 //! validated once at start.
 
+mod listeners;
+
+pub use listeners::{ListenerConfig, TransportKind};
+
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Where the broker listens when nothing says otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:1883";
+
 /// The whole broker configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// MQTT over TCP listener.
-    pub listen: SocketAddr,
+    /// One MQTT over TCP listener, the one-line way (`--listen`). With
+    /// neither this nor `listeners`, 127.0.0.1:1883.
+    pub listen: Option<SocketAddr>,
+    /// Listeners of every transport (`[[listeners]]`).
+    pub listeners: Vec<ListenerConfig>,
     /// Number of shards; 0 = one per CPU available to the process.
     pub shards: usize,
     /// `RUST_LOG`-style filter; the `RUST_LOG` environment variable wins.
@@ -69,6 +79,9 @@ pub struct Limits {
     pub session_expiry_max: u32,
     /// Which member of a shared subscription group gets a message.
     pub shared_subscription_strategy: SharedStrategy,
+    /// TLS handshakes each shard may start per second (0 = unlimited);
+    /// more wait their turn within the connect timeout.
+    pub tls_handshakes_per_second: u32,
 }
 
 /// How a shared subscription group's member is chosen per message.
@@ -135,7 +148,8 @@ pub struct Tuning {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            listen: "127.0.0.1:1883".parse().unwrap(),
+            listen: None,
+            listeners: Vec::new(),
             shards: 0,
             log: "info".into(),
             metrics_listen: None,
@@ -166,6 +180,7 @@ impl Default for Limits {
             outbound_topic_aliases: true,
             session_expiry_max: u32::MAX,
             shared_subscription_strategy: SharedStrategy::RoundRobin,
+            tls_handshakes_per_second: 1000,
         }
     }
 }
@@ -203,8 +218,30 @@ impl Config {
         toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", path.display()))
     }
 
+    /// Every listener: `listen` first, then `[[listeners]]`; the default
+    /// TCP listener when neither is set.
+    pub fn all_listeners(&self) -> Vec<ListenerConfig> {
+        let mut all: Vec<ListenerConfig> =
+            self.listen.map(ListenerConfig::tcp).into_iter().collect();
+        all.extend(self.listeners.iter().cloned());
+        if all.is_empty() {
+            all.push(ListenerConfig::tcp(DEFAULT_LISTEN.parse().unwrap()));
+        }
+        all
+    }
+
     /// Check every value; the broker refuses to start on the first bad one.
     pub fn validate(&self) -> Result<(), String> {
+        let all = self.all_listeners();
+        if all.len() > 255 {
+            return Err("at most 255 listeners".into());
+        }
+        for (i, l) in all.iter().enumerate() {
+            l.validate()?;
+            if l.bind.port() != 0 && all[..i].iter().any(|o| o.bind == l.bind) {
+                return Err(format!("two listeners on {}", l.bind));
+            }
+        }
         let l = &self.limits;
         if !(l.connect_timeout > 0.0 && l.connect_timeout.is_finite()) {
             return Err("limits.connect_timeout must be a positive number of seconds".into());
@@ -253,7 +290,10 @@ mod tests {
     fn defaults_are_valid() {
         let c = Config::default();
         c.validate().unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:1883");
+        let l = c.all_listeners();
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].bind.to_string(), "127.0.0.1:1883");
+        assert_eq!(l[0].transport, TransportKind::Tcp);
         assert_eq!(c.limits.max_queued_messages, 1000);
         assert!(!c.limits.queue_qos0);
     }
@@ -289,6 +329,50 @@ mod tests {
             Some(Path::new("/etc/shardmq/acl"))
         );
         assert_eq!(c.connect_timeout(), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn listeners_of_every_transport() {
+        let c: Config = toml::from_str(
+            r#"
+            listen = "127.0.0.1:1883"
+            [[listeners]]
+            bind = "127.0.0.1:8883"
+            transport = "tls"
+            certfile = "server.pem"
+            keyfile = "server.key"
+            cafile = "ca.pem"
+            require_certificate = true
+            use_identity_as_username = true
+            [[listeners]]
+            bind = "127.0.0.1:8083"
+            transport = "ws"
+            "#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        let l = c.all_listeners();
+        let kinds: Vec<_> = l.iter().map(|l| l.transport).collect();
+        use TransportKind::*;
+        assert_eq!(kinds, [Tcp, Tls, Ws]);
+        assert_eq!(l[2].path, "/mqtt");
+        assert_eq!(l[1].label(), "tls:8883");
+    }
+
+    #[test]
+    fn listener_options_that_do_not_fit() {
+        let bad = [
+            "bind = \"127.0.0.1:1\"\ntransport = \"tls\"",
+            "bind = \"127.0.0.1:1\"\ncertfile = \"a\"",
+            "bind = \"127.0.0.1:1\"\ntransport = \"wss\"\ncertfile = \"a\"\nkeyfile = \"b\"\nrequire_certificate = true",
+            "bind = \"127.0.0.1:1\"\ntransport = \"ws\"\npath = \"mqtt\"",
+        ];
+        for b in bad {
+            let c: Config = toml::from_str(&format!("[[listeners]]\n{b}")).unwrap();
+            assert!(c.validate().is_err(), "{b}");
+        }
+        let twice = "listen = \"127.0.0.1:7\"\n[[listeners]]\nbind = \"127.0.0.1:7\"";
+        assert!(toml::from_str::<Config>(twice).unwrap().validate().is_err());
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! - [`shard`]: one pinned glommio executor per core; listeners, the fixed
 //!   partitions that place client IDs on shards, the keep-alive and idle
 //!   wheel, the epoll poller for parked connections, start-up and shutdown.
-//! - [`transport`]: the byte stream under a connection (plain TCP today),
+//! - [`listener`]: the configured listeners, their sockets on every shard,
+//!   and the upgrade of an accepted socket (TLS handshake, WebSocket).
+//! - [`transport`]: the byte stream under a connection (TCP, TLS),
 //!   detached into a sendable fd plus state for hand-off and parking, and
 //!   the PINGREQ answer of a parked connection.
 //! - [`connection`]: one client connection: CONNECT handling, the packet loop,
@@ -35,6 +37,7 @@
 pub mod auth;
 pub mod config;
 pub mod connection;
+pub mod listener;
 pub mod metrics;
 pub mod plane;
 pub mod reload;

@@ -53,7 +53,7 @@ fn load(args: &Args) -> Result<Config, String> {
         None => Config::default(),
     };
     if let Some(l) = args.listen {
-        cfg.listen = l;
+        cfg.listen = Some(l);
     }
     if let Some(m) = args.metrics_listen {
         cfg.metrics_listen = Some(m);

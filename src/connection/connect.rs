@@ -5,6 +5,7 @@
 
 use super::connack::{Refused, Terms};
 use super::handle::ConnHandle;
+use super::Arrival;
 use crate::auth::acl::{Access, Who};
 use crate::auth::{AuthDecision, AuthRequest};
 use crate::metrics::ShardMetrics;
@@ -17,7 +18,6 @@ use crate::session::{Message, Origin, SessionKey};
 use crate::shard::Shard;
 use crate::transport::Transport;
 use std::rc::Rc;
-use std::time::Instant;
 use tracing::debug;
 
 /// A client that passed CONNECT.
@@ -26,6 +26,7 @@ pub struct Admitted {
     pub handle: Rc<ConnHandle>,
     pub client_id: MqttStr,
     pub version: ProtocolVersion,
+    pub listener: u8,
 }
 
 /// Move a connection to the shard that owns its client ID. The transport
@@ -37,7 +38,7 @@ pub fn hand_off(
     owner: usize,
     connect: Connect,
     rest: Vec<u8>,
-    accepted_at: Instant,
+    arrival: Arrival,
 ) {
     let conn = match io.detach() {
         Ok(conn) => conn,
@@ -50,7 +51,7 @@ pub fn hand_off(
         conn,
         connect,
         rest,
-        accepted_at,
+        arrival,
     }));
     if shard.mesh.send_control(owner, msg) {
         ShardMetrics::inc(&shard.metrics.handoffs);
@@ -71,10 +72,15 @@ pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
 
 /// Decide a CONNECT on the owner shard. On success the CONNACK (and any
 /// resent in-flight messages) are already queued on the handle.
-pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admitted, Refused> {
-    check_auth_method(shard, &c)?;
+pub fn admit(shard: &Shard, mut c: Connect, arrival: Arrival) -> Result<Admitted, Refused> {
+    let listener = &shard.listeners[arrival.listener as usize];
+    check_auth_method(shard, &c)
+        .inspect_err(|_| ShardMetrics::inc(&listener.metrics.auth_failures))?;
     let assigned = check_identifier(shard, &mut c)?;
-    authenticate(shard, &c)?;
+    if !arrival.certified {
+        authenticate(shard, &c)
+            .inspect_err(|_| ShardMetrics::inc(&listener.metrics.auth_failures))?;
+    }
     // The decoded ID points into the whole CONNECT frame (password, will);
     // the session keeps it for its lifetime, so keep only the ID's bytes.
     c.client_id = MqttStr::from(c.client_id.as_str());
@@ -89,6 +95,15 @@ pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admi
         ShardMetrics::inc(&shard.metrics.refused_server_unavailable);
         return Err(Refused::new(ReasonCode::ServerBusy, "too many connections"));
     }
+    if !listener.spec.try_add_connection() {
+        shard.global.remove_connection();
+        ShardMetrics::inc(&shard.metrics.refused_server_unavailable);
+        debug!(shard = shard.id, listener = %listener.spec.label, "listener max_connections reached: CONNACK 3 / 0x89");
+        return Err(Refused::new(
+            ReasonCode::ServerBusy,
+            "too many connections on this listener",
+        ));
+    }
     let terms = Terms::new(&shard.cfg.limits, &c, assigned.then(|| c.client_id.clone()));
     let handle = Rc::new(ConnHandle::new(
         shard.next_conn_id(),
@@ -97,7 +112,10 @@ pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admi
         shard.now_ms(),
     ));
     super::v5::configure(&handle, &c, &shard.cfg.limits);
-    check_will(shard, &mut c);
+    if !will_allowed(shard, &c) {
+        ShardMetrics::inc(&listener.metrics.acl_denials);
+        c.will = None;
+    }
     let mut sessions = shard.sessions.borrow_mut();
     let opened = match c.protocol {
         ProtocolVersion::V5 => {
@@ -121,15 +139,17 @@ pub fn admit(shard: &Shard, mut c: Connect, accepted_at: Instant) -> Result<Admi
         .hist
         .borrow_mut()
         .connect_handshake
-        .record(accepted_at.elapsed());
+        .record(arrival.accepted_at.elapsed());
     ShardMetrics::inc(&shard.metrics.connections_total);
     ShardMetrics::inc(&shard.metrics.connections_current);
+    ShardMetrics::inc(&listener.metrics.connections);
     debug!(shard = shard.id, client_id = %c.client_id, present, "connected");
     Ok(Admitted {
         key,
         handle,
         client_id: c.client_id,
         version: c.protocol,
+        listener: arrival.listener,
     })
 }
 
@@ -143,25 +163,24 @@ pub fn publish_will(shard: &Shard, key: SessionKey, w: Will) {
     plane::publish(shard, Message::from_will(w, origin));
 }
 
-/// With an ACL, a will whose topic the client may not write is dropped
-/// here and the CONNECT goes on: the client is never told, as with
+/// With an ACL, a will whose topic the client may not write is dropped at
+/// CONNECT and the CONNECT goes on: the client is never told, as with
 /// Mosquitto, which checks when it sends the will (docs/security.md).
-fn check_will(shard: &Shard, c: &mut Connect) {
+fn will_allowed(shard: &Shard, c: &Connect) -> bool {
     let sessions = shard.sessions.borrow();
     let (Some(acl), Some(w)) = (sessions.acl(), &c.will) else {
-        return;
+        return true;
     };
     let who = Who {
         client_id: &c.client_id,
         user: c.username.as_deref(),
     };
     if acl.allows(who, &w.topic, Access::Write) {
-        return;
+        return true;
     }
     ShardMetrics::inc(&shard.metrics.acl_denied_will);
     debug!(shard = shard.id, client_id = %c.client_id, topic = %w.topic, "ACL: will dropped, no write access to its topic");
-    drop(sessions);
-    c.will = None;
+    false
 }
 
 /// We support no enhanced authentication (§4.12): any Authentication

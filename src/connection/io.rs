@@ -208,7 +208,8 @@ impl Writer {
                 if handle.pending_bytes() == 0 {
                     self.buf.release(); // idle: hold no buffer
                     self.pos = 0;
-                    return Poll::Ready(Ok(()));
+                    // TLS records rustls could not send with the last write.
+                    return transport.poll_flush(cx);
                 }
                 let mut spare = std::mem::take(&mut self.buf);
                 spare.bytes.clear();

@@ -31,15 +31,17 @@ pub use goodbye::shutdown;
 pub use handle::{CloseReason, ConnHandle, OutBuf};
 pub use io::ShardIo;
 
-use crate::metrics::ShardMetrics;
+use crate::metrics::{Failure, ShardMetrics};
 use crate::plane::{self, messages::HandOff};
 use crate::protocol::{Connect, DecodeError, MqttStr, ProtocolVersion};
 use crate::session::SessionKey;
 use crate::shard::{spawn_guarded, Shard};
 use crate::transport::Transport;
 use connect::Admitted;
+use glommio::net::TcpStream;
 use io::{Flow, ReadError, Reader, Writer};
 use packets::Hold;
+use std::cell::Cell;
 use std::future::poll_fn;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -52,14 +54,41 @@ use tracing::debug;
 /// at 32, fan-in QoS 0 delivered 120 k of 2.6 M msg/s; at 1, 1.97 M of 2.4 M).
 const READ_BUDGET: usize = 1;
 
-/// Entry point for a connection accepted by this shard.
-pub async fn serve_accepted(shard: Rc<Shard>, mut io: Transport, accepted_at: Instant) {
+/// Where and when a connection came in, carried to its owner shard.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival {
+    /// Index of its listener in `Shard::listeners`.
+    pub listener: u8,
+    pub accepted_at: Instant,
+    /// The user name is the client certificate's CN: no password to check.
+    pub certified: bool,
+}
+
+/// Entry point for a socket accepted by this shard on `listener`: upgrade
+/// it to the listener's transport and read its CONNECT, both under the
+/// connect timeout, then admit it here or hand it to its owner shard.
+pub async fn serve_accepted(
+    shard: Rc<Shard>,
+    stream: TcpStream,
+    listener: u8,
+    accepted_at: Instant,
+) {
+    let l = &shard.listeners[listener as usize];
     let max = shard.cfg.limits.max_packet_size;
+    let upgraded = Cell::new(false);
     let first = glommio::timer::timeout(shard.cfg.connect_timeout(), async {
-        Ok(first::read_connect(&mut io, &shard.io, max).await)
+        let up = match crate::listener::upgrade(&shard, l, stream).await {
+            Ok(up) => up,
+            Err(why) => return Ok(Err(why)),
+        };
+        upgraded.set(true);
+        let mut io = up.io;
+        let read = first::read_connect(&mut io, &shard.io, max).await;
+        Ok(Ok((io, up.identity, read)))
     })
     .await;
-    let (c, rest) = match first {
+    let (io, identity, read) = match first {
+        Err(_) if !upgraded.get() => return upgrade_failed(&shard, listener, Failure::Timeout),
         Err(_) => {
             ShardMetrics::inc(&shard.metrics.connect_timeouts);
             debug!(
@@ -68,36 +97,51 @@ pub async fn serve_accepted(shard: Rc<Shard>, mut io: Transport, accepted_at: In
             );
             return;
         }
-        Ok(Err(e)) => return first::reject_first_packet(&shard, io, e).await,
-        Ok(Ok(first)) => first,
+        Ok(Err(why)) => return upgrade_failed(&shard, listener, why),
+        Ok(Ok(done)) => done,
+    };
+    let (mut c, rest) = match read {
+        Err(e) => return first::reject_first_packet(&shard, io, e).await,
+        Ok(first) => first,
+    };
+    let certified = identity.is_some();
+    if let Some(cn) = identity {
+        c.username = Some(MqttStr::from(cn.as_str()));
+        c.password = None;
+    }
+    let arrival = Arrival {
+        listener,
+        accepted_at,
+        certified,
     };
     let owner = connect::owner_of(&shard, &c);
     if owner == shard.id {
-        serve_connected(shard, io, c, rest, accepted_at);
+        serve_connected(shard, io, c, rest, arrival);
     } else {
-        connect::hand_off(&shard, io, owner, c, rest, accepted_at);
+        connect::hand_off(&shard, io, owner, c, rest, arrival);
     }
+}
+
+/// A TLS handshake or WebSocket upgrade failed: counted, logged, closed.
+fn upgrade_failed(shard: &Shard, listener: u8, why: Failure) {
+    let l = &shard.listeners[listener as usize];
+    l.metrics.fail(why);
+    debug!(shard = shard.id, listener = %l.spec.label, cause = why.name(), "handshake failed: closing");
 }
 
 /// Entry point for a connection handed over by another shard.
 pub fn serve_handoff(shard: Rc<Shard>, h: HandOff) {
     let io = h.conn.attach(); // onto this shard's ring
-    serve_connected(shard, io, h.connect, h.rest, h.accepted_at);
+    serve_connected(shard, io, h.connect, h.rest, h.arrival);
 }
 
 /// Admit or refuse on the owner shard. Either way the rest runs as a new
 /// task: the accept phase's future (CONNECT reading, timeout, refusal) is
 /// large and must not stay allocated for the life of every connection.
-fn serve_connected(
-    shard: Rc<Shard>,
-    io: Transport,
-    c: Connect,
-    rest: Vec<u8>,
-    accepted_at: Instant,
-) {
+fn serve_connected(shard: Rc<Shard>, io: Transport, c: Connect, rest: Vec<u8>, arrival: Arrival) {
     let version = c.protocol;
     let room = connack::reason_room(&c);
-    match connect::admit(&shard, c, accepted_at) {
+    match connect::admit(&shard, c, arrival) {
         Err(r) => {
             let ack = connack::refusal(&shard, r, version, room);
             spawn_guarded(&shard, first::refuse(io, ack, version))
@@ -151,6 +195,8 @@ pub(crate) struct Conn {
     close: Option<CloseReason>,
     /// A packet other than PINGREQ arrived since the last read.
     active: bool,
+    /// Index of the listener it came in on (`Shard::listeners`).
+    listener: u8,
 }
 
 struct Connection {
@@ -168,6 +214,7 @@ impl Connection {
             key: a.key,
             client_id: a.client_id,
             version: a.version,
+            listener: a.listener,
             blocked: None,
             close: None,
             active: false,
@@ -294,6 +341,9 @@ impl Conn {
         }
         shard.global.remove_connection();
         ShardMetrics::dec(&shard.metrics.connections_current);
+        let listener = &shard.listeners[self.listener as usize];
+        listener.spec.remove_connection();
+        ShardMetrics::dec(&listener.metrics.connections);
         debug!(shard = shard.id, client_id = %self.client_id, ?reason, "connection closed");
     }
 }

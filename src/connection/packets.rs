@@ -102,6 +102,11 @@ impl Conn {
         self.shard.sessions.borrow_mut()
     }
 
+    /// The listener the client came in on (its counters).
+    pub(super) fn listener(&self) -> &crate::listener::ShardListener {
+        &self.shard.listeners[self.listener as usize]
+    }
+
     fn on_subscribe(&mut self, sub: Subscribe) -> Flow {
         let id = sub
             .properties
@@ -172,6 +177,7 @@ impl Conn {
         let verdict = self.shard.sessions.borrow().judge(self.key, filter)?;
         if verdict == Coverage::Denied {
             ShardMetrics::inc(&self.shard.metrics.acl_denied_subscribe);
+            ShardMetrics::inc(&self.listener().metrics.acl_denials);
             debug!(client_id = %self.client_id, %filter, "ACL: SUBSCRIBE denied, nothing it matches is readable");
         }
         Some(verdict)

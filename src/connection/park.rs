@@ -312,8 +312,9 @@ mod tests {
     use std::os::fd::OwnedFd;
 
     #[test]
-    fn a_parked_transport_costs_no_more_than_its_fd() {
-        let bare = size_of::<Option<(Conn, OwnedFd)>>();
+    fn a_parked_transport_costs_its_fd_and_one_pointer() {
+        // The pointer is the boxed TLS session (none for TCP).
+        let bare = size_of::<Option<(Conn, OwnedFd, Box<u8>)>>();
         assert_eq!(size_of::<Option<Parked>>(), bare, "lot slot");
     }
 }

@@ -180,6 +180,7 @@ impl Conn {
     /// gets PUBCOMP all the same.
     fn refuse_by_acl(&mut self, p: &Publish) -> Flow {
         ShardMetrics::inc(&self.shard.metrics.acl_denied_publish);
+        ShardMetrics::inc(&self.listener().metrics.acl_denials);
         debug!(client_id = %self.client_id, topic = %p.topic, "ACL: PUBLISH denied, no write access");
         let ack = Ack::with_reason(p.packet_id, ReasonCode::NotAuthorized);
         match p.qos {

@@ -2,7 +2,7 @@
 //! and `$SYS`. One short lock per shard per second: nothing here is on the
 //! message path, and a slow scraper never reaches a shard.
 
-use super::{MetricsSnapshot, ReasonSnapshot, ShardHistograms};
+use super::{ListenerSnapshot, MetricsSnapshot, ReasonSnapshot, ShardHistograms};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -16,6 +16,8 @@ pub struct Report {
     /// Shared subscription deliveries by group name (bounded per shard;
     /// see `router::shared::COUNTED_GROUPS`).
     pub shared_groups: Vec<(String, u64)>,
+    /// Per listener, in configuration order.
+    pub listeners: Vec<ListenerSnapshot>,
 }
 
 /// Group names kept when merging shards; the rest add up in `_other`.
@@ -44,6 +46,8 @@ fn merge_groups(into: &mut Vec<(String, u64)>, from: &[(String, u64)]) {
 /// The latest report of every shard.
 pub struct Board {
     pub started: Instant,
+    /// The `listener` label of each listener, in configuration order.
+    pub listener_labels: Vec<String>,
     slots: Mutex<Vec<Option<Report>>>,
 }
 
@@ -53,12 +57,19 @@ pub struct Merged {
     pub total: Report,
     /// Per shard (None until a shard first reports).
     pub shards: Vec<Option<MetricsSnapshot>>,
+    /// The `listener` label of each of `total.listeners`.
+    pub listener_labels: Vec<String>,
 }
 
 impl Board {
     pub fn new(shards: usize) -> Board {
+        Board::with_listeners(shards, Vec::new())
+    }
+
+    pub fn with_listeners(shards: usize, listener_labels: Vec<String>) -> Board {
         Board {
             started: Instant::now(),
+            listener_labels,
             slots: Mutex::new(vec![None; shards]),
         }
     }
@@ -69,13 +80,17 @@ impl Board {
 
     pub fn merged(&self) -> Merged {
         let slots = self.slots.lock().unwrap().clone();
-        let mut m = Merged::default();
+        let mut m = Merged {
+            listener_labels: self.listener_labels.clone(),
+            ..Merged::default()
+        };
         for r in &slots {
             if let Some(r) = r {
                 m.total.counters.merge(&r.counters);
                 m.total.hist.merge(&r.hist);
                 m.total.reasons.merge(&r.reasons);
                 merge_groups(&mut m.total.shared_groups, &r.shared_groups);
+                super::listeners::merge_all(&mut m.total.listeners, &r.listeners);
             }
             m.shards.push(r.as_ref().map(|r| r.counters.clone()));
         }

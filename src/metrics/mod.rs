@@ -5,12 +5,14 @@
 pub mod board;
 mod histograms;
 pub mod http;
+mod listeners;
 mod prometheus;
 mod reasons;
 pub mod sys;
 
 pub use board::{Board, Report};
 pub use histograms::{Latency, ShardHistograms};
+pub use listeners::{Failure, ListenerMetrics, ListenerSnapshot};
 pub use reasons::{ReasonCounters, ReasonKind, ReasonSnapshot};
 
 use std::cell::Cell;

@@ -311,6 +311,7 @@ pub fn render(m: &Merged, uptime_secs: f64) -> String {
     per_shard(&mut out, m);
     reason_codes(&mut out, &m.total.reasons);
     shared_groups(&mut out, m);
+    super::listeners::render(&mut out, &m.listener_labels, &m.total.listeners);
     let _ = writeln!(
         out,
         "# HELP shardmq_uptime_seconds Seconds since the broker started."

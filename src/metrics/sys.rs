@@ -36,7 +36,29 @@ pub fn topics(m: &Merged, uptime_secs: u64) -> Vec<(String, String)> {
     ]
     .into_iter()
     .map(|(t, p)| (format!("$SYS/broker/{t}"), p))
+    .chain(listeners(m))
     .collect()
+}
+
+/// `$SYS/broker/listeners/<transport:port>/...`: per listener, what
+/// `/metrics` has under `shardmq_listener_*`.
+fn listeners(m: &Merged) -> impl Iterator<Item = (String, String)> + '_ {
+    m.listener_labels
+        .iter()
+        .enumerate()
+        .flat_map(move |(i, label)| {
+            let l = m.total.listeners.get(i).cloned().unwrap_or_default();
+            let failed: u64 = l.failures.iter().sum();
+            [
+                ("clients/connected", l.connections),
+                ("accepted", l.accepted),
+                ("handshakes", l.handshakes + l.upgrades),
+                ("handshakes/failed", failed),
+                ("auth/failed", l.auth_failures),
+                ("acl/denied", l.acl_denials),
+            ]
+            .map(|(t, v)| (format!("$SYS/broker/listeners/{label}/{t}"), v.to_string()))
+        })
 }
 
 #[cfg(test)]
@@ -55,5 +77,20 @@ mod tests {
         assert_eq!(t["$SYS/broker/clients/disconnected"], "2");
         assert_eq!(t["$SYS/broker/messages/received"], "4");
         assert!(t["$SYS/broker/version"].starts_with("shardmq "));
+    }
+
+    #[test]
+    fn per_listener_topics() {
+        let mut m = Merged {
+            listener_labels: vec!["tcp:1883".into(), "tls:8883".into()],
+            ..Merged::default()
+        };
+        m.total.listeners = vec![Default::default(), Default::default()];
+        m.total.listeners[1].connections = 7;
+        m.total.listeners[1].failures[0] = 2;
+        let t: std::collections::HashMap<_, _> = topics(&m, 1).into_iter().collect();
+        assert_eq!(t["$SYS/broker/listeners/tls:8883/clients/connected"], "7");
+        assert_eq!(t["$SYS/broker/listeners/tls:8883/handshakes/failed"], "2");
+        assert_eq!(t["$SYS/broker/listeners/tcp:1883/clients/connected"], "0");
     }
 }

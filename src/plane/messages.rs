@@ -4,7 +4,6 @@ use crate::protocol::{Connect, MqttStr};
 use crate::router::shared::{GroupId, Members, ShareTag};
 use crate::session::{Message, SessionKey, Subscription};
 use crate::transport::Detached;
-use std::time::Instant;
 
 /// Published messages bound for one shard, in publish order.
 pub type Batch = Vec<Envelope>;
@@ -26,7 +25,7 @@ pub struct HandOff {
     pub connect: Connect,
     /// Application bytes read past the CONNECT (clients may pipeline).
     pub rest: Vec<u8>,
-    pub accepted_at: Instant,
+    pub arrival: crate::connection::Arrival,
 }
 
 /// Control traffic between shards: rare, latency-sensitive, kept apart from

@@ -24,7 +24,7 @@ fn pair() -> (Rc<Shard>, Rc<Shard>) {
     let (global, board) = (Arc::new(Global::default()), Arc::new(Board::new(2)));
     let shard = |id| {
         let (c, a, g, b) = (cfg.clone(), auth.clone(), global.clone(), board.clone());
-        Rc::new(Shard::new(id, 2, c, a, None, g, b))
+        Rc::new(Shard::new(id, 2, c, a, g, b))
     };
     (shard(0), shard(1))
 }

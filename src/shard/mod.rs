@@ -3,7 +3,6 @@
 //! and its own counters. Shards share nothing mutable per message; they talk
 //! over the mesh.
 
-pub mod listener;
 mod memory;
 mod partition;
 pub mod poller;

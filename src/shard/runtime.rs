@@ -2,10 +2,11 @@
 //! and stopping them on SIGINT/SIGTERM.
 
 use super::state::Shard;
-use super::{listener, tasks, Global};
+use super::{tasks, Global};
 use crate::auth::acl::{self, Acl};
 use crate::auth::{Authenticator, StaticAuthenticator};
 use crate::config::Config;
+use crate::listener::{self, ShardListener, Spec};
 use crate::metrics::Board;
 use crate::plane::mesh::{self, MeshEnds};
 use crate::reload::Reloadable;
@@ -29,8 +30,9 @@ struct ShardInit {
     global: Arc<Global>,
     board: Arc<Board>,
     ends: MeshEnds,
-    /// Closed if the shard dies before it listens.
-    listener: OwnedFd,
+    /// Every listener, and this shard's socket for each (closed if the
+    /// shard dies before it listens).
+    listeners: Vec<(Arc<Spec>, OwnedFd)>,
     ready: ReadyGuard,
 }
 
@@ -71,19 +73,15 @@ pub fn run(cfg: Config) -> Result<(), String> {
     } else {
         cfg.shards
     };
-    let (listeners, addr) = listener::bind_all(
-        cfg.listen,
-        n,
-        cfg.tuning.backlog,
-        cfg.tuning.socket_send_buffer,
-    )?;
     let cfg = Arc::new(cfg);
     let auth: Arc<dyn Authenticator> = Arc::new(StaticAuthenticator::new(&cfg.auth));
     let global = Arc::new(Global::default());
-    // What SIGHUP re-reads; each reloadable piece adds its hook below.
+    // What SIGHUP re-reads; each reloadable piece adds its hook.
     let mut hooks = crate::reload::Hooks::default();
     let acl = acl::start(cfg.auth.acl_file.as_deref(), &mut hooks)?;
-    let board = Arc::new(Board::new(n));
+    let (specs, sockets) = listener::open_all(&cfg, n, &mut hooks)?;
+    let labels = specs.iter().map(|s| s.label.clone()).collect();
+    let board = Arc::new(Board::with_listeners(n, labels));
     let (tx, rx) = mpsc::channel();
     let ends = mesh::build(
         n,
@@ -91,7 +89,13 @@ pub fn run(cfg: Config) -> Result<(), String> {
         cfg.tuning.mesh_control_capacity,
     );
     let mut handles = Vec::with_capacity(n);
-    for (id, (ends, sock)) in ends.into_iter().zip(listeners).enumerate() {
+    let mut per_shard: Vec<Vec<(Arc<Spec>, OwnedFd)>> = (0..n).map(|_| Vec::new()).collect();
+    for (spec, socks) in specs.iter().zip(sockets) {
+        for (id, sock) in socks.into_iter().enumerate() {
+            per_shard[id].push((spec.clone(), sock.into()));
+        }
+    }
+    for (id, (ends, listeners)) in ends.into_iter().zip(per_shard).enumerate() {
         let init = ShardInit {
             id,
             count: n,
@@ -101,7 +105,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
             global: global.clone(),
             board: board.clone(),
             ends,
-            listener: sock.into(),
+            listeners,
             ready: ReadyGuard {
                 tx: tx.clone(),
                 shard: id,
@@ -118,12 +122,17 @@ pub fn run(cfg: Config) -> Result<(), String> {
     }
     drop(tx);
     wait_ready(n, &rx, &mut handles)?;
-    println!("shardmq listening on {addr}");
+    for s in &specs {
+        match s.cfg.transport {
+            crate::config::TransportKind::Tcp => println!("shardmq listening on {}", s.bound),
+            t => println!("shardmq listening on {} ({})", s.bound, t.name()),
+        }
+    }
     if let Some(m) = cfg.metrics_listen {
         let bound = crate::metrics::http::spawn(m, board.clone())?;
         println!("shardmq metrics on http://{bound}/metrics");
     }
-    info!(%addr, shards = n, "shardmq ready");
+    info!(listeners = specs.len(), shards = n, "shardmq ready");
     for sig in signals.forever() {
         debug!(?sig, "signal");
         if sig != SIGHUP {
@@ -209,22 +218,32 @@ fn allowed_cpus() -> Vec<usize> {
 
 /// The body of one shard's executor.
 async fn shard_main(mut init: ShardInit) {
-    let shard = Rc::new(Shard::new(
-        init.id,
-        init.count,
-        init.cfg.clone(),
-        init.auth.clone(),
-        init.acl.clone(),
-        init.global.clone(),
-        init.board.clone(),
-    ));
+    let listeners = init
+        .listeners
+        .iter()
+        .map(|(spec, _)| ShardListener::new(spec.clone()))
+        .collect();
+    let shard = Rc::new(
+        Shard::new(
+            init.id,
+            init.count,
+            init.cfg.clone(),
+            init.auth.clone(),
+            init.global.clone(),
+            init.board.clone(),
+        )
+        .with_listeners(listeners)
+        .with_acl(init.acl.clone()),
+    );
     crate::plane::mesh::connect(&shard, &mut init.ends).await;
     crate::connection::start_parking(&shard);
-    // SAFETY: a listening socket from socket2 on the main thread, owned by
-    // this shard alone; the listener takes it over (glommio 0.9 offers only
-    // `from_raw_fd`).
-    let listener = unsafe { TcpListener::from_raw_fd(init.listener.into_raw_fd()) };
-    glommio::spawn_local(tasks::accept_loop(shard.clone(), listener)).detach();
+    for (i, (_, fd)) in init.listeners.into_iter().enumerate() {
+        // SAFETY: a listening socket from socket2 on the main thread, owned
+        // by this shard alone; the listener takes it over (glommio 0.9
+        // offers only `from_raw_fd`).
+        let socket = unsafe { TcpListener::from_raw_fd(fd.into_raw_fd()) };
+        glommio::spawn_local(listener::accept_loop(shard.clone(), i as u8, socket)).detach();
+    }
     glommio::spawn_local(tasks::tick_loop(shard.clone())).detach();
     if shard.id == 0 && shard.cfg.sys_interval > 0.0 {
         glommio::spawn_local(tasks::sys_loop(shard.clone())).detach();

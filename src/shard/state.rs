@@ -7,6 +7,7 @@ use crate::auth::acl::Acl;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::connection::{ParkingLot, ShardIo};
+use crate::listener::ShardListener;
 use crate::metrics::{Board, ReasonCounters, ShardHistograms, ShardMetrics};
 use crate::plane::acks::PeerAcks;
 use crate::plane::Mesh;
@@ -14,6 +15,7 @@ use crate::protocol::MqttStr;
 use crate::reload::{Local, Reloadable};
 use crate::router::Router;
 use crate::session::Sessions;
+use crate::transport::tls::HandshakeBudget;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -46,6 +48,10 @@ pub struct Shard {
     pub reasons: ReasonCounters,
     /// Connections writing their last DISCONNECT (shutdown waits for them).
     pub closing: Cell<u32>,
+    /// Every listener, as this shard serves it (index = `Arrival::listener`).
+    pub listeners: Vec<ShardListener>,
+    /// TLS handshakes this shard may still start this second.
+    pub handshakes: HandshakeBudget,
     epoch: Instant,
     next_conn_id: Cell<u64>,
 }
@@ -56,23 +62,21 @@ impl Shard {
         count: usize,
         cfg: Arc<Config>,
         auth: Arc<dyn Authenticator>,
-        acl: Option<Arc<Reloadable<Acl>>>,
         global: Arc<Global>,
         board: Arc<Board>,
     ) -> Shard {
         let limit = cfg.tuning.mesh_outbox_limit;
         let park_after_ms = (cfg.tuning.park_after * 1000.0).ceil() as u32;
         let metrics = Rc::new(ShardMetrics::default());
-        let mut sessions = Sessions::new(id, cfg.limits.clone(), metrics.clone());
-        let acl = acl.map(Local::new);
-        sessions.set_acl(acl.as_ref().map(Local::get));
+        let handshakes = HandshakeBudget::new(cfg.limits.tls_handshakes_per_second);
+        let sessions = Sessions::new(id, cfg.limits.clone(), metrics.clone());
         Shard {
             id,
             count,
             partitions: PartitionMap::new(count),
             cfg,
             auth,
-            acl,
+            acl: None,
             global,
             board,
             sessions: RefCell::new(sessions),
@@ -86,9 +90,36 @@ impl Shard {
             hist: RefCell::default(),
             reasons: ReasonCounters::default(),
             closing: Cell::new(0),
+            listeners: Vec::new(),
+            handshakes,
             epoch: Instant::now(),
             next_conn_id: Cell::new(0),
         }
+    }
+
+    /// The shard enforcing the ACL rules of `acl` (before it is shared).
+    pub fn with_acl(mut self, acl: Option<Arc<Reloadable<Acl>>>) -> Shard {
+        self.acl = acl.map(Local::new);
+        let rules = self.acl.as_ref().map(Local::get);
+        self.sessions.get_mut().set_acl(rules);
+        self
+    }
+
+    /// Pick up reloaded ACL rules (the tick) and re-mark subscriptions
+    /// under them, a budget per tick.
+    pub fn refresh_acl(&self) {
+        let Some(acl) = &self.acl else { return };
+        let mut sessions = self.sessions.borrow_mut();
+        if acl.refresh() {
+            sessions.set_acl(Some(acl.get()));
+        }
+        sessions.remark();
+    }
+
+    /// The shard with its listeners (before it is shared).
+    pub fn with_listeners(mut self, listeners: Vec<ShardListener>) -> Shard {
+        self.listeners = listeners;
+        self
     }
 
     /// Milliseconds since the shard started (wrapping u32, for keep-alive).
@@ -109,17 +140,6 @@ impl Shard {
         let id = self.next_conn_id.get() + 1;
         self.next_conn_id.set(id);
         id
-    }
-
-    /// Pick up reloaded ACL rules (the tick) and re-mark subscriptions
-    /// under them, a budget per tick.
-    pub fn refresh_acl(&self) {
-        let Some(acl) = &self.acl else { return };
-        let mut sessions = self.sessions.borrow_mut();
-        if acl.refresh() {
-            sessions.set_acl(Some(acl.get()));
-        }
-        sessions.remark();
     }
 
     /// Peers of this shard.

@@ -1,5 +1,5 @@
-//! The long-running tasks of every shard besides its connections: the
-//! accept loop, the tick (keep-alive wheel, metrics board) and, on shard 0,
+//! The long-running tasks of every shard besides its connections and
+//! listeners: the tick (keep-alive wheel, metrics board) and, on shard 0,
 //! the `$SYS` publisher.
 
 use super::state::Shard;
@@ -8,32 +8,12 @@ use crate::metrics::{Report, ShardMetrics};
 use crate::plane;
 use crate::protocol::QoS;
 use crate::session::{Message, Origin};
-use crate::transport::Transport;
-use glommio::net::TcpListener;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use tracing::warn;
-
-pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
-    loop {
-        match listener.accept().await {
-            Ok(stream) => {
-                ShardMetrics::inc(&shard.metrics.accepted);
-                let io = Transport::tcp(stream);
-                let conn = connection::serve_accepted(shard.clone(), io, Instant::now());
-                super::spawn_guarded(&shard, conn);
-            }
-            Err(e) => {
-                // EMFILE and friends: back off instead of spinning.
-                warn!(shard = shard.id, error = %e, "accept failed");
-                glommio::timer::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
-}
 
 /// Four times a second: keep-alive expiry, session timers (expiry, delayed
-/// wills), a nudge to SUBACKs waiting on peers, reloaded ACL rules; once a second: post this
+/// wills), a nudge to SUBACKs waiting on peers, reloaded ACL rules and
+/// certificates; once a second: post this
 /// shard's numbers to the metrics board, return memory freed by parked
 /// connections.
 pub async fn tick_loop(shard: Rc<Shard>) {
@@ -45,6 +25,11 @@ pub async fn tick_loop(shard: Rc<Shard>) {
         shard.acks.wake_all();
         expire_sessions(&shard);
         shard.refresh_acl();
+        for l in &shard.listeners {
+            if let Some(tls) = &l.tls {
+                tls.refresh(); // new certificates after SIGHUP
+            }
+        }
         if tick % 4 == 0 {
             release.tick(shard.metrics.parks.get());
             let report = Report {
@@ -52,6 +37,11 @@ pub async fn tick_loop(shard: Rc<Shard>) {
                 hist: shard.hist.borrow().clone(),
                 reasons: shard.reasons.snapshot(),
                 shared_groups: shard.sessions.borrow().shared_counters(),
+                listeners: shard
+                    .listeners
+                    .iter()
+                    .map(|l| l.metrics.snapshot())
+                    .collect(),
             };
             shard.board.post(shard.id, report);
         }

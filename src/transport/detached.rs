@@ -1,9 +1,10 @@
 //! A connection's transport between executors or while parked: the socket
 //! as an owned fd (dropping a `Detached` closes it) and the transport's own
 //! state. Sendable, and for TCP no bigger than the fd.
+//! A TLS session boxed: one pointer more.
 
 use super::parked::Heard;
-use super::{tcp, TcpTransport, Transport};
+use super::{tcp, tls, TcpTransport, TlsTransport, Transport};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// A transport off any executor's ring.
@@ -19,6 +20,8 @@ pub struct Detached {
 pub enum DetachedState {
     /// Plain TCP keeps nothing.
     Tcp,
+    /// The TLS session: keys, sequence numbers, bytes in transit.
+    Tls(Box<tls::TlsSession>),
 }
 
 impl Detached {
@@ -30,6 +33,7 @@ impl Detached {
     pub fn attach(self) -> Transport {
         match self.state {
             DetachedState::Tcp => Transport::Tcp(TcpTransport::attach(self.fd)),
+            DetachedState::Tls(s) => Transport::Tls(Box::new(TlsTransport::attach(self.fd, *s))),
         }
     }
 
@@ -38,8 +42,9 @@ impl Detached {
     /// was heard and the encoded answer bytes the socket would not take,
     /// for the connection to write once it is back.
     pub fn listen_parked(&mut self) -> (Heard, Vec<u8>) {
-        match self.state {
+        match &mut self.state {
             DetachedState::Tcp => tcp::listen_parked(&self.fd),
+            DetachedState::Tls(conn) => tls::listen_parked(&self.fd, conn),
         }
     }
 }

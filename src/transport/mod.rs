@@ -1,11 +1,12 @@
 //! The byte stream of one client connection. Every read and write of a
-//! connection goes through [`Transport`]; plain TCP today, TLS and WebSocket
-//! later, each one more variant (static dispatch: no box per connection).
+//! connection goes through [`Transport`]: plain TCP, TLS (`tls/`), each one
+//! variant (static dispatch; the larger ones boxed so a TCP connection
+//! pays nothing for them).
 //!
 //! A connection that changes executor (hand-off) or parks leaves its
 //! transport as a [`Detached`]: the socket as an owned fd plus whatever
-//! state the transport needs to pick the stream up again (none for TCP; a
-//! TLS session or WebSocket framing state later). Only the transport knows
+//! state the transport needs to pick the stream up again (none for TCP, the
+//! rustls session for TLS). Only the transport knows
 //! what its bytes on the wire mean, so it also answers a parked client's
 //! PINGREQs ([`Detached::listen_parked`]) or declines to park at all
 //! ([`Transport::can_park`]).
@@ -13,10 +14,12 @@
 mod detached;
 mod parked;
 mod tcp;
+pub mod tls;
 
 pub use detached::{Detached, DetachedState};
 pub use parked::Heard;
 pub use tcp::TcpTransport;
+pub use tls::TlsTransport;
 
 use futures_lite::{AsyncRead, AsyncWrite};
 use std::io;
@@ -28,6 +31,7 @@ use std::task::{Context, Poll};
 #[derive(Debug)]
 pub enum Transport {
     Tcp(TcpTransport),
+    Tls(Box<TlsTransport>),
 }
 
 /// A transport that could not be detached, given back unharmed.
@@ -46,6 +50,7 @@ impl Transport {
     pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         match self {
             Transport::Tcp(t) => t.poll_read(cx, buf),
+            Transport::Tls(t) => t.poll_read(cx, buf),
         }
     }
 
@@ -53,13 +58,15 @@ impl Transport {
     pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self {
             Transport::Tcp(t) => t.poll_write(cx, buf),
+            Transport::Tls(t) => t.poll_write(cx, buf),
         }
     }
 
     /// Push out anything the transport buffered.
     pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
-            Transport::Tcp(t) => t.poll_flush(cx),
+            Transport::Tcp(_) => Poll::Ready(Ok(())), // glommio buffers nothing
+            Transport::Tls(t) => t.poll_flush(cx),
         }
     }
 
@@ -68,14 +75,16 @@ impl Transport {
     pub fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             Transport::Tcp(t) => t.poll_close(cx),
+            Transport::Tls(t) => t.poll_close(cx),
         }
     }
 
     /// Whether the transport holds nothing that a parked socket would lose
     /// (decoded input not yet read, encoded output not yet written).
-    pub fn can_park(&self) -> bool {
+    pub fn can_park(&mut self) -> bool {
         match self {
             Transport::Tcp(_) => true,
+            Transport::Tls(t) => t.can_park(),
         }
     }
 
@@ -90,6 +99,13 @@ impl Transport {
                 Ok(fd) => Ok(Detached::new(fd, DetachedState::Tcp)),
                 Err((t, error)) => Err(DetachError {
                     transport: Transport::Tcp(t),
+                    error,
+                }),
+            },
+            Transport::Tls(t) => match t.detach() {
+                Ok((fd, s)) => Ok(Detached::new(fd, DetachedState::Tls(Box::new(s)))),
+                Err((t, error)) => Err(DetachError {
+                    transport: Transport::Tls(Box::new(t)),
                     error,
                 }),
             },

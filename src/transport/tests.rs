@@ -108,8 +108,10 @@ fn parked_nothing_and_end_of_stream() {
 }
 
 #[test]
-fn tcp_costs_nothing_over_the_socket() {
-    // Parked connections hold a `Detached`, live ones a `Transport`.
-    assert_eq!(size_of::<Detached>(), size_of::<OwnedFd>());
-    assert_eq!(size_of::<Transport>(), size_of::<glommio::net::TcpStream>());
+fn tcp_costs_no_more_than_a_pointer_over_the_socket() {
+    // Parked connections hold a `Detached`, live ones a `Transport`; the
+    // other transports are boxed behind one pointer.
+    assert_eq!(size_of::<Detached>(), size_of::<(OwnedFd, Box<u8>)>());
+    let stream = size_of::<glommio::net::TcpStream>();
+    assert!(size_of::<Transport>() <= stream + size_of::<usize>());
 }

@@ -13,6 +13,14 @@ fn paho(script: &str) {
 
 /// Run a script with extra arguments after the port.
 fn paho_with(script: &str, extra: &[String]) {
+    let b = Broker::start("");
+    let mut args = vec![b.port.to_string()];
+    args.extend_from_slice(extra);
+    paho_on(&b, script, &args);
+}
+
+/// Run a script against a running broker with these arguments.
+pub fn paho_on(_broker: &Broker, script: &str, args: &[String]) {
     require_tool("python3", "--version", "apt-get install python3");
     let probe = run(
         Command::new("python3").args(["-c", "import paho.mqtt.client"]),
@@ -23,7 +31,6 @@ fn paho_with(script: &str, extra: &[String]) {
         "python3 cannot import paho.mqtt: install it with `pip install 'paho-mqtt>=2,<3'`\n{}",
         String::from_utf8_lossy(&probe.stderr)
     );
-    let b = Broker::start("");
     let path = format!(
         "{}/tests/blackbox/paho/{script}",
         env!("CARGO_MANIFEST_DIR")
@@ -31,8 +38,7 @@ fn paho_with(script: &str, extra: &[String]) {
     run_ok(
         Command::new("python3")
             .arg(&path)
-            .arg(b.port.to_string())
-            .args(extra)
+            .args(args)
             .env("PYTHONDONTWRITEBYTECODE", "1"),
         Duration::from_secs(60),
     );

@@ -48,6 +48,9 @@ impl Drop for TempDir {
 
 pub struct Broker {
     pub port: u16,
+    /// Ports of the `[[listeners]]` of the config, in order, with their
+    /// transport (`tls`, `ws`, ...).
+    pub listeners: Vec<(String, u16)>,
     child: Child,
     exited: Option<ExitStatus>,
     stderr_path: PathBuf,
@@ -146,8 +149,13 @@ impl Broker {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {SHARDMQ}: {e}"));
         let stdout = line_reader(child.stdout.take().unwrap());
+        let extra = table
+            .get("listeners")
+            .and_then(|l| l.as_array())
+            .map_or(0, |l| l.len());
         let mut broker = Broker {
             port: 0,
+            listeners: Vec::new(),
             child,
             exited: None,
             stderr_path,
@@ -161,7 +169,10 @@ impl Broker {
             .and_then(|l| l.strip_prefix("shardmq listening on 127.0.0.1:"))
             .and_then(|p| p.trim().parse::<u16>().ok());
         match port {
-            Some(p) if p != 0 => broker.port = p,
+            Some(p) if p != 0 => {
+                broker.port = p;
+                broker.read_listeners(extra);
+            }
             _ => {
                 let what = match &line {
                     Ok(l) => format!("printed {l:?} instead"),
@@ -269,6 +280,7 @@ impl Broker {
                 let log = fs::read_to_string(&stderr_path).unwrap_or_default();
                 if log.contains(" running") {
                     return Broker {
+                        listeners: Vec::new(),
                         port,
                         child,
                         exited: None,
@@ -287,6 +299,35 @@ impl Broker {
             }
         }
         panic!("could not start mosquitto");
+    }
+
+    /// After the first line: `shardmq listening on 127.0.0.1:PORT (KIND)`
+    /// for each of the config's `[[listeners]]`.
+    fn read_listeners(&mut self, n: usize) {
+        for _ in 0..n {
+            let line = self
+                .stdout
+                .recv_timeout(Duration::from_secs(5))
+                .expect("a `shardmq listening on` line per listener");
+            let rest = line
+                .strip_prefix("shardmq listening on 127.0.0.1:")
+                .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+            let (port, kind) = match rest.split_once(' ') {
+                Some((p, k)) => (p, k.trim_matches(|c| c == '(' || c == ')')),
+                None => (rest, "tcp"),
+            };
+            self.listeners
+                .push((kind.to_string(), port.trim().parse().unwrap()));
+        }
+    }
+
+    /// The port of the first listener of this transport.
+    pub fn port_of(&self, kind: &str) -> u16 {
+        self.listeners
+            .iter()
+            .find(|(k, _)| k == kind)
+            .unwrap_or_else(|| panic!("no {kind} listener in {:?}", self.listeners))
+            .1
     }
 
     pub fn pid(&self) -> u32 {

@@ -3,6 +3,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::packets::*;
@@ -17,8 +18,74 @@ pub enum Recv {
     Timeout,
 }
 
+/// The byte stream under a test client: TCP, TLS, WebSocket.
+pub trait Wire: Read + Write + Send {
+    fn set_read_timeout(&mut self, t: Option<Duration>);
+    fn shutdown(&mut self, how: Shutdown);
+    /// Another handle on the same stream (TCP only).
+    fn try_clone(&self) -> Box<dyn Wire>;
+}
+
+impl Wire for TcpStream {
+    fn set_read_timeout(&mut self, t: Option<Duration>) {
+        TcpStream::set_read_timeout(self, t).unwrap();
+    }
+    fn shutdown(&mut self, how: Shutdown) {
+        let _ = TcpStream::shutdown(self, how);
+    }
+    fn try_clone(&self) -> Box<dyn Wire> {
+        Box::new(TcpStream::try_clone(self).unwrap())
+    }
+}
+
+/// TLS with rustls over a blocking socket.
+pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+impl Wire for TlsStream {
+    fn set_read_timeout(&mut self, t: Option<Duration>) {
+        self.sock.set_read_timeout(t).unwrap();
+    }
+    fn shutdown(&mut self, how: Shutdown) {
+        if how != Shutdown::Read {
+            self.conn.send_close_notify();
+            let _ = self.conn.complete_io(&mut self.sock);
+        }
+        let _ = self.sock.shutdown(how);
+    }
+    fn try_clone(&self) -> Box<dyn Wire> {
+        panic!("a TLS test client cannot be cloned")
+    }
+}
+
+/// A TCP connection to the broker's loopback `port`.
+pub fn dial(port: u16, name: &str) -> TcpStream {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let stream = TcpStream::connect_timeout(&addr, WAIT)
+        .unwrap_or_else(|e| panic!("[{name}] cannot connect to {addr}: {e}"));
+    stream.set_nodelay(true).unwrap();
+    stream.set_write_timeout(Some(WAIT)).unwrap();
+    stream
+}
+
+/// Complete a TLS handshake as a client over `sock` (bounded by WAIT).
+pub fn tls_handshake(
+    sock: TcpStream,
+    config: Arc<rustls::ClientConfig>,
+) -> Result<TlsStream, std::io::Error> {
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(config, name).unwrap();
+    let mut s = rustls::StreamOwned::new(conn, sock);
+    while s.conn.is_handshaking() {
+        s.conn.complete_io(&mut s.sock)?;
+    }
+    // TLS 1.3: a client certificate is refused only after the client's
+    // handshake ended; a read shows the alert.
+    Ok(s)
+}
+
 pub struct Client {
-    stream: TcpStream,
+    stream: Box<dyn Wire>,
     buf: Vec<u8>,
     /// Used in failure messages (usually the client ID).
     pub name: String,
@@ -28,11 +95,18 @@ pub struct Client {
 impl Client {
     /// A bare TCP connection (nothing sent yet).
     pub fn tcp(port: u16, name: &str) -> Client {
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let stream = TcpStream::connect_timeout(&addr, WAIT)
-            .unwrap_or_else(|e| panic!("[{name}] cannot connect to {addr}: {e}"));
-        stream.set_nodelay(true).unwrap();
-        stream.set_write_timeout(Some(WAIT)).unwrap();
+        Client::over(Box::new(dial(port, name)), name)
+    }
+
+    /// A TLS connection (handshake done, nothing sent yet).
+    pub fn tls(port: u16, name: &str, config: Arc<rustls::ClientConfig>) -> Client {
+        let s = tls_handshake(dial(port, name), config)
+            .unwrap_or_else(|e| panic!("[{name}] TLS handshake failed: {e}"));
+        Client::over(Box::new(s), name)
+    }
+
+    /// A client over any stream.
+    pub fn over(stream: Box<dyn Wire>, name: &str) -> Client {
         Client {
             stream,
             buf: Vec::new(),
@@ -44,7 +118,7 @@ impl Client {
     /// A second handle on the same socket (e.g. a reader thread).
     pub fn try_clone(&self) -> Client {
         Client {
-            stream: self.stream.try_clone().unwrap(),
+            stream: self.stream.try_clone(),
             buf: Vec::new(),
             name: self.name.clone(),
             next_pid: 0,
@@ -109,7 +183,7 @@ impl Client {
                 return Recv::Timeout;
             }
             let left = (deadline - now).max(Duration::from_millis(1));
-            self.stream.set_read_timeout(Some(left)).unwrap();
+            self.stream.set_read_timeout(Some(left));
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
                 Ok(0) => return Recv::Closed(self.closed_what("EOF")),
@@ -318,12 +392,12 @@ impl Client {
     /// its side (so the broker has processed the DISCONNECT on return).
     pub fn disconnect(mut self) {
         self.send(&DISCONNECT);
-        let _ = self.stream.shutdown(Shutdown::Write);
+        self.stream.shutdown(Shutdown::Write);
         self.expect_closed(WAIT);
     }
 
     /// Abrupt end: drop the socket without DISCONNECT.
-    pub fn close(self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
+    pub fn close(mut self) {
+        self.stream.shutdown(Shutdown::Both);
     }
 }

@@ -5,6 +5,7 @@
 //! shardmq-only behaviour return early there (`skip_on_mosquitto`).
 
 pub mod broker;
+pub mod certs;
 pub mod client;
 pub mod metrics;
 pub mod packets;
