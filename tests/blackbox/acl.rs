@@ -338,4 +338,10 @@ fn denials_are_counted_by_kind() {
             1.0,
         );
     }
+    // The refused SUBSCRIBE and PUBLISH, on the listener they came in on.
+    let listener = format!(
+        "shardmq_listener_acl_denials_total{{listener=\"tcp:{}\"}}",
+        b.port
+    );
+    wait_for(&addr, &listener, 2.0);
 }
