@@ -25,7 +25,8 @@
 //!   shards, and what shards say to each other.
 //! - [`router`]: routing data structures: topic matching, the subscription
 //!   trie, the cross-shard interest table, the retained store.
-//! - [`auth`]: the authenticator interface and the built-in one.
+//! - [`auth`]: the authenticator interface and the built-in one; topic ACLs
+//!   (`acl_file`, Mosquitto's syntax) compiled into per-section tries.
 //! - [`metrics`]: per-shard counters and latency histograms, Prometheus text,
 //!   `$SYS` topics.
 //! - [`config`]: the typed configuration.

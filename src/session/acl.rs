@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tracing::debug;
 
 /// Subscriptions judged per [`Sessions::remark`] call.
-pub const REMARK_BUDGET: usize = 4096;
+const REMARK_BUDGET: usize = 4096;
 
 #[derive(Default)]
 pub(super) struct SessionAcl {

@@ -70,9 +70,12 @@ impl Sessions {
         };
         let own = msg.origin == Origin::Session { shard: *shard, key };
         let wanted = |sub: &&(u32, Subscription)| !(own && sub.1.opts.no_local);
-        // One covered subscription vouches for the topic; else one check.
+        // One covered subscription vouches for the topic; else one check
+        // (none when no-local leaves nothing to deliver).
         let covered = |g| run.iter().filter(wanted).any(|e| e.1.covered(g));
-        if !acl.may_read(key, &s.client_id, &msg.topic, covered, metrics) {
+        if !run.iter().any(|e| wanted(&e))
+            || !acl.may_read(key, &s.client_id, &msg.topic, covered, metrics)
+        {
             return false;
         }
         if let [(_, sub)] = run {

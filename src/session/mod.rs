@@ -39,7 +39,6 @@ mod tests_v5;
 mod tests_v5_delivery;
 mod timers;
 
-pub use acl::REMARK_BUDGET;
 pub use delivery::{Delivery, Outlet, Pending};
 pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
 pub use lifecycle::{will_delay_secs, Closed, Expired, ExpiryWasZero, Opened, NEVER};
