@@ -6,11 +6,28 @@ use super::test_util::msg;
 use super::tests::{handle, store, wire};
 use super::*;
 use crate::auth::acl::{parse, Acl, Coverage};
+use crate::connection::ConnHandle;
 use crate::protocol::{Packet, QoS};
+use std::rc::Rc;
 use std::sync::Arc;
 
 fn rules(text: &str) -> Arc<Acl> {
     Arc::new(Acl::new(&parse(text.as_bytes()).unwrap()))
+}
+
+/// A shard's sessions under `rules` (none: no acl_file) and one session
+/// "c" of a client with user name `user`, clean or not.
+fn client(
+    rules_text: Option<&str>,
+    user: Option<&str>,
+    clean: bool,
+) -> (Sessions, Rc<ConnHandle>, SessionKey) {
+    let mut s = store();
+    s.set_acl(rules_text.map(rules));
+    let h = handle(1);
+    let k = s.open(&"c".into(), clean, None, &h).key;
+    s.set_user(k, user);
+    (s, h, k)
 }
 
 fn on(topic: &str) -> Message {
@@ -32,7 +49,7 @@ fn subscribe(s: &mut Sessions, k: SessionKey, filter: &str) -> Coverage {
     verdict
 }
 
-fn topics(h: &crate::connection::ConnHandle) -> Vec<String> {
+fn topics(h: &ConnHandle) -> Vec<String> {
     let publish = |p: Packet| match p {
         Packet::Publish(p) => p.topic.to_string(),
         other => panic!("{other:?}"),
@@ -46,11 +63,7 @@ fn mark(s: &Sessions, k: SessionKey, filter: &str) -> u32 {
 
 #[test]
 fn a_broad_subscription_receives_only_what_may_be_read() {
-    let mut s = store();
-    s.set_acl(Some(rules("user u\ntopic read a/#\n")));
-    let h = handle(1);
-    let k = s.open(&"c".into(), true, None, &h).key;
-    s.set_user(k, Some("u"));
+    let (mut s, h, k) = client(Some("user u\ntopic read a/#\n"), Some("u"), true);
     assert_eq!(subscribe(&mut s, k, "#"), Coverage::Partial);
     assert_eq!(subscribe(&mut s, k, "b/#"), Coverage::Denied);
     assert_eq!(s.publish(&on("a/x")), 1);
@@ -61,10 +74,7 @@ fn a_broad_subscription_receives_only_what_may_be_read() {
 
 #[test]
 fn a_covered_subscription_skips_the_check_until_the_rules_change() {
-    let mut s = store();
-    s.set_acl(Some(rules("topic read a/#\n")));
-    let h = handle(1);
-    let k = s.open(&"c".into(), true, None, &h).key;
+    let (mut s, h, k) = client(Some("topic read a/#\n"), None, true);
     assert_eq!(subscribe(&mut s, k, "a/#"), Coverage::Covered);
     let g = s.acl().unwrap().generation();
     assert_eq!(mark(&s, k, "a/#"), g);
@@ -91,11 +101,11 @@ fn a_covered_subscription_skips_the_check_until_the_rules_change() {
 
 #[test]
 fn a_session_resumed_under_another_user_is_judged_again() {
-    let mut s = store();
-    s.set_acl(Some(rules("user alice\ntopic read alice/#\n")));
-    let h = handle(1);
-    let k = s.open(&"c".into(), false, None, &h).key;
-    s.set_user(k, Some("alice"));
+    let (mut s, _h, k) = client(
+        Some("user alice\ntopic read alice/#\n"),
+        Some("alice"),
+        false,
+    );
     assert_eq!(subscribe(&mut s, k, "alice/#"), Coverage::Covered);
     let h2 = handle(2);
     let opened = s.open(&"c".into(), false, None, &h2);
@@ -115,10 +125,7 @@ fn a_session_resumed_under_another_user_is_judged_again() {
 
 #[test]
 fn retained_messages_are_filtered_like_live_ones() {
-    let mut s = store();
-    s.set_acl(Some(rules("topic read a/#\n")));
-    let h = handle(1);
-    let k = s.open(&"c".into(), true, None, &h).key;
+    let (mut s, h, k) = client(Some("topic read a/#\n"), None, true);
     assert_eq!(subscribe(&mut s, k, "#"), Coverage::Partial);
     let sub = *s.get(k).unwrap().subscription("#").unwrap();
     s.deliver_retained(k, sub, &[on("a/1"), on("b/1"), on("a/2")]);
@@ -127,10 +134,7 @@ fn retained_messages_are_filtered_like_live_ones() {
 
 #[test]
 fn without_rules_nothing_is_checked_and_no_user_is_kept() {
-    let mut s = store();
-    let h = handle(1);
-    let k = s.open(&"c".into(), true, None, &h).key;
-    s.set_user(k, Some("u"));
+    let (mut s, _h, k) = client(None, Some("u"), true);
     assert!(s.judge(k, "#").is_none());
     assert!(s.who(k).unwrap().user.is_none());
     s.subscribe(k, &"#".into(), Subscription::qos(QoS::AtMostOnce));
@@ -140,11 +144,7 @@ fn without_rules_nothing_is_checked_and_no_user_is_kept() {
 
 #[test]
 fn an_ended_session_leaves_no_user_name_for_the_next_in_its_slot() {
-    let mut s = store();
-    s.set_acl(Some(rules("user u\ntopic read #\n")));
-    let h = handle(1);
-    let k = s.open(&"c".into(), true, None, &h).key;
-    s.set_user(k, Some("u"));
+    let (mut s, h, k) = client(Some("user u\ntopic read #\n"), Some("u"), true);
     s.close(k, &h, crate::connection::CloseReason::ClientDisconnect, 0);
     let k2 = s.open(&"d".into(), true, None, &handle(2)).key;
     assert_eq!(k2.index, k.index, "slot reused");

@@ -168,57 +168,81 @@ fn many_literal_children_use_the_map() {
     assert!(!can(&a, w, "fleet/50/x", R));
 }
 
-fn judge(text: &str, w: Who<'_>, filter: &str) -> Coverage {
-    acl(text).subscription(w, filter)
+/// Each (client, filter, verdict, why) judged against `rules`.
+fn judge_all(rules: &str, cases: &[(Who<'_>, &str, Coverage, &str)]) {
+    let a = acl(rules);
+    for (w, filter, want, why) in cases {
+        assert_eq!(
+            a.subscription(*w, filter),
+            *want,
+            "{filter} for {w:?}: {why}"
+        );
+    }
 }
 
 #[test]
 fn subscriptions_are_denied_covered_or_checked_per_delivery() {
     use Coverage::*;
-    let rules = "topic read a/#\ntopic deny a/secret\ntopic write w/#\ntopic read s/+/t\n";
     let w = who("c", None);
-    assert_eq!(judge(rules, w, "a/x/#"), Covered);
-    assert_eq!(judge(rules, w, "a/x"), Covered);
-    assert_eq!(judge(rules, w, "a/#"), Partial, "a/secret is inside");
-    assert_eq!(judge(rules, w, "a/+"), Partial);
-    assert_eq!(judge(rules, w, "a/secret"), Denied);
-    assert_eq!(judge(rules, w, "#"), Partial, "broader than the grant");
-    assert_eq!(judge(rules, w, "w/#"), Denied, "write only");
-    assert_eq!(judge(rules, w, "b/+"), Denied);
-    assert_eq!(judge(rules, w, "+/+/t"), Partial);
-    assert_eq!(judge(rules, w, "s/+/t"), Covered);
-    assert_eq!(
-        judge(rules, w, "$SYS/#"),
-        Denied,
-        "# grants do not reach $SYS"
+    judge_all(
+        "topic read a/#\ntopic deny a/secret\ntopic write w/#\ntopic read s/+/t\n",
+        &[
+            (w, "a/x/#", Covered, "inside the grant, clear of the deny"),
+            (w, "a/x", Covered, "a topic: checked exactly"),
+            (w, "a/#", Partial, "a/secret is inside"),
+            (w, "a/+", Partial, "a/secret is inside"),
+            (w, "a/secret", Denied, "a topic: checked exactly"),
+            (w, "#", Partial, "broader than the grant"),
+            (w, "w/#", Denied, "write only"),
+            (w, "b/+", Denied, "nothing granted"),
+            (w, "+/+/t", Partial, "s/x/t is readable"),
+            (w, "s/+/t", Covered, "the grant itself"),
+            (w, "$SYS/#", Denied, "# grants do not reach $SYS"),
+        ],
     );
-    assert_eq!(judge("topic read #", w, "$SYS/#"), Denied);
-    assert_eq!(judge("topic read #", w, "+/#"), Covered);
+    judge_all(
+        "topic read #",
+        &[
+            (w, "$SYS/#", Denied, "# does not match $ topics"),
+            (w, "+/#", Covered, "+/# matches what # does"),
+        ],
+    );
 }
 
 #[test]
 fn subscription_judging_follows_the_section_then_patterns_order() {
     use Coverage::*;
-    let rules = "user u\ntopic read own/#\ntopic deny own/x/#\npattern read p/%u/#\n\
-                 pattern deny p/%u/secret\npattern read own/x/%u\n";
     let u = who("c", Some("u"));
-    assert_eq!(judge(rules, u, "p/u/#"), Partial);
-    assert_eq!(judge(rules, u, "p/u/a/#"), Covered);
-    assert_eq!(judge(rules, u, "p/v/#"), Denied);
-    assert_eq!(
-        judge(rules, u, "own/x/#"),
-        Denied,
-        "the user's deny beats a pattern grant"
+    let anon = who("c", None);
+    judge_all(
+        "user u\ntopic read own/#\ntopic deny own/x/#\npattern read p/%u/#\n\
+         pattern deny p/%u/secret\npattern read own/x/%u\n",
+        &[
+            (u, "p/u/#", Partial, "p/u/secret is denied"),
+            (u, "p/u/a/#", Covered, "clear of the pattern deny"),
+            (u, "p/v/#", Denied, "another user's tree"),
+            (
+                u,
+                "own/x/#",
+                Denied,
+                "the user's deny beats a pattern grant",
+            ),
+            (anon, "p/+/#", Denied, "%u needs a user"),
+        ],
     );
-    assert_eq!(
-        judge(rules, who("c", None), "p/+/#"),
-        Denied,
-        "%u needs a user"
+    judge_all(
+        "pattern read d/%c/#\n",
+        &[
+            (who("c1", None), "d/c1/#", Covered, "its own tree"),
+            (who("c1", None), "d/+/#", Partial, "its own tree is inside"),
+            (
+                who("c+", None),
+                "d/+/#",
+                Denied,
+                "a wildcard in the id shuts patterns",
+            ),
+        ],
     );
-    let pat_only = "pattern read d/%c/#\n";
-    assert_eq!(judge(pat_only, who("c1", None), "d/c1/#"), Covered);
-    assert_eq!(judge(pat_only, who("c1", None), "d/+/#"), Partial);
-    assert_eq!(judge(pat_only, who("c+", None), "d/+/#"), Denied);
 }
 
 #[test]
