@@ -7,8 +7,8 @@
 //! ([`crate::auth::acl::Coverage::Covered`]); 0 or an older generation means
 //! each delivery is checked. After a reload every mark is stale, so nothing
 //! is delivered that the new rules deny; the shard's tick re-marks the
-//! subscriptions a few thousand at a time ([`Sessions::remark`]) and the
-//! common case costs nothing per message again. A session resumed under
+//! subscriptions, a millisecond's worth at a time ([`Sessions::remark`]),
+//! and the common case costs nothing per message again. A session resumed under
 //! another user name is re-marked at once.
 //!
 //! The user names live beside the sessions, not in them: only brokers with
@@ -22,10 +22,11 @@ use crate::router::filter_trie::IntBuildHasher;
 use crate::router::shared;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tracing::debug;
 
-/// Subscriptions judged per [`Sessions::remark`] call.
-const REMARK_BUDGET: usize = 4096;
+/// Subscriptions judged between two looks at the clock in [`Sessions::remark`].
+const CLOCK_EVERY: usize = 64;
 
 #[derive(Default)]
 pub(super) struct SessionAcl {
@@ -144,27 +145,31 @@ impl Sessions {
         Some(rules.subscription(who, f))
     }
 
-    /// After a reload: re-judge up to [`REMARK_BUDGET`] subscriptions where
-    /// the last call stopped. True while some are left.
-    pub fn remark(&mut self) -> bool {
+    /// After a reload: re-judge subscriptions where the last call stopped,
+    /// for about `budget` of time (judging scans the client's rules, so a
+    /// count would not bound the stall). True while some are left.
+    pub fn remark(&mut self, budget: Duration) -> bool {
         let Some(mut slot) = self.acl.cursor else {
             return false;
         };
-        let mut judged = 0;
-        while judged < REMARK_BUDGET {
-            let Some(key) = self.registry.key_at(slot) else {
-                if slot as usize >= self.registry.slot_count() {
-                    self.acl.cursor = None;
-                    return false;
-                }
-                slot += 1;
-                continue;
+        let started = Instant::now();
+        let mut since_clock = 0;
+        while (slot as usize) < self.registry.slot_count() {
+            since_clock += match self.registry.key_at(slot) {
+                Some(key) => self.remark_session(key).max(1),
+                None => 1,
             };
-            judged += self.remark_session(key).max(1);
             slot += 1;
+            if since_clock >= CLOCK_EVERY {
+                since_clock = 0;
+                if started.elapsed() >= budget {
+                    self.acl.cursor = Some(slot);
+                    return true;
+                }
+            }
         }
-        self.acl.cursor = Some(slot);
-        true
+        self.acl.cursor = None;
+        false
     }
 
     /// Mark each subscription of session `key` for the rules in force;

@@ -10,6 +10,7 @@ use crate::connection::ConnHandle;
 use crate::protocol::{Packet, QoS};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 fn rules(text: &str) -> Arc<Acl> {
     Arc::new(Acl::new(&parse(text.as_bytes()).unwrap()))
@@ -91,7 +92,10 @@ fn a_covered_subscription_skips_the_check_until_the_rules_change() {
     s.publish(&on("a/x"));
     assert_eq!(topics(&h), ["a/x"]);
     // The re-marking pass judges them again under the new rules.
-    assert!(!s.remark(), "one pass covers a small shard");
+    assert!(
+        !s.remark(Duration::from_secs(60)),
+        "one pass covers a small shard"
+    );
     let g2 = s.acl().unwrap().generation();
     assert_eq!(mark(&s, k, "a/#"), g2);
     assert_eq!(mark(&s, k, "b/#"), 0);
@@ -139,7 +143,7 @@ fn without_rules_nothing_is_checked_and_no_user_is_kept() {
     assert!(s.who(k).unwrap().user.is_none());
     s.subscribe(k, &"#".into(), Subscription::qos(QoS::AtMostOnce));
     assert_eq!(s.publish(&on("x")), 1);
-    assert!(!s.remark());
+    assert!(!s.remark(Duration::from_secs(60)));
 }
 
 #[test]
@@ -149,4 +153,35 @@ fn an_ended_session_leaves_no_user_name_for_the_next_in_its_slot() {
     let k2 = s.open(&"d".into(), true, None, &handle(2)).key;
     assert_eq!(k2.index, k.index, "slot reused");
     assert_eq!(s.who(k2).unwrap().user, None);
+}
+
+#[test]
+fn re_marking_after_a_reload_goes_in_slices_and_resumes_where_it_stopped() {
+    let mut s = store();
+    s.set_acl(Some(rules("topic read #\n")));
+    let keys: Vec<SessionKey> = (0..200)
+        .map(|i| {
+            let k = s.open(&format!("c{i}").into(), true, None, &handle(i)).key;
+            subscribe(&mut s, k, "a/#");
+            k
+        })
+        .collect();
+    s.set_acl(Some(rules("topic read #\n")));
+    let g = s.acl().unwrap().generation();
+    // A zero budget stops at the first look at the clock.
+    assert!(
+        s.remark(Duration::ZERO),
+        "200 subscriptions take more than one slice"
+    );
+    let done = keys.iter().filter(|k| mark(&s, **k, "a/#") == g).count();
+    assert!(
+        (1..200).contains(&done),
+        "{done} re-marked in the first slice"
+    );
+    let mut slices = 1;
+    while s.remark(Duration::ZERO) {
+        slices += 1;
+        assert!(slices < 10, "re-marking does not progress");
+    }
+    assert!(keys.iter().all(|k| mark(&s, *k, "a/#") == g));
 }
