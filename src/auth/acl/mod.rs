@@ -19,6 +19,7 @@
 //! (`cover.rs`): refused when no topic it could receive is readable,
 //! marked *covered* when every one is, and otherwise checked per delivery.
 
+mod bytes_map;
 mod cover;
 mod parse;
 mod trie;
@@ -27,8 +28,7 @@ pub use parse::{parse, ParseError, Rule, RuleAccess, Rules};
 pub use trie::Who;
 
 use crate::reload::{Hooks, Reloadable};
-use crate::router::filter_trie::IntBuildHasher;
-use std::collections::HashMap;
+use bytes_map::BytesMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -90,7 +90,7 @@ fn bits(a: RuleAccess) -> u8 {
 pub struct Acl {
     generation: u32,
     anonymous: Option<Section>,
-    users: HashMap<Box<str>, Section, IntBuildHasher>,
+    users: BytesMap<Section>,
     patterns: Option<Section>,
 }
 
@@ -101,13 +101,14 @@ impl Acl {
     /// Compile parsed rules.
     pub fn new(rules: &Rules) -> Acl {
         let some = |r: &[Rule]| (!r.is_empty()).then(|| Section::new(r));
-        let users = rules.users.iter().filter(|(_, r)| !r.is_empty());
+        let mut users = BytesMap::default();
+        for (u, r) in rules.users.iter().filter(|(_, r)| !r.is_empty()) {
+            users.get_or_insert(u.as_bytes(), || Section::new(r));
+        }
         Acl {
             generation: GENERATION.fetch_add(1, Ordering::Relaxed).max(1),
             anonymous: some(&rules.anonymous),
-            users: users
-                .map(|(u, r)| (u.as_str().into(), Section::new(r)))
-                .collect(),
+            users,
             patterns: some(&rules.patterns),
         }
     }
@@ -129,7 +130,7 @@ impl Acl {
     fn section(&self, user: Option<&str>) -> Option<&Section> {
         match user {
             None => self.anonymous.as_ref(),
-            Some(u) => self.users.get(u),
+            Some(u) => self.users.get(u.as_bytes()),
         }
     }
 

@@ -10,16 +10,13 @@
 //! piece). An id or name holding `/` spans several topic levels, as the text
 //! substitution Mosquitto does would.
 
-use crate::router::filter_trie::IntBuildHasher;
-use std::collections::HashMap;
+use super::bytes_map::BytesMap;
 
 pub const READ: u8 = 1;
 pub const WRITE: u8 = 2;
 pub const DENY: u8 = 4;
 
 const NONE: u32 = u32::MAX;
-/// Literal children kept in a vector up to this many; a map beyond.
-const SMALL: usize = 8;
 
 /// A level of a `pattern`, split at `%c` and `%u`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,26 +59,8 @@ pub fn pieces(level: &str) -> Option<Vec<Piece>> {
     Some(out)
 }
 
-/// Literal children. The tag packs a level's length and first 7 bytes, so
-/// most levels compare in one integer compare, without a `memcmp` call.
-enum Literal {
-    Small(Vec<(u64, Box<[u8]>, u32)>),
-    // The keys come from the operator's file, never from clients, so a
-    // fixed fast hash cannot be flooded.
-    Map(HashMap<Box<[u8]>, u32, IntBuildHasher>),
-}
-
-#[inline]
-fn tag(level: &[u8]) -> u64 {
-    let mut t = (level.len() as u64) << 56;
-    for (i, &b) in level.iter().take(7).enumerate() {
-        t |= (b as u64) << (8 * i);
-    }
-    t
-}
-
 struct Node {
-    literal: Literal,
+    literal: BytesMap<u32>,
     plus: u32,
     client: u32,
     user: u32,
@@ -98,7 +77,7 @@ struct Node {
 impl Node {
     fn new() -> Node {
         Node {
-            literal: Literal::Small(Vec::new()),
+            literal: BytesMap::default(),
             plus: NONE,
             client: NONE,
             user: NONE,
@@ -112,17 +91,7 @@ impl Node {
 
     #[inline]
     fn literal(&self, level: &[u8]) -> u32 {
-        match &self.literal {
-            Literal::Small(v) if v.is_empty() => NONE,
-            Literal::Small(v) => {
-                let t = tag(level);
-                let hit = v
-                    .iter()
-                    .find(|(kt, k, _)| *kt == t && (level.len() < 8 || **k == *level));
-                hit.map_or(NONE, |e| e.2)
-            }
-            Literal::Map(m) => m.get(level).copied().unwrap_or(NONE),
-        }
+        self.literal.get(level).copied().unwrap_or(NONE)
     }
 }
 
@@ -192,13 +161,7 @@ impl Trie {
                     next
                 }
             },
-            (text, None) => match node.literal(text.as_bytes()) {
-                NONE => {
-                    insert_literal(&mut node.literal, text.as_bytes(), next);
-                    next
-                }
-                found => found,
-            },
+            (text, None) => *node.literal.get_or_insert(text.as_bytes(), || next),
         };
         if found == next {
             self.nodes.push(Node::new());
@@ -283,21 +246,6 @@ fn take(slot: &mut u32, next: u32) -> u32 {
         *slot = next;
     }
     *slot
-}
-
-fn insert_literal(lit: &mut Literal, key: &[u8], node: u32) {
-    match lit {
-        Literal::Small(v) if v.len() < SMALL => v.push((tag(key), key.into(), node)),
-        Literal::Small(v) => {
-            let small = std::mem::take(v).into_iter().map(|(_, k, n)| (k, n));
-            let mut m: HashMap<_, _, IntBuildHasher> = small.collect();
-            m.insert(key.into(), node);
-            *lit = Literal::Map(m);
-        }
-        Literal::Map(m) => {
-            m.insert(key.into(), node);
-        }
-    }
 }
 
 /// `text` at `at`, ending a level: where the next level starts.
