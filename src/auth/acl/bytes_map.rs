@@ -39,6 +39,11 @@ impl<V> Default for BytesMap<V> {
 
 impl<V> BytesMap<V> {
     #[inline]
+    pub fn is_empty(&self) -> bool {
+        matches!(self, BytesMap::Small(v) if v.is_empty())
+    }
+
+    #[inline]
     pub fn get(&self, key: &[u8]) -> Option<&V> {
         match self {
             BytesMap::Small(v) if v.is_empty() => None,

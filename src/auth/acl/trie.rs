@@ -210,17 +210,21 @@ impl Trie {
             return;
         }
         let t = w.topic;
-        let end = t[at..]
-            .iter()
-            .position(|&b| b == b'/')
-            .map_or(t.len(), |p| at + p);
-        let next = end + 1;
-        let c = node.literal(&t[at..end]);
-        if c != NONE {
-            self.visit(c, next, w, acc);
-        }
-        if wild && node.plus != NONE {
-            self.visit(node.plus, next, w, acc);
+        let plus = if wild { node.plus } else { NONE };
+        // The level's end only when a literal or `+` child needs it
+        // (`%c`/`%u` children compare from `at` on their own).
+        if !node.literal.is_empty() || plus != NONE {
+            let end = t[at..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(t.len(), |p| at + p);
+            let c = node.literal(&t[at..end]);
+            if c != NONE {
+                self.visit(c, end + 1, w, acc);
+            }
+            if plus != NONE {
+                self.visit(plus, end + 1, w, acc);
+            }
         }
         if node.client != NONE {
             if let Some(nx) = follow(t, at, w.who.client_id.as_bytes()) {
