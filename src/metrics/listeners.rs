@@ -117,7 +117,8 @@ pub struct ListenerMetrics {
     pub ws_refused: [Cell<u64>; WS_CAUSES],
     /// CONNACK 4/5 (0x86/0x87/0x8C) refusals.
     pub auth_failures: Cell<u64>,
-    /// PUBLISH, SUBSCRIBE or delivery refused by an ACL.
+    /// PUBLISH, SUBSCRIBE or will refused by the ACL (deliveries are the
+    /// session's, not a listener's: `shardmq_acl_denials_total`).
     pub acl_denials: Cell<u64>,
 }
 
@@ -191,7 +192,7 @@ impl ListenerSnapshot {
             ("shardmq_listener_tls_handshakes_throttled_total", "TLS handshakes that waited for the per-shard handshake budget (limits.tls_handshakes_per_second).", "counter", self.handshakes_throttled),
             ("shardmq_listener_websocket_upgrades_total", "WebSocket upgrades completed, by listener.", "counter", self.upgrades),
             ("shardmq_listener_auth_failures_total", "CONNECTs refused for bad credentials or not authorized, by listener.", "counter", self.auth_failures),
-            ("shardmq_listener_acl_denials_total", "PUBLISH, SUBSCRIBE or delivery refused by the ACL, by listener.", "counter", self.acl_denials),
+            ("shardmq_listener_acl_denials_total", "PUBLISH, SUBSCRIBE or will refused by the ACL, by listener.", "counter", self.acl_denials),
         ]
     }
 }

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod acl;
 mod auth_password;
 mod bad_input;
 mod connect;
