@@ -162,6 +162,9 @@ fn bench_checks(c: &mut Criterion) {
     group.bench_function("mixed/covered_filter", |b| {
         b.iter(|| mixed.subscription(black_box(user), black_box("site/57/a/#")))
     });
+    group.bench_function("mixed/filter_under_the_patterns", |b| {
+        b.iter(|| mixed.subscription(black_box(user), black_box("devices/+/7/#")))
+    });
     group.finish();
 }
 

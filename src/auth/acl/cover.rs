@@ -101,6 +101,19 @@ pub fn holds(outer: &str, inner: &str) -> bool {
     }
 }
 
+/// The first levels of a pattern and of a filter are different plain
+/// words: they share no topic, whatever `%c` and `%u` stand for (checked
+/// before expanding the pattern, which costs more).
+pub fn first_levels_differ(pattern: &str, filter: &str) -> bool {
+    let word = |l: &str| l != "+" && l != "#" && !l.contains('%');
+    let (p, f) = (first_level(pattern), first_level(filter));
+    word(p) && word(f) && p != f
+}
+
+fn first_level(s: &str) -> &str {
+    s.split('/').next().unwrap_or("")
+}
+
 /// A pattern's filter with `%c` and `%u` replaced, as Mosquitto replaces
 /// them (text substitution), written into `out`; false when it has `%u`
 /// and there is no user (the rule does not apply).
@@ -182,6 +195,16 @@ mod tests {
         assert!(!holds("a/+", "a/#"));
         assert!(!holds("a", "a/#"));
         assert!(!holds("a/b", "a/+"));
+    }
+
+    #[test]
+    fn first_levels_differ_only_for_two_plain_words() {
+        assert!(first_levels_differ("a/%c/#", "b/#"));
+        assert!(!first_levels_differ("a/%c/#", "a/x"));
+        assert!(!first_levels_differ("%c/x", "b/#"));
+        assert!(!first_levels_differ("a-%u/x", "b/#"));
+        assert!(!first_levels_differ("+/x", "b"));
+        assert!(!first_levels_differ("a/x", "#"));
     }
 
     #[test]

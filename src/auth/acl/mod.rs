@@ -188,6 +188,9 @@ impl Acl {
         if let Some(p) = self.patterns(who) {
             let mut buf = String::new();
             for (bits, rule) in &p.rules {
+                if cover::first_levels_differ(rule, filter) {
+                    continue;
+                }
                 if cover::expand(rule, who.client_id, who.user, &mut buf) {
                     pat.add(*bits, &buf, filter);
                 }
