@@ -26,6 +26,9 @@ pub struct Config {
     pub shards: usize,
     /// `RUST_LOG`-style filter; the `RUST_LOG` environment variable wins.
     pub log: String,
+    /// Log lines as text (colours on a terminal only) or JSON, one object
+    /// per line (`--log-format`).
+    pub log_format: LogFormat,
     /// Serve Prometheus `GET /metrics` here (off when absent).
     pub metrics_listen: Option<SocketAddr>,
     /// Seconds between `$SYS/broker/...` updates; 0 turns them off.
@@ -97,6 +100,17 @@ pub enum SharedStrategy {
     Sticky,
 }
 
+/// How log lines are written on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
 /// Overflow policy of a session queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -156,6 +170,7 @@ impl Default for Config {
             listeners: Vec::new(),
             shards: 0,
             log: "info".into(),
+            log_format: LogFormat::Text,
             metrics_listen: None,
             sys_interval: 10.0,
             limits: Limits::default(),

@@ -30,6 +30,7 @@
 //! - [`metrics`]: per-shard counters and latency histograms, Prometheus text,
 //!   `$SYS` topics.
 //! - [`config`]: the typed configuration.
+//! - [`logging`]: log lines on stderr, text or JSON.
 //! - [`reload`]: what SIGHUP re-reads (certificates, passwords, ACLs) and
 //!   how each shard picks it up without a lock per message.
 //!
@@ -39,6 +40,7 @@ pub mod auth;
 pub mod config;
 pub mod connection;
 pub mod listener;
+pub mod logging;
 pub mod metrics;
 pub mod plane;
 pub mod reload;

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use shardmq::auth::passwd;
-use shardmq::config::Config;
+use shardmq::config::{Config, LogFormat};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,8 +27,17 @@ struct Args {
     /// TOML configuration file (every limit; see docs/configuration.md).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Log lines as text or as JSON, one object per line [default: text].
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<LogFormatArg>,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LogFormatArg {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,7 +82,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&cfg.log);
+    shardmq::logging::init(&cfg.log, cfg.log_format);
     match shardmq::shard::run(cfg) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -117,16 +126,11 @@ fn load(args: &Args) -> Result<Config, String> {
     if let Some(n) = args.shards {
         cfg.shards = n;
     }
+    match args.log_format {
+        Some(LogFormatArg::Text) => cfg.log_format = LogFormat::Text,
+        Some(LogFormatArg::Json) => cfg.log_format = LogFormat::Json,
+        None => {}
+    }
     cfg.validate()?;
     Ok(cfg)
-}
-
-fn init_logging(default_filter: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }

@@ -16,6 +16,7 @@ mod interop_paho;
 mod interop_tls;
 mod keepalive;
 mod lifecycle;
+mod logs;
 mod metrics;
 mod park;
 mod qos;
