@@ -29,7 +29,8 @@
 //!   (hashed passwords, `shardmq passwd`), checks off the shard threads.
 //! - [`metrics`]: per-shard counters and latency histograms, Prometheus text,
 //!   `$SYS` topics.
-//! - [`config`]: the typed configuration.
+//! - [`config`]: the typed configuration; [`check`] what `shardmq
+//!   check-config` looks at.
 //! - [`logging`]: log lines on stderr, text or JSON.
 //! - [`reload`]: what SIGHUP re-reads (certificates, passwords, ACLs) and
 //!   how each shard picks it up without a lock per message.
@@ -37,6 +38,7 @@
 //! `docs/architecture.md` walks the path of a connection and of a message.
 
 pub mod auth;
+pub mod check;
 pub mod config;
 pub mod connection;
 pub mod listener;

@@ -1,5 +1,6 @@
 //! `shardmq`: command line, configuration, logging; then the shards run
-//! until SIGINT/SIGTERM. `shardmq passwd` edits a password file instead.
+//! until SIGINT/SIGTERM. `shardmq passwd` edits a password file instead,
+//! `shardmq check-config` checks a configuration.
 
 use clap::{Parser, Subcommand};
 use shardmq::auth::passwd;
@@ -11,9 +12,20 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `--version`: what was built, from which commit, on which glommio
+/// (build.rs finds both).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SHARDMQ_GIT_COMMIT"),
+    ", glommio ",
+    env!("SHARDMQ_GLOMMIO_VERSION"),
+    ")"
+);
+
 /// A thread-per-core MQTT broker.
 #[derive(Parser, Debug)]
-#[command(version, about, args_conflicts_with_subcommands = true)]
+#[command(version = VERSION, about, args_conflicts_with_subcommands = true)]
 struct Args {
     /// Address to listen on for MQTT over TCP [default: 127.0.0.1:1883].
     #[arg(long, value_name = "ADDR:PORT")]
@@ -45,6 +57,13 @@ enum Command {
     /// Add, change or delete a user in a password file (the flags of
     /// mosquitto_passwd). Passwords are stored as argon2id hashes.
     Passwd(PasswdArgs),
+    /// Check a configuration file as start-up would (values, certificates,
+    /// password file) without starting: exit 0 if it is fine, else name
+    /// every problem and exit 1.
+    CheckConfig {
+        /// The TOML configuration file.
+        file: PathBuf,
+    },
 }
 
 /// `shardmq passwd [-c] FILE USER`, `shardmq passwd [-c] -b FILE USER
@@ -72,8 +91,10 @@ struct PasswdArgs {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Some(Command::Passwd(p)) = args.command {
-        return run_passwd(p);
+    match args.command {
+        Some(Command::Passwd(p)) => return run_passwd(p),
+        Some(Command::CheckConfig { file }) => return check_config(&file),
+        None => {}
     }
     let cfg = match load(&args) {
         Ok(c) => c,
@@ -110,6 +131,20 @@ fn run_passwd(p: PasswdArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn check_config(file: &std::path::Path) -> ExitCode {
+    let problems = shardmq::check::config_file(file);
+    if problems.is_empty() {
+        println!("{}: ok", file.display());
+        return ExitCode::SUCCESS;
+    }
+    for p in &problems {
+        eprintln!("{}: {p}", file.display());
+    }
+    let n = problems.len();
+    eprintln!("{n} problem{}", if n == 1 { "" } else { "s" });
+    ExitCode::FAILURE
 }
 
 fn load(args: &Args) -> Result<Config, String> {

@@ -8,6 +8,7 @@ mod common;
 
 mod auth_password;
 mod bad_input;
+mod cli;
 mod connect;
 mod cross_shard;
 mod deploy;
