@@ -23,6 +23,8 @@ command -v capsh >/dev/null || missing+=(libcap2-bin)
 # mosquitto_passwd writes the Mosquitto password files the auth tests read.
 command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+# shardmq-bench's charts measure and draw text with a TrueType font.
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (used by the tests)"
     apt_install "${missing[@]}"
