@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod connect;
 mod cross_shard;
+mod dashboard;
 mod deploy;
 mod interop_mosquitto;
 mod interop_paho;
