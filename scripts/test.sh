@@ -25,9 +25,16 @@ command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 # shardmq-bench's charts measure and draw text with a TrueType font.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# The package test installs the .deb into a scratch root (as root, or
+# under fakeroot).
+[ "$(id -u)" = 0 ] || command -v fakeroot >/dev/null || missing+=(fakeroot)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (used by the tests)"
     apt_install "${missing[@]}"
+fi
+if ! command -v cargo-deb >/dev/null; then
+    echo "installing cargo-deb (scripts/package.sh; the package test)"
+    cargo install cargo-deb --locked --quiet
 fi
 if ! python3 -c 'import paho.mqtt' 2>/dev/null; then
     echo "installing paho-mqtt (used by the interoperability tests)"

@@ -20,6 +20,7 @@ mod keepalive;
 mod lifecycle;
 mod logs;
 mod metrics;
+mod package;
 mod park;
 mod qos;
 mod retained;
