@@ -11,6 +11,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+#[path = "common/svg.rs"]
+mod svg;
+use svg::{polylines, texts};
+
 const BENCH: &str = env!("CARGO_BIN_EXE_shardmq-bench");
 /// The first colour of every chart (the first series).
 const FIRST: &str = "#0072B2";
@@ -85,32 +89,6 @@ fn bench(args: &[&str]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-/// (stroke colour, points) of each `<polyline>`.
-fn polylines(svg: &str) -> Vec<(String, usize)> {
-    svg.split("<polyline")
-        .skip(1)
-        .map(|el| {
-            let el = &el[..el.find("/>").unwrap()];
-            let attr = |name: &str| {
-                let from = el.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-                el[from..from + el[from..].find('"').unwrap()].to_string()
-            };
-            (attr("stroke"), attr("points").split_whitespace().count())
-        })
-        .collect()
-}
-
-fn texts(svg: &str) -> Vec<String> {
-    svg.split("<text")
-        .skip(1)
-        .map(|el| {
-            el[el.find('>').unwrap() + 1..el.find("</text>").unwrap()]
-                .trim()
-                .to_string()
-        })
-        .collect()
 }
 
 /// Lines of this colour with at least `min` points (curves, not legend

@@ -3,10 +3,10 @@
 //! lines (`log_format = "json"`, `--log-format json`) that parse and carry
 //! the same fields.
 
-use crate::common::broker::{line_reader, signal, wait_child, TempDir, SHARDMQ};
+use crate::common::broker::{serve_once, TempDir, SHARDMQ};
 use crate::common::*;
 use std::fs::{self, File};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// Runs shardmq with this config and these flags (stderr to a file), lets
@@ -16,40 +16,18 @@ fn logged(config: &str, flags: &[&str]) -> String {
     let conf = dir.path().join("shardmq.toml");
     fs::write(&conf, format!("log = \"debug\"\n{config}")).unwrap();
     let err = dir.path().join("stderr.log");
-    let mut child = Command::new(SHARDMQ)
-        .args(["--listen", "127.0.0.1:0", "--shards", "2", "--config"])
+    let mut cmd = Command::new(SHARDMQ);
+    cmd.args(["--listen", "127.0.0.1:0", "--shards", "2", "--config"])
         .arg(&conf)
         .args(flags)
         .env_remove("RUST_LOG")
         .env_remove("NO_COLOR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let lines = line_reader(child.stdout.take().unwrap());
-    let first = lines.recv_timeout(Duration::from_secs(15));
-    let port = first
-        .as_deref()
-        .ok()
-        .and_then(|l| l.strip_prefix("shardmq listening on 127.0.0.1:"))
-        .and_then(|p| p.trim().parse::<u16>().ok());
-    if let Some(port) = port {
-        let mut c = connect_ok(port, "log-client", true);
-        c.send(&[0xe0, 0x00]); // DISCONNECT
-        c.expect_closed(WAIT);
-    }
-    signal(child.id(), libc::SIGTERM);
-    let st = wait_child(&mut child, Duration::from_secs(5));
-    if st.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+        .stderr(File::create(&err).unwrap());
+    let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        serve_once(&mut cmd, "shardmq")
+    }));
     let log = fs::read_to_string(&err).unwrap();
-    assert!(
-        port.is_some() && st.is_some_and(|s| s.success()),
-        "shardmq did not start or stop cleanly ({first:?}, {st:?}):\n{log}"
-    );
+    assert!(served.is_ok(), "broker log:\n{log}");
     log
 }
 

@@ -3,7 +3,7 @@
 //! root (maintainer scripts chrootless, under DPKG_ROOT: the test machine
 //! is not touched), and the installed broker runs. Then a purge.
 
-use crate::common::broker::{line_reader, signal, wait_child, TempDir, SHARDMQ};
+use crate::common::broker::{serve_once, TempDir, SHARDMQ};
 use crate::common::*;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -116,41 +116,6 @@ fn euid() -> u32 {
     fs::metadata("/proc/self").unwrap().uid()
 }
 
-/// Starts the installed broker on its installed config (on a free port),
-/// connects a client, stops it with SIGTERM.
-fn serves(bin: &Path, conf: &Path) {
-    let mut child = Command::new(bin)
-        .arg("--config")
-        .arg(conf)
-        .args(["--listen", "127.0.0.1:0", "--shards", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = line_reader(child.stdout.take().unwrap());
-    let first = lines.recv_timeout(Duration::from_secs(15));
-    let port = first
-        .as_deref()
-        .ok()
-        .and_then(|l| l.strip_prefix("shardmq listening on 127.0.0.1:"))
-        .and_then(|p| p.trim().parse::<u16>().ok());
-    if let Some(port) = port {
-        connect_ok(port, "from-the-deb", true);
-    }
-    signal(child.id(), libc::SIGTERM);
-    let st = wait_child(&mut child, Duration::from_secs(5));
-    if st.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    assert!(
-        port.is_some(),
-        "the installed broker did not start: {first:?}"
-    );
-    assert!(st.is_some_and(|s| s.success()), "exit: {st:?}");
-}
-
 #[test]
 fn the_deb_installs_into_a_scratch_root_and_the_broker_runs() {
     if skip_on_mosquitto("shardmq's package") {
@@ -236,7 +201,15 @@ fn the_deb_installs_into_a_scratch_root_and_the_broker_runs() {
         default.contains("listen = \"127.0.0.1:1883\"")
             && default.contains("allow_anonymous = true")
     );
-    serves(&bin, &conf);
+    // On its installed config, on a free port.
+    serve_once(
+        Command::new(&bin)
+            .arg("--config")
+            .arg(&conf)
+            .args(["--listen", "127.0.0.1:0", "--shards", "1"])
+            .stderr(Stdio::null()),
+        "the installed broker",
+    );
     let bench = text(Command::new(root.join("usr/bin/shardmq-bench")).arg("--version"));
     assert!(bench.starts_with("shardmq-bench "), "{bench}");
 

@@ -158,16 +158,38 @@ fn latency<DB: DrawingBackend>(
         .axis_desc_style((FAMILY, 15))
         .draw()?;
     for (i, s) in c.series.iter().enumerate() {
-        let col = colour(i);
         let points = s.curve.iter().map(|&(p, us)| (x_of(p), us.max(1) as f64));
-        chart
-            .draw_series(LineSeries::new(points, col.stroke_width(2)))?
-            .label(&s.label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(2)));
+        named_line(&mut chart, i, &s.label, points)?;
     }
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// Series `i`'s thick line, named in the legend.
+fn named_line<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    i: usize,
+    label: &str,
+    points: impl IntoIterator<Item = (f64, f64)>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    let col = colour(i);
+    chart
+        .draw_series(LineSeries::new(points, col.stroke_width(2)))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(2)));
+    Ok(())
+}
+
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(at)
         .label_font((FAMILY, 14))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
@@ -213,22 +235,16 @@ fn rates<DB: DrawingBackend>(
         .axis_desc_style((FAMILY, 15))
         .draw()?;
     for (i, s) in c.series.iter().enumerate() {
-        let col = colour(i);
-        let out = steps(s.rates.iter().map(|&(t, _, o)| (t, o)));
-        chart
-            .draw_series(LineSeries::new(out, col.stroke_width(2)))?
-            .label(&s.label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(2)));
+        named_line(
+            &mut chart,
+            i,
+            &s.label,
+            steps(s.rates.iter().map(|r| (r.0, r.2))),
+        )?;
         if c.messages {
-            let sent = steps(s.rates.iter().map(|&(t, i, _)| (t, i)));
-            chart.draw_series(LineSeries::new(sent, col.mix(0.5).stroke_width(1)))?;
+            let sent = steps(s.rates.iter().map(|r| (r.0, r.1)));
+            chart.draw_series(LineSeries::new(sent, colour(i).mix(0.5).stroke_width(1)))?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FAMILY, 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
 }

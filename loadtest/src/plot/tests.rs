@@ -1,5 +1,9 @@
 use super::draw::colour;
 use super::*;
+use svg::{polylines, texts};
+
+#[path = "../../tests/common/svg.rs"]
+mod svg;
 
 /// A saved result as `--json` writes it, trimmed to what charts read.
 fn json(scenario: &str, scale: u64) -> String {
@@ -47,32 +51,6 @@ impl Drop for Scratch {
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }
-}
-
-/// `<polyline>` elements: (stroke colour, number of points).
-fn polylines(svg: &str) -> Vec<(String, usize)> {
-    svg.split("<polyline")
-        .skip(1)
-        .map(|el| {
-            let el = &el[..el.find("/>").unwrap()];
-            let attr = |name: &str| {
-                let from = el.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-                el[from..from + el[from..].find('"').unwrap()].to_string()
-            };
-            (attr("stroke"), attr("points").split_whitespace().count())
-        })
-        .collect()
-}
-
-/// The content of every `<text>` element, trimmed.
-fn texts(svg: &str) -> Vec<String> {
-    svg.split("<text")
-        .skip(1)
-        .map(|el| {
-            let body = &el[el.find('>').unwrap() + 1..el.find("</text>").unwrap()];
-            body.trim().to_string()
-        })
-        .collect()
 }
 
 fn hex(c: plotters::style::RGBColor) -> String {
