@@ -2,10 +2,11 @@
 # Idle-connection memory of shardmq and of Mosquitto, same client, same box.
 # usage: scripts/idle_rss.sh [CONNECTIONS]   (default 15000; < 19,990 fds here)
 # env:   SKIP_MOSQUITTO=1 to measure shardmq only
-#        TRANSPORT=tcp (default) or tls: both brokers get a TLS listener with
-#        the same throw-away certificates (scripts/tls_certs.sh, TLS_KEY=rsa
-#        or ec) and the client wraps every connection in TLS, trusting the CA.
-#        ws/wss: not yet (WebSocket listeners are being added).
+#        TRANSPORT=tcp (default), tls or ws: tls gives both brokers a TLS
+#        listener with the same throw-away certificates (scripts/tls_certs.sh,
+#        TLS_KEY=rsa or ec) and the client wraps every connection in TLS,
+#        trusting the CA; ws gives both a WebSocket listener and the client
+#        upgrades on /mqtt and sends its CONNECT in a binary frame.
 #        IP_BASE, SETTLE, KEEPALIVE, TIME_LIMIT: see scripts/idle_rss.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,15 @@ case $transport in
         # inside their keep-alive until the last one is open and settled.
         export KEEPALIVE=${KEEPALIVE:-600}
         ;;
-    *) echo "TRANSPORT must be tcp or tls (ws/wss: not yet)" >&2; exit 2 ;;
+    ws)
+        # Mosquitto 2.0.11 will not start with a WebSocket listener alone:
+        # its measured port speaks websockets, a TCP one sits beside it.
+        shardmq_args=()
+        printf '[[listeners]]\nbind = "127.0.0.1:%s"\ntransport = "ws"\n' "$port" >"$tmp/shardmq.toml"
+        printf 'listener %s 127.0.0.1\nlistener %s\nprotocol websockets\nallow_anonymous true\n' \
+            $((port + 3)) $((port + 1)) >"$tmp/mosquitto.conf"
+        ;;
+    *) echo "TRANSPORT must be tcp, tls or ws" >&2; exit 2 ;;
 esac
 ./target/release/shardmq "${shardmq_args[@]}" --shards 1 --config "$tmp/shardmq.toml" >/dev/null 2>&1 &
 pid=$!

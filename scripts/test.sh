@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run shardmq's whole test suite: unit tests, black-box tests against the real
 # binary, interoperability tests (mosquitto_pub/sub, paho-mqtt) and the
-# metrics format check (promtool). Installs those tools when missing.
+# metrics format check (promtool), MQTT.js in headless Chromium. Installs
+# those tools when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,10 @@ command -v systemd-analyze >/dev/null || missing+=(systemd)
 # The package test installs the .deb into a scratch root (as root, or
 # under fakeroot).
 [ "$(id -u)" = 0 ] || command -v fakeroot >/dev/null || missing+=(fakeroot)
+# MQTT.js in a real browser (tests/blackbox/websocket_browser.rs): the test
+# installs the npm `mqtt` package itself.
+command -v chromium >/dev/null || missing+=(chromium)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (used by the tests)"
     apt_install "${missing[@]}"

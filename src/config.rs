@@ -137,6 +137,9 @@ pub struct AuthConfig {
     /// to refuse it with a message that says what to do instead.
     #[serde(rename = "users")]
     pub clear_text_users: Option<toml::Table>,
+    /// Mosquitto-style ACL file (`topic`, `user`, `pattern` lines); when
+    /// set, whatever it does not grant is denied. Re-read on SIGHUP.
+    pub acl_file: Option<PathBuf>,
 }
 
 /// Runtime knobs; the defaults follow the measurements in docs/architecture.md.
@@ -211,6 +214,7 @@ impl Default for AuthConfig {
             password_file: None,
             cache_ttl: 300.0,
             clear_text_users: None,
+            acl_file: None,
         }
     }
 }
@@ -364,6 +368,7 @@ mod tests {
             allow_anonymous = false
             password_file = "/etc/shardmq/passwd"
             cache_ttl = 0
+            acl_file = "/etc/shardmq/acl"
             "#,
         )
         .unwrap();
@@ -376,6 +381,10 @@ mod tests {
         );
         assert_eq!(c.auth.password_file, Some("/etc/shardmq/passwd".into()));
         assert_eq!(c.auth.cache_ttl, 0.0);
+        assert_eq!(
+            c.auth.acl_file.as_deref(),
+            Some(Path::new("/etc/shardmq/acl"))
+        );
         assert_eq!(c.connect_timeout(), Duration::from_millis(500));
     }
 

@@ -27,6 +27,8 @@
 //!   trie, the cross-shard interest table, the retained store.
 //! - [`auth`]: who may connect: the anonymous switch, the password file
 //!   (hashed passwords, `shardmq passwd`), checks off the shard threads.
+//! - [`auth`]: the authenticator interface and the built-in one; topic ACLs
+//!   (`acl_file`, Mosquitto's syntax) compiled into per-section tries.
 //! - [`metrics`]: per-shard counters and latency histograms, Prometheus text,
 //!   `$SYS` topics.
 //! - [`config`]: the typed configuration; [`check`] what `shardmq

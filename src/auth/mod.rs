@@ -16,6 +16,8 @@ mod verify;
 
 pub use verify::{lower_priority, CACHE_CAPACITY, SLOTS};
 
+pub mod acl;
+
 use crate::config::AuthConfig;
 use crate::metrics::ShardMetrics;
 use crate::reload::{Hooks, Local, Reloadable};

@@ -6,6 +6,7 @@
 use super::connack::{Refused, Terms};
 use super::handle::ConnHandle;
 use super::Arrival;
+use crate::auth::acl::{Access, Who};
 use crate::auth::{AuthDecision, AuthRequest};
 use crate::metrics::ShardMetrics;
 use crate::plane::{
@@ -140,6 +141,10 @@ pub fn admit(shard: &Shard, mut c: Connect, arrival: Arrival) -> Result<Admitted
         shard.now_ms(),
     ));
     super::v5::configure(&handle, &c, &shard.cfg.limits);
+    if !will_allowed(shard, &c) {
+        ShardMetrics::inc(&listener.metrics.acl_denials);
+        c.will = None;
+    }
     let mut sessions = shard.sessions.borrow_mut();
     let opened = match c.protocol {
         ProtocolVersion::V5 => {
@@ -147,6 +152,7 @@ pub fn admit(shard: &Shard, mut c: Connect, arrival: Arrival) -> Result<Admitted
         }
         _ => sessions.open(&c.client_id, c.clean_session, c.will, &handle),
     };
+    sessions.set_user(opened.key, c.username.as_deref());
     drop(sessions);
     let (key, present) = (opened.key, opened.present);
     handle.send(&terms.connack(shard, present, c.protocol));
@@ -184,6 +190,26 @@ pub fn publish_will(shard: &Shard, key: SessionKey, w: Will) {
         key,
     };
     plane::publish(shard, Message::from_will(w, origin));
+}
+
+/// With an ACL, a will whose topic the client may not write is dropped at
+/// CONNECT and the CONNECT goes on: the client is never told, as with
+/// Mosquitto, which checks when it sends the will (docs/security.md).
+fn will_allowed(shard: &Shard, c: &Connect) -> bool {
+    let sessions = shard.sessions.borrow();
+    let (Some(acl), Some(w)) = (sessions.acl(), &c.will) else {
+        return true;
+    };
+    let who = Who {
+        client_id: &c.client_id,
+        user: c.username.as_deref(),
+    };
+    if acl.allows(who, &w.topic, Access::Write) {
+        return true;
+    }
+    ShardMetrics::inc(&shard.metrics.acl_denied_will);
+    debug!(shard = shard.id, client_id = %c.client_id, topic = %w.topic, "ACL: will dropped, no write access to its topic");
+    false
 }
 
 /// We support no enhanced authentication (§4.12): any Authentication

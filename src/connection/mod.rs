@@ -108,7 +108,12 @@ pub async fn serve_accepted(
         Ok(Ok(done)) => done,
     };
     let (mut c, rest) = match read {
-        Err(e) => return first::reject_first_packet(&shard, io, e).await,
+        Err(e) => {
+            if let first::FirstPacketError::Failed(e) = &e {
+                l.metrics.count_read_error(e); // a refused WebSocket frame
+            }
+            return first::reject_first_packet(&shard, io, e).await;
+        }
         Ok(first) => first,
     };
     let certified = identity.is_some();
@@ -295,6 +300,8 @@ impl Connection {
                 }
                 Poll::Ready(Ok((true, _))) => st.seen(),
                 Poll::Ready(Err(ReadError::Io(e))) => {
+                    let listener = &shard.listeners[st.listener as usize];
+                    listener.metrics.count_read_error(&e); // a refused WebSocket frame
                     debug!(client_id = %st.client_id, error = %e, "read failed");
                     return Poll::Ready(Exit::Close(CloseReason::SocketClosed));
                 }

@@ -3,6 +3,7 @@
 use super::handle::CloseReason;
 use super::io::Flow;
 use super::Conn;
+use crate::auth::acl::Coverage;
 use crate::metrics::ShardMetrics;
 use crate::plane::{self, retained};
 use crate::protocol::{
@@ -101,6 +102,11 @@ impl Conn {
         self.shard.sessions.borrow_mut()
     }
 
+    /// The listener the client came in on (its counters).
+    pub(super) fn listener(&self) -> &crate::listener::ShardListener {
+        &self.shard.listeners[self.listener as usize]
+    }
+
     fn on_subscribe(&mut self, sub: Subscribe) -> Flow {
         let id = sub
             .properties
@@ -110,7 +116,15 @@ impl Conn {
         let mut codes = Vec::with_capacity(sub.filters.len());
         let mut granted = Vec::with_capacity(sub.filters.len());
         for (filter, opts) in sub.filters {
-            let s = Subscription { opts, id };
+            let mut s = Subscription::new(opts, id);
+            match self.judge(&filter, opts.no_local) {
+                Some(Coverage::Denied) => {
+                    codes.push(ReasonCode::NotAuthorized); // 0x80 in 3.1.1
+                    continue;
+                }
+                Some(Coverage::Covered) => s.acl = self.acl_generation(),
+                Some(Coverage::Partial) | None => {}
+            }
             match plane::subscribe(&self.shard, self.key, &filter, s) {
                 Subscribed::Granted { replaced, .. } => {
                     codes.push(ReasonCode::granted(opts.qos));
@@ -148,6 +162,30 @@ impl Conn {
         } else {
             Flow::Pause
         }
+    }
+
+    /// The ACL's view of a filter about to be subscribed (`None`: no ACL,
+    /// or a filter that `plane::subscribe` refuses anyway: a bad `$share/`
+    /// one, or No Local on a shared one, a protocol error that comes
+    /// first, as in Mosquitto). A refusal is counted and logged here.
+    fn judge(&self, filter: &str, no_local: bool) -> Option<Coverage> {
+        match crate::router::shared::parse(filter) {
+            Some(None) => return None,
+            Some(Some(_)) if no_local => return None,
+            _ => {}
+        }
+        let verdict = self.shard.sessions.borrow().judge(self.key, filter)?;
+        if verdict == Coverage::Denied {
+            ShardMetrics::inc(&self.shard.metrics.acl_denied_subscribe);
+            ShardMetrics::inc(&self.listener().metrics.acl_denials);
+            debug!(client_id = %self.client_id, %filter, "ACL: SUBSCRIBE denied, nothing it matches is readable");
+        }
+        Some(verdict)
+    }
+
+    fn acl_generation(&self) -> u32 {
+        let sessions = self.shard.sessions.borrow();
+        sessions.acl().map_or(0, |a| a.generation())
     }
 
     /// Send a held answer once peers caught up (or the wait timed out);

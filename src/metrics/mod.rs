@@ -12,7 +12,7 @@ pub mod sys;
 
 pub use board::{Board, Report};
 pub use histograms::{Latency, ShardHistograms};
-pub use listeners::{Failure, ListenerMetrics, ListenerSnapshot};
+pub use listeners::{Failure, ListenerMetrics, ListenerSnapshot, WsRefusal};
 pub use reasons::{ReasonCounters, ReasonKind, ReasonSnapshot};
 
 use std::cell::Cell;
@@ -141,6 +141,14 @@ counters! {
     receive_maximum_exceeded,
     /// PUBLISHes refused with 0x99: payload format UTF-8 but payload not.
     payload_format_invalid,
+    /// PUBLISHes refused by the ACL (no write access).
+    acl_denied_publish,
+    /// Subscriptions refused by the ACL (nothing they match is readable).
+    acl_denied_subscribe,
+    /// Deliveries withheld by the ACL (a filter broader than the read grant).
+    acl_denied_delivery,
+    /// Wills dropped at CONNECT by the ACL (no write access to the will topic).
+    acl_denied_will,
     /// Connection tasks that panicked (a bug; the shard carried on).
     task_panics,
 }

@@ -283,6 +283,30 @@ const SERIES: &[Series] = &[
         "counter",
         None,
     ),
+    (
+        "acl_denied_publish",
+        "shardmq_acl_denials_total",
+        "counter",
+        Some(("kind", "publish")),
+    ),
+    (
+        "acl_denied_subscribe",
+        "shardmq_acl_denials_total",
+        "counter",
+        Some(("kind", "subscribe")),
+    ),
+    (
+        "acl_denied_delivery",
+        "shardmq_acl_denials_total",
+        "counter",
+        Some(("kind", "delivery")),
+    ),
+    (
+        "acl_denied_will",
+        "shardmq_acl_denials_total",
+        "counter",
+        Some(("kind", "will")),
+    ),
     ("task_panics", "shardmq_task_panics_total", "counter", None),
 ];
 
@@ -472,6 +496,9 @@ fn help(name: &str) -> &'static str {
         }
         "shardmq_payload_format_invalid_total" => {
             "PUBLISHes refused (0x99): payload format UTF-8 but the payload is not."
+        }
+        "shardmq_acl_denials_total" => {
+            "Refused by the ACL: PUBLISHes, SUBSCRIBE filters, deliveries, wills."
         }
         "shardmq_task_panics_total" => {
             "Connection tasks that panicked (bugs); the shard carried on."

@@ -18,7 +18,7 @@ mod stack;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use hasher::LevelMap;
+pub(crate) use hasher::{IntBuildHasher, LevelMap};
 pub(crate) use stack::DfsStack;
 
 use super::topic::{is_dollar, split_level};

@@ -62,12 +62,22 @@ impl Sessions {
             metrics,
             events,
             shard,
+            acl,
             ..
         } = self;
         let Some((key, s)) = registry.by_index_mut(index) else {
             return false;
         };
         let own = msg.origin == Origin::Session { shard: *shard, key };
+        let wanted = |sub: &&(u32, Subscription)| !(own && sub.1.opts.no_local);
+        // One covered subscription vouches for the topic; else one check
+        // (none when no-local leaves nothing to deliver).
+        let covered = |g| run.iter().filter(wanted).any(|e| e.1.covered(g));
+        if !run.iter().any(|e| wanted(&e))
+            || !acl.may_read(key, &s.client_id, &msg.topic, covered, metrics)
+        {
+            return false;
+        }
         if let [(_, sub)] = run {
             // The common case, one matching subscription: no merging, and
             // the session already in hand.
@@ -117,6 +127,16 @@ impl Sessions {
     pub fn deliver_retained(&mut self, key: SessionKey, sub: Subscription, msgs: &[Message]) {
         let id = sub.id.map(NonZeroU32::get);
         for m in msgs {
+            let Some(s) = self.registry.get(key) else {
+                return;
+            };
+            let covered = |g| sub.covered(g);
+            if !self
+                .acl
+                .may_read(key, &s.client_id, &m.topic, covered, &self.metrics)
+            {
+                continue;
+            }
             let g = Grant {
                 qos: m.qos.min(sub.opts.qos),
                 retain: true,

@@ -250,6 +250,7 @@ impl Sessions {
             .into_iter()
             .filter(|f| self.unsubscribe(key, f) == Some(true))
             .collect();
+        self.forget_user(key);
         if self.registry.remove(key).is_some() {
             ShardMetrics::dec(&self.metrics.sessions);
             self.events.emit(SessionEvent::Ended { key, reason });

@@ -9,12 +9,14 @@
 //! durable log hangs from. Sessions hand their connection [`Delivery`]
 //! records, never bytes.
 //!
-//! Files: `store.rs` (the API), `lifecycle.rs` (open, close, takeover,
+//! Files: `store.rs` (the API), `acl.rs` (the ACL's read check on delivery
+//! and the marks of covered subscriptions), `lifecycle.rs` (open, close, takeover,
 //! expiry, wills), `deliver.rs` (matching and delivery), `outbound.rs` (window
 //! and queue), `registry.rs` (slab and client-ID index), `events.rs`,
 //! `delivery.rs`, `message.rs`, `subscription.rs`, `shared.rs` (shared
 //! subscription groups: membership, picking a member, delivery).
 
+mod acl;
 mod deliver;
 mod delivery;
 mod events;
@@ -29,6 +31,8 @@ mod subscription;
 mod test_util;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_acl;
 #[cfg(test)]
 mod tests_v5;
 #[cfg(test)]

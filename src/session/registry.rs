@@ -101,6 +101,21 @@ impl Registry {
         Some((key, slot.session.as_deref_mut()?))
     }
 
+    /// The key of the session in slot `index`, if one lives there.
+    pub fn key_at(&self, index: u32) -> Option<SessionKey> {
+        let slot = self.slots.get(index as usize)?;
+        slot.session.as_ref()?;
+        Some(SessionKey {
+            index,
+            generation: slot.generation,
+        })
+    }
+
+    /// Slots, live or free (to walk them all).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Every live connection handle.
     pub fn connections(&self) -> Vec<std::rc::Rc<crate::connection::ConnHandle>> {
         let sessions = self.slots.iter().filter_map(|s| s.session.as_deref());

@@ -161,9 +161,17 @@ impl Sessions {
         let Some(p) = self.shared.pick_local(id, hint, online) else {
             return false;
         };
-        let Some((key, _)) = self.registry.by_index_mut(p.slot) else {
+        let Some((key, s)) = self.registry.by_index_mut(p.slot) else {
             return false;
         };
+        // Denied for the member picked: dropped, as Mosquitto does (counted).
+        let covered = |g| p.sub.covered(g);
+        if !self
+            .acl
+            .may_read(key, &s.client_id, &msg.topic, covered, &self.metrics)
+        {
+            return true;
+        }
         let g = Grant {
             qos: msg.qos.min(p.sub.opts.qos),
             retain: p.sub.opts.retain_as_published && msg.retain,

@@ -36,6 +36,8 @@ pub struct Sessions {
     /// Messages of shared groups whose member's session ended unacknowledged:
     /// the plane gives them to other members (`take_orphans`).
     pub(super) orphans: Vec<(GroupId, super::Message)>,
+    /// The ACL rules in force and what checking them needs (`acl.rs`).
+    pub(super) acl: super::acl::SessionAcl,
 }
 
 impl Sessions {
@@ -54,6 +56,7 @@ impl Sessions {
             shared: SharedGroups::new(shard, limits_strategy),
             groups_hit: Vec::new(),
             orphans: Vec::new(),
+            acl: Default::default(),
         }
     }
 
@@ -117,6 +120,31 @@ impl Sessions {
         Subscribed::Granted {
             first_on_filter,
             replaced: had,
+        }
+    }
+
+    /// Put `sub` in place of a subscription the session holds on `filter`
+    /// (its ACL mark changed; no event: the mark is derived, not state).
+    pub(super) fn replace_subscription(
+        &mut self,
+        key: SessionKey,
+        filter: &MqttStr,
+        sub: Subscription,
+    ) {
+        let Some(s) = self.registry.get_mut(key) else {
+            return;
+        };
+        let Some(held) = s.subscriptions.get_mut(filter.as_str()) else {
+            return;
+        };
+        *held = sub;
+        match shared::parse(filter) {
+            Some(Some((name, f))) => {
+                self.shared.join(name, f, key.index, sub);
+            }
+            _ => {
+                self.index.insert(filter, key.index, sub);
+            }
         }
     }
 

@@ -3,20 +3,25 @@
 use crate::protocol::{QoS, SubscriptionOptions};
 use std::num::NonZeroU32;
 
-/// One filter of one session: its options and its MQTT 5 identifier.
+/// One filter of one session: its options, its MQTT 5 identifier, and
+/// whether the ACL lets it skip the read check per delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subscription {
     pub opts: SubscriptionOptions,
     pub id: Option<NonZeroU32>,
+    /// Generation of the ACL rules under which every topic of the filter is
+    /// readable by the session's client; 0: check each delivery (`acl.rs`).
+    pub acl: u32,
 }
 
 impl Subscription {
+    pub fn new(opts: SubscriptionOptions, id: Option<NonZeroU32>) -> Subscription {
+        Subscription { opts, id, acl: 0 }
+    }
+
     /// A plain MQTT 3 subscription.
     pub fn qos(qos: QoS) -> Subscription {
-        Subscription {
-            opts: SubscriptionOptions::qos(qos),
-            id: None,
-        }
+        Subscription::new(SubscriptionOptions::qos(qos), None)
     }
 }
 

@@ -215,10 +215,7 @@ fn overlapping_subscriptions_give_one_delivery_at_the_highest_qos() {
     let h = handle(1);
     let k = s.open(&"c".into(), true, None, &h).key;
     let id = |n| NonZeroU32::new(n);
-    let sub = |qos, n| Subscription {
-        opts: opts(qos),
-        id: id(n),
-    };
+    let sub = |qos, n| Subscription::new(opts(qos), id(n));
     s.subscribe(k, &"a/#".into(), sub(QoS::AtMostOnce, 7));
     s.subscribe(k, &"a/b".into(), sub(QoS::AtLeastOnce, 9));
     let other = s.open(&"d".into(), true, None, &handle(2)).key;
@@ -241,7 +238,7 @@ fn no_local_and_retain_as_published() {
     o.no_local = true;
     o.retain_as_published = true;
     o.retain_handling = RetainHandling::SendOnSubscribe;
-    s.subscribe(k, &"t".into(), Subscription { opts: o, id: None });
+    s.subscribe(k, &"t".into(), Subscription::new(o, None));
     let mut own = msg(1, QoS::AtMostOnce);
     own.origin = Origin::Session { shard: 0, key: k };
     assert_eq!(s.publish(&own), 0, "no-local: not to its own publisher");

@@ -3,11 +3,13 @@
 
 use super::state::Shard;
 use super::{tasks, Global};
+use crate::auth::acl::{self, Acl};
 use crate::auth::AuthSetup;
 use crate::config::Config;
 use crate::listener::{self, ShardListener, Spec};
 use crate::metrics::Board;
 use crate::plane::mesh::{self, MeshEnds};
+use crate::reload::Reloadable;
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -24,6 +26,7 @@ struct ShardInit {
     count: usize,
     cfg: Arc<Config>,
     auth: AuthSetup,
+    acl: Option<Arc<Reloadable<Acl>>>,
     global: Arc<Global>,
     board: Arc<Board>,
     ends: MeshEnds,
@@ -77,6 +80,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
     // What SIGHUP re-reads; each reloadable piece adds its hook.
     let mut hooks = crate::reload::Hooks::default();
     auth.add_reload_hook(&mut hooks);
+    let acl = acl::start(cfg.auth.acl_file.as_deref(), &mut hooks)?;
     let (specs, sockets) = listener::open_all(&cfg, n, &mut hooks)?;
     let labels = specs.iter().map(|s| s.label.clone()).collect();
     let board = Arc::new(Board::with_listeners(n, labels));
@@ -99,6 +103,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
             count: n,
             cfg: cfg.clone(),
             auth: auth.clone(),
+            acl: acl.clone(),
             global: global.clone(),
             board: board.clone(),
             ends,
@@ -229,7 +234,8 @@ async fn shard_main(mut init: ShardInit) {
             init.global.clone(),
             init.board.clone(),
         )
-        .with_listeners(listeners),
+        .with_listeners(listeners)
+        .with_acl(init.acl.clone()),
     );
     crate::plane::mesh::connect(&shard, &mut init.ends).await;
     crate::connection::start_parking(&shard);

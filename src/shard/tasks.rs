@@ -12,7 +12,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// Four times a second: keep-alive expiry, session timers (expiry, delayed
-/// wills) and a nudge to SUBACKs waiting on peers; once a second: post this
+/// wills), a nudge to SUBACKs waiting on peers, reloaded ACL rules and
+/// certificates; once a second: post this
 /// shard's numbers to the metrics board, return memory freed by parked
 /// connections.
 pub async fn tick_loop(shard: Rc<Shard>) {
@@ -24,6 +25,7 @@ pub async fn tick_loop(shard: Rc<Shard>) {
         shard.acks.wake_all();
         shard.auth.refresh();
         expire_sessions(&shard);
+        shard.refresh_acl();
         for l in &shard.listeners {
             if let Some(tls) = &l.tls {
                 tls.refresh(); // new certificates after SIGHUP

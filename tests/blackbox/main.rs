@@ -6,6 +6,7 @@
 
 mod common;
 
+mod acl;
 mod auth_password;
 mod bad_input;
 mod cli;
@@ -38,4 +39,8 @@ mod v5_publish;
 mod v5_session;
 mod v5_subscribe;
 mod v5_will;
+mod websocket;
+mod websocket_bad_input;
+mod websocket_browser;
+mod websocket_clients;
 mod will;

@@ -235,6 +235,9 @@ impl Broker {
         if let Some(file) = get("auth", "password_file") {
             extra += &format!("password_file {}\n", file.as_str().unwrap());
         }
+        if let Some(acl) = get("auth", "acl_file") {
+            extra += &format!("acl_file {}\n", acl.as_str().expect("acl_file is a path"));
+        }
         extra += &format!(
             "max_inflight_messages {}\n",
             int("limits", "max_inflight", 20)
