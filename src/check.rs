@@ -1,8 +1,10 @@
 //! `shardmq check-config FILE`: everything start-up would refuse, found
 //! without starting (no socket is bound): the file parses, every value is
 //! valid, and every file it names loads (TLS certificates, keys and CA
-//! bundles, the password file). Every problem is named, not only the first.
+//! bundles, the password file, the ACL file). Every problem is named, not
+//! only the first.
 
+use crate::auth::acl::Acl;
 use crate::auth::password::PasswordFile;
 use crate::config::Config;
 use crate::transport::tls;
@@ -34,6 +36,11 @@ fn files(cfg: &Config) -> Vec<String> {
     if let Some(p) = &cfg.auth.password_file {
         if let Err(e) = PasswordFile::load(p) {
             out.push(format!("auth.password_file: {e}"));
+        }
+    }
+    if let Some(p) = &cfg.auth.acl_file {
+        if let Err(e) = Acl::load(p) {
+            out.push(e);
         }
     }
     out

@@ -58,8 +58,8 @@ enum Command {
     /// mosquitto_passwd). Passwords are stored as argon2id hashes.
     Passwd(PasswdArgs),
     /// Check a configuration file as start-up would (values, certificates,
-    /// password file) without starting: exit 0 if it is fine, else name
-    /// every problem and exit 1.
+    /// password and ACL files) without starting: exit 0 if it is fine,
+    /// else name every problem and exit 1.
     CheckConfig {
         /// The TOML configuration file.
         file: PathBuf,

@@ -58,6 +58,8 @@ fn check_config_accepts_a_good_file() {
     let dir = TempDir::new("check");
     let passwd = dir.path().join("passwd");
     write_users(&passwd, &[("alice", "secret")]);
+    let acl = dir.path().join("acl");
+    std::fs::write(&acl, "user alice\ntopic readwrite a/#\n").unwrap();
     let file = dir.path().join("good.toml");
     std::fs::write(
         &file,
@@ -65,11 +67,12 @@ fn check_config_accepts_a_good_file() {
             "listen = \"127.0.0.1:1883\"\nlog_format = \"json\"\n\
              [[listeners]]\nbind = \"127.0.0.1:8883\"\ntransport = \"tls\"\n\
              certfile = {}\nkeyfile = {}\ncafile = {}\n\
-             [auth]\nallow_anonymous = false\npassword_file = {:?}\n",
+             [auth]\nallow_anonymous = false\npassword_file = {:?}\nacl_file = {:?}\n",
             certs.toml("server.pem"),
             certs.toml("server.key"),
             certs.toml("ca.pem"),
-            passwd.display().to_string()
+            passwd.display().to_string(),
+            acl.display().to_string()
         ),
     )
     .unwrap();
@@ -86,6 +89,8 @@ fn check_config_names_every_problem() {
     std::fs::write(&garbage, "not a certificate\n").unwrap();
     let passwd = dir.path().join("passwd");
     std::fs::write(&passwd, "alice:not-a-hash\n").unwrap();
+    let acl = dir.path().join("acl");
+    std::fs::write(&acl, "topic readwrite a/#\nfrobnicate b\n").unwrap();
     let file = dir.path().join("bad.toml");
     std::fs::write(
         &file,
@@ -96,10 +101,11 @@ fn check_config_names_every_problem() {
              [[listeners]]\nbind = \"127.0.0.1:8883\"\ntransport = \"tls\"\n\
              certfile = {:?}\nkeyfile = {}\n\
              [[listeners]]\nbind = \"127.0.0.1:8083\"\ntransport = \"ws\"\npath = \"mqtt\"\n\
-             [auth]\npassword_file = {:?}\n",
+             [auth]\npassword_file = {:?}\nacl_file = {:?}\n",
             garbage.display().to_string(),
             certs.toml("server.key"),
-            passwd.display().to_string()
+            passwd.display().to_string(),
+            acl.display().to_string()
         ),
     )
     .unwrap();
@@ -113,7 +119,8 @@ fn check_config_names_every_problem() {
         "path must start with '/'",
         "garbage.pem",
         "auth.password_file",
-        "6 problems",
+        "acl:2",
+        "7 problems",
     ] {
         assert!(err.contains(named), "{named:?} not named:\n{err}");
     }

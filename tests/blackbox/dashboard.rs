@@ -175,6 +175,14 @@ fn every_dashboard_query_returns_data_from_a_real_prometheus() {
         return;
     }
     let text = fs::read_to_string(format!("{ROOT}/scripts/grafana/shardmq.json")).unwrap();
+    let made = run_ok(
+        Command::new("python3").arg(format!("{ROOT}/scripts/grafana/make_dashboard.py")),
+        Duration::from_secs(30),
+    );
+    assert!(
+        made.stdout == text.as_bytes(),
+        "scripts/grafana/shardmq.json is not what make_dashboard.py writes: run it"
+    );
     let dash: Value = serde_json::from_str(&text).expect("the dashboard is JSON");
     let mut all = Vec::new();
     exprs(&dash["panels"], "", &mut all);
