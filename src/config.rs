@@ -26,6 +26,9 @@ pub struct Config {
     pub shards: usize,
     /// `RUST_LOG`-style filter; the `RUST_LOG` environment variable wins.
     pub log: String,
+    /// Log lines as text (colours on a terminal only) or JSON, one object
+    /// per line (`--log-format`).
+    pub log_format: LogFormat,
     /// Serve Prometheus `GET /metrics` here (off when absent).
     pub metrics_listen: Option<SocketAddr>,
     /// Seconds between `$SYS/broker/...` updates; 0 turns them off.
@@ -97,6 +100,17 @@ pub enum SharedStrategy {
     Sticky,
 }
 
+/// How log lines are written on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
 /// Overflow policy of a session queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -159,6 +173,7 @@ impl Default for Config {
             listeners: Vec::new(),
             shards: 0,
             log: "info".into(),
+            log_format: LogFormat::Text,
             metrics_listen: None,
             sys_interval: 10.0,
             limits: Limits::default(),
@@ -239,65 +254,83 @@ impl Config {
         all
     }
 
-    /// Check every value; the broker refuses to start on the first bad one.
+    /// Check every value; the broker refuses to start if any is bad, and
+    /// names them all.
     pub fn validate(&self) -> Result<(), String> {
-        let all = self.all_listeners();
-        if all.len() > 255 {
-            return Err("at most 255 listeners".into());
+        match self.problems() {
+            p if p.is_empty() => Ok(()),
+            p => Err(p.join("; ")),
         }
+    }
+
+    /// Every bad value and every pair of options that do not fit, one
+    /// sentence each (`shardmq check-config` prints them all).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut bad = |wrong: bool, why: &str| {
+            if wrong {
+                out.push(why.to_string());
+            }
+        };
+        let all = self.all_listeners();
+        bad(all.len() > 255, "at most 255 listeners");
+        let l = &self.limits;
+        bad(
+            !(l.connect_timeout > 0.0 && l.connect_timeout.is_finite()),
+            "limits.connect_timeout must be a positive number of seconds",
+        );
+        // 2 bytes of fixed header is the smallest packet; 268,435,460 the largest MQTT allows.
+        bad(
+            l.max_packet_size < 2 || l.max_packet_size > 268_435_460,
+            "limits.max_packet_size must be between 2 and 268435460",
+        );
+        bad(
+            !(l.session_expiry >= 0.0 && l.session_expiry.is_finite()),
+            "limits.session_expiry must be a number of seconds, 0 for never",
+        );
+        bad(
+            l.receive_maximum == 0,
+            "limits.receive_maximum must be between 1 and 65535",
+        );
+        bad(
+            l.max_inflight == 0,
+            "limits.max_inflight must be at least 1",
+        );
+        let t = &self.tuning;
+        bad(
+            !(t.park_after >= 0.0 && t.park_after < 4e6),
+            "tuning.park_after must be a number of seconds, 0 for never",
+        );
+        bad(
+            t.ring_depth < 8 || !t.ring_depth.is_power_of_two(),
+            "tuning.ring_depth must be a power of two, at least 8",
+        );
+        bad(
+            t.mesh_data_capacity == 0 || t.mesh_control_capacity == 0,
+            "tuning.mesh_*_capacity must be at least 1",
+        );
+        bad(
+            !(self.sys_interval >= 0.0 && self.sys_interval.is_finite()),
+            "sys_interval must be a number of seconds, 0 to turn $SYS off",
+        );
+        bad(
+            self.auth.clear_text_users.is_some(),
+            "[auth.users] (clear-text passwords) is no longer read: put the users \
+             in a password file with `shardmq passwd -c FILE USER` (or use a \
+             Mosquitto password file as it is) and set auth.password_file = \"FILE\"",
+        );
+        bad(
+            !(0.0..4e6).contains(&self.auth.cache_ttl),
+            "auth.cache_ttl must be a number of seconds, 0 to turn the cache off",
+        );
+        bad(self.shards > 1024, "shards must be at most 1024");
         for (i, l) in all.iter().enumerate() {
-            l.validate()?;
+            out.extend(l.problems());
             if l.bind.port() != 0 && all[..i].iter().any(|o| o.bind == l.bind) {
-                return Err(format!("two listeners on {}", l.bind));
+                out.push(format!("two listeners on {}", l.bind));
             }
         }
-        let l = &self.limits;
-        if !(l.connect_timeout > 0.0 && l.connect_timeout.is_finite()) {
-            return Err("limits.connect_timeout must be a positive number of seconds".into());
-        }
-        // 2 bytes of fixed header is the smallest packet; 268,435,460 the largest MQTT allows.
-        if l.max_packet_size < 2 || l.max_packet_size > 268_435_460 {
-            return Err("limits.max_packet_size must be between 2 and 268435460".into());
-        }
-        if !(l.session_expiry >= 0.0 && l.session_expiry.is_finite()) {
-            return Err("limits.session_expiry must be a number of seconds, 0 for never".into());
-        }
-        if l.receive_maximum == 0 {
-            return Err("limits.receive_maximum must be between 1 and 65535".into());
-        }
-        if l.max_inflight == 0 {
-            return Err("limits.max_inflight must be at least 1".into());
-        }
-        if !(self.tuning.park_after >= 0.0 && self.tuning.park_after < 4e6) {
-            return Err("tuning.park_after must be a number of seconds, 0 for never".into());
-        }
-        if self.tuning.ring_depth < 8 || !self.tuning.ring_depth.is_power_of_two() {
-            return Err("tuning.ring_depth must be a power of two, at least 8".into());
-        }
-        if self.tuning.mesh_data_capacity == 0 || self.tuning.mesh_control_capacity == 0 {
-            return Err("tuning.mesh_*_capacity must be at least 1".into());
-        }
-        if !(self.sys_interval >= 0.0 && self.sys_interval.is_finite()) {
-            return Err("sys_interval must be a number of seconds, 0 to turn $SYS off".into());
-        }
-        if self.auth.clear_text_users.is_some() {
-            return Err(
-                "[auth.users] (clear-text passwords) is no longer read: put the users \
-                        in a password file with `shardmq passwd -c FILE USER` (or use a \
-                        Mosquitto password file as it is) and set auth.password_file = \"FILE\""
-                    .into(),
-            );
-        }
-        let ttl = self.auth.cache_ttl;
-        if !(0.0..4e6).contains(&ttl) {
-            return Err(
-                "auth.cache_ttl must be a number of seconds, 0 to turn the cache off".into(),
-            );
-        }
-        if self.shards > 1024 {
-            return Err("shards must be at most 1024".into());
-        }
-        Ok(())
+        out
     }
 
     pub fn connect_timeout(&self) -> Duration {

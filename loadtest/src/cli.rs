@@ -40,6 +40,9 @@ pub enum Command {
     /// CONNACK -> DISCONNECT -> close; connections per second and
     /// handshake + CONNACK latency.
     ConnectRate(ConnectRateArgs),
+    /// Draw saved `--json` results on one chart: latency percentile curves
+    /// and throughput over time, one series per file.
+    Plot(PlotArgs),
 }
 
 /// Connection options every scenario has.
@@ -98,6 +101,10 @@ pub struct Common {
     /// Print the final result as one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the latency distribution (percentile curve, log scale)
+    /// and the throughput over time into FILE (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<std::path::PathBuf>,
     /// No per-second progress lines.
     #[arg(long, short)]
     pub quiet: bool,
@@ -264,6 +271,20 @@ pub struct ConnectRateArgs {
     /// Stop opening connections after this many seconds, done or not.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub time_limit: f64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PlotArgs {
+    /// `--json` results, one series each, named by the file name without
+    /// `.json`, or NAME=FILE.
+    #[arg(required = true, value_name = "JSON")]
+    pub files: Vec<String>,
+    /// The chart to write: .svg or .png.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// Title [default: the first run's scenario, clients, QoS, payload].
+    #[arg(long)]
+    pub title: Option<String>,
 }
 
 fn parse_mqtt(s: &str) -> Result<ProtocolVersion, String> {

@@ -74,6 +74,8 @@ pub struct Config {
     pub threads: usize,
     pub cpus: Option<Vec<usize>>,
     pub json: bool,
+    /// `--plot FILE`: the chart to draw after the run.
+    pub plot: Option<std::path::PathBuf>,
     pub quiet: bool,
     pub run_tag: String,
     /// Carried in every payload (see `payload`).
@@ -167,6 +169,7 @@ impl Config {
             Command::Fanin(a) => fan(Kind::Fanin, a, run_tag),
             Command::Fanout(a) => fan(Kind::Fanout, a, run_tag),
             Command::P2p(a) => p2p(a, run_tag),
+            Command::Plot(_) => Err("`plot` draws saved results; it runs nothing".into()),
         }
     }
 }
@@ -276,6 +279,10 @@ fn base(kind: Kind, a: &Common, run_tag: String) -> Result<Config, String> {
         threads,
         cpus,
         json: a.json,
+        plot: match &a.plot {
+            Some(p) => crate::plot::format_of(p).map(|_| Some(p.clone()))?,
+            None => None,
+        },
         quiet: a.quiet,
         run_id: template::run_id(&run_tag),
         run_tag,

@@ -1,11 +1,13 @@
 //! The final result: one summary, printed as a table or as JSON, and the
 //! exit status it implies.
 
+mod curve;
 mod table;
 
 use crate::config::{Config, Kind};
 use crate::runtime::RunResult;
 use crate::scenarios::loss;
+use crate::stats::timeline::Sample;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use shardmq_protocol::ProtocolVersion;
@@ -43,6 +45,8 @@ pub struct Summary {
     pub after_s: f64,
     pub throughput: Option<Throughput>,
     pub latency_us: Option<Latency>,
+    /// (percentile, µs) from the median to 99.999 % (`--plot`).
+    pub latency_curve_us: Vec<(f64, u64)>,
     pub messages: Option<Messages>,
     pub connections: Connections,
     pub errors: Vec<ErrorCount>,
@@ -53,6 +57,8 @@ pub struct Summary {
     /// are warnings that do not change it.
     pub problems: Vec<String>,
     pub exit_code: u8,
+    /// Rates once a second over the whole run, connecting included.
+    pub timeline: Vec<Sample>,
 }
 
 #[derive(Serialize, Debug)]
@@ -94,6 +100,7 @@ pub struct Connections {
     pub connect_s: f64,
     pub connect_rate_per_s: f64,
     pub connack_us: Option<Latency>,
+    pub connack_curve_us: Vec<(f64, u64)>,
     pub pings_sent: u64,
     pub pings_answered: u64,
 }
@@ -147,6 +154,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
             out_msgs_per_s: per_s(c.received),
         }),
         latency_us: latency(&st.latency),
+        latency_curve_us: curve::percentile_curve(&st.latency),
         messages: (!is_conn).then_some(Messages {
             sent: c.sent,
             delivered: c.delivered,
@@ -175,6 +183,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
         },
         problems: Vec::new(),
         exit_code: EXIT_OK,
+        timeline: r.timeline.clone(),
     };
     judge(cfg, r, &mut s);
     s
@@ -194,6 +203,7 @@ fn connections(cfg: &Config, r: &RunResult) -> Connections {
             0.0
         },
         connack_us: latency(&r.stats.connack),
+        connack_curve_us: curve::percentile_curve(&r.stats.connack),
         pings_sent: r.stats.counts.pings,
         pings_answered: r.stats.counts.pongs,
     }

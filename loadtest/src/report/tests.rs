@@ -42,6 +42,7 @@ fn run(sent: u64, got: u64, dups: u64) -> RunResult {
         missing_threads: 0,
         cpu_ns: 100_000_000,
         wall_ns: 1_000_000_000,
+        timeline: Vec::new(),
     }
 }
 

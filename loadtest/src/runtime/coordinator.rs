@@ -8,6 +8,7 @@ use crate::client::{PubResult, SubResult};
 use crate::clock::{now_ns, process_cpu_ns, secs_to_ns};
 use crate::config::{Config, Expect, Kind};
 use crate::progress::Progress;
+use crate::stats::timeline::{Sample, Timeline};
 use crate::stats::{Shared, ThreadStats};
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -42,6 +43,8 @@ pub struct RunResult {
     /// the numbers are the broker's limit or the tool's.
     pub cpu_ns: u64,
     pub wall_ns: u64,
+    /// Rates once a second over the whole run (`--plot`, `--json`).
+    pub timeline: Vec<Sample>,
 }
 
 enum Phase {
@@ -69,6 +72,7 @@ pub struct Coordinator {
     after_ns: u64,
     aborted: Option<String>,
     progress: Progress,
+    timeline: Timeline,
 }
 
 impl Coordinator {
@@ -90,6 +94,7 @@ impl Coordinator {
             + 1_000_000_000;
         Coordinator {
             progress: Progress::new(&cfg, begin),
+            timeline: Timeline::new(begin),
             cfg,
             shared,
             rx,
@@ -129,6 +134,9 @@ impl Coordinator {
             }
             let label = self.label(now);
             self.progress.tick(now, label, &self.cfg, &self.shared);
+            if !matches!(self.phase, Phase::Closing { .. }) {
+                self.timeline.tick(now, &self.shared);
+            }
             std::thread::sleep(TICK);
         }
         self.progress.finish();
@@ -257,6 +265,7 @@ impl Coordinator {
     }
 
     fn end(&mut self, now: u64) {
+        self.timeline.finish(now, &self.shared);
         self.shared.end.store(true, Release);
         self.phase = Phase::Closing { since: now };
     }
@@ -306,6 +315,7 @@ impl Coordinator {
                 .cpu_window
                 .map_or(process_cpu_ns() - self.cpu_from.1, |w| w.1),
             wall_ns: self.cpu_window.map_or(now_ns() - self.cpu_from.0, |w| w.0),
+            timeline: self.timeline.into_samples(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! microseconds, HDR with 3 significant digits.
 
 pub mod seq;
+pub mod timeline;
 
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;

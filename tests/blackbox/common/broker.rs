@@ -365,6 +365,40 @@ impl Broker {
     }
 }
 
+/// Runs a shardmq command line that listens on `127.0.0.1:0` (stdout is
+/// taken, stderr left as the caller set it): a client connects and leaves
+/// with DISCONNECT, then SIGTERM. Panics (with `what`) unless it started,
+/// served and exited 0 within bounds.
+pub fn serve_once(cmd: &mut Command, what: &str) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let lines = line_reader(child.stdout.take().unwrap());
+    let first = lines.recv_timeout(Duration::from_secs(15));
+    let port = first
+        .as_deref()
+        .ok()
+        .and_then(|l| l.strip_prefix("shardmq listening on 127.0.0.1:"))
+        .and_then(|p| p.trim().parse::<u16>().ok());
+    if let Some(port) = port {
+        let mut c = super::connect_ok(port, "serve-once", true);
+        c.send(&[0xe0, 0x00]); // DISCONNECT
+        c.expect_closed(super::WAIT);
+    }
+    signal(child.id(), libc::SIGTERM);
+    let st = wait_child(&mut child, Duration::from_secs(5));
+    if st.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(
+        port.is_some() && st.is_some_and(|s| s.success()),
+        "{what} did not start, serve and stop cleanly ({first:?}, exit {st:?})"
+    );
+}
+
 /// A port that was free a moment ago (only for mosquitto, which has no
 /// "port 0 + report" mode).
 pub fn free_port() -> u16 {
