@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run shardmq's whole test suite: unit tests, black-box tests against the real
 # binary, interoperability tests (mosquitto_pub/sub, paho-mqtt) and the
-# metrics format check (promtool). Installs those tools when missing.
+# metrics format check (promtool), MQTT.js in headless Chromium. Installs
+# those tools when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +21,25 @@ missing=()
 command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null || missing+=(mosquitto-clients)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v capsh >/dev/null || missing+=(libcap2-bin)
+# mosquitto_passwd writes the Mosquitto password files the auth tests read.
+command -v mosquitto_passwd >/dev/null || missing+=(mosquitto)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+# shardmq-bench's charts measure and draw text with a TrueType font.
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# The package test installs the .deb into a scratch root (as root, or
+# under fakeroot).
+[ "$(id -u)" = 0 ] || command -v fakeroot >/dev/null || missing+=(fakeroot)
+# MQTT.js in a real browser (tests/blackbox/websocket_browser.rs): the test
+# installs the npm `mqtt` package itself.
+command -v chromium >/dev/null || missing+=(chromium)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (used by the tests)"
     apt_install "${missing[@]}"
+fi
+if ! command -v cargo-deb >/dev/null; then
+    echo "installing cargo-deb (scripts/package.sh; the package test)"
+    cargo install cargo-deb --locked --quiet
 fi
 if ! python3 -c 'import paho.mqtt' 2>/dev/null; then
     echo "installing paho-mqtt (used by the interoperability tests)"

@@ -6,7 +6,6 @@ mod listeners;
 pub use listeners::{ListenerConfig, TransportKind};
 
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,6 +26,9 @@ pub struct Config {
     pub shards: usize,
     /// `RUST_LOG`-style filter; the `RUST_LOG` environment variable wins.
     pub log: String,
+    /// Log lines as text (colours on a terminal only) or JSON, one object
+    /// per line (`--log-format`).
+    pub log_format: LogFormat,
     /// Serve Prometheus `GET /metrics` here (off when absent).
     pub metrics_listen: Option<SocketAddr>,
     /// Seconds between `$SYS/broker/...` updates; 0 turns them off.
@@ -98,6 +100,17 @@ pub enum SharedStrategy {
     Sticky,
 }
 
+/// How log lines are written on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
 /// Overflow policy of a session queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -108,14 +121,22 @@ pub enum QueueOverflow {
     DropOldest,
 }
 
-/// Authentication settings for the built-in authenticator.
+/// Authentication settings (docs/security.md).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// Accept clients that send no user name.
     pub allow_anonymous: bool,
-    /// User name → password.
-    pub users: BTreeMap<String, String>,
+    /// `user:hash` lines (argon2id, or Mosquitto's `$6$`/`$7$`), written by
+    /// `shardmq passwd`; re-read on SIGHUP.
+    pub password_file: Option<PathBuf>,
+    /// Seconds a successful password check is remembered per shard, so a
+    /// reconnecting client skips the hash; 0 = always hash.
+    pub cache_ttl: f64,
+    /// The clear-text `[auth.users]` table of earlier versions: only kept
+    /// to refuse it with a message that says what to do instead.
+    #[serde(rename = "users")]
+    pub clear_text_users: Option<toml::Table>,
     /// Mosquitto-style ACL file (`topic`, `user`, `pattern` lines); when
     /// set, whatever it does not grant is denied. Re-read on SIGHUP.
     pub acl_file: Option<PathBuf>,
@@ -152,6 +173,7 @@ impl Default for Config {
             listeners: Vec::new(),
             shards: 0,
             log: "info".into(),
+            log_format: LogFormat::Text,
             metrics_listen: None,
             sys_interval: 10.0,
             limits: Limits::default(),
@@ -189,7 +211,9 @@ impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             allow_anonymous: true,
-            users: BTreeMap::new(),
+            password_file: None,
+            cache_ttl: 300.0,
+            clear_text_users: None,
             acl_file: None,
         }
     }
@@ -230,51 +254,83 @@ impl Config {
         all
     }
 
-    /// Check every value; the broker refuses to start on the first bad one.
+    /// Check every value; the broker refuses to start if any is bad, and
+    /// names them all.
     pub fn validate(&self) -> Result<(), String> {
-        let all = self.all_listeners();
-        if all.len() > 255 {
-            return Err("at most 255 listeners".into());
+        match self.problems() {
+            p if p.is_empty() => Ok(()),
+            p => Err(p.join("; ")),
         }
+    }
+
+    /// Every bad value and every pair of options that do not fit, one
+    /// sentence each (`shardmq check-config` prints them all).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut bad = |wrong: bool, why: &str| {
+            if wrong {
+                out.push(why.to_string());
+            }
+        };
+        let all = self.all_listeners();
+        bad(all.len() > 255, "at most 255 listeners");
+        let l = &self.limits;
+        bad(
+            !(l.connect_timeout > 0.0 && l.connect_timeout.is_finite()),
+            "limits.connect_timeout must be a positive number of seconds",
+        );
+        // 2 bytes of fixed header is the smallest packet; 268,435,460 the largest MQTT allows.
+        bad(
+            l.max_packet_size < 2 || l.max_packet_size > 268_435_460,
+            "limits.max_packet_size must be between 2 and 268435460",
+        );
+        bad(
+            !(l.session_expiry >= 0.0 && l.session_expiry.is_finite()),
+            "limits.session_expiry must be a number of seconds, 0 for never",
+        );
+        bad(
+            l.receive_maximum == 0,
+            "limits.receive_maximum must be between 1 and 65535",
+        );
+        bad(
+            l.max_inflight == 0,
+            "limits.max_inflight must be at least 1",
+        );
+        let t = &self.tuning;
+        bad(
+            !(t.park_after >= 0.0 && t.park_after < 4e6),
+            "tuning.park_after must be a number of seconds, 0 for never",
+        );
+        bad(
+            t.ring_depth < 8 || !t.ring_depth.is_power_of_two(),
+            "tuning.ring_depth must be a power of two, at least 8",
+        );
+        bad(
+            t.mesh_data_capacity == 0 || t.mesh_control_capacity == 0,
+            "tuning.mesh_*_capacity must be at least 1",
+        );
+        bad(
+            !(self.sys_interval >= 0.0 && self.sys_interval.is_finite()),
+            "sys_interval must be a number of seconds, 0 to turn $SYS off",
+        );
+        bad(
+            self.auth.clear_text_users.is_some(),
+            "[auth.users] (clear-text passwords) is no longer read: put the users \
+             in a password file with `shardmq passwd -c FILE USER` (or use a \
+             Mosquitto password file as it is) and set auth.password_file = \"FILE\"",
+        );
+        bad(
+            !(0.0..4e6).contains(&self.auth.cache_ttl),
+            "auth.cache_ttl must be a number of seconds, 0 to turn the cache off",
+        );
+        bad(self.shards > 1024, "shards must be at most 1024");
         for (i, l) in all.iter().enumerate() {
-            l.validate()?;
+            out.extend(l.problems());
             if l.bind.port() != 0 && all[..i].iter().any(|o| o.bind == l.bind) {
-                return Err(format!("two listeners on {}", l.bind));
+                out.push(format!("two listeners on {}", l.bind));
             }
         }
-        let l = &self.limits;
-        if !(l.connect_timeout > 0.0 && l.connect_timeout.is_finite()) {
-            return Err("limits.connect_timeout must be a positive number of seconds".into());
-        }
-        // 2 bytes of fixed header is the smallest packet; 268,435,460 the largest MQTT allows.
-        if l.max_packet_size < 2 || l.max_packet_size > 268_435_460 {
-            return Err("limits.max_packet_size must be between 2 and 268435460".into());
-        }
-        if !(l.session_expiry >= 0.0 && l.session_expiry.is_finite()) {
-            return Err("limits.session_expiry must be a number of seconds, 0 for never".into());
-        }
-        if l.receive_maximum == 0 {
-            return Err("limits.receive_maximum must be between 1 and 65535".into());
-        }
-        if l.max_inflight == 0 {
-            return Err("limits.max_inflight must be at least 1".into());
-        }
-        if !(self.tuning.park_after >= 0.0 && self.tuning.park_after < 4e6) {
-            return Err("tuning.park_after must be a number of seconds, 0 for never".into());
-        }
-        if self.tuning.ring_depth < 8 || !self.tuning.ring_depth.is_power_of_two() {
-            return Err("tuning.ring_depth must be a power of two, at least 8".into());
-        }
-        if self.tuning.mesh_data_capacity == 0 || self.tuning.mesh_control_capacity == 0 {
-            return Err("tuning.mesh_*_capacity must be at least 1".into());
-        }
-        if !(self.sys_interval >= 0.0 && self.sys_interval.is_finite()) {
-            return Err("sys_interval must be a number of seconds, 0 to turn $SYS off".into());
-        }
-        if self.shards > 1024 {
-            return Err("shards must be at most 1024".into());
-        }
-        Ok(())
+        out
     }
 
     pub fn connect_timeout(&self) -> Duration {
@@ -310,9 +366,9 @@ mod tests {
             shared_subscription_strategy = "sticky"
             [auth]
             allow_anonymous = false
+            password_file = "/etc/shardmq/passwd"
+            cache_ttl = 0
             acl_file = "/etc/shardmq/acl"
-            [auth.users]
-            alice = "secret"
             "#,
         )
         .unwrap();
@@ -323,7 +379,8 @@ mod tests {
             c.limits.shared_subscription_strategy,
             SharedStrategy::Sticky
         );
-        assert_eq!(c.auth.users["alice"], "secret");
+        assert_eq!(c.auth.password_file, Some("/etc/shardmq/passwd".into()));
+        assert_eq!(c.auth.cache_ttl, 0.0);
         assert_eq!(
             c.auth.acl_file.as_deref(),
             Some(Path::new("/etc/shardmq/acl"))
@@ -384,5 +441,15 @@ mod tests {
         c = Config::default();
         c.tuning.ring_depth = 1000;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn clear_text_users_are_refused_with_what_to_do() {
+        let c: Config = toml::from_str("[auth.users]\nalice = \"secret\"").unwrap();
+        let e = c.validate().unwrap_err();
+        assert!(
+            e.contains("shardmq passwd") && e.contains("password_file"),
+            "{e}"
+        );
     }
 }

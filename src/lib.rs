@@ -25,20 +25,26 @@
 //!   shards, and what shards say to each other.
 //! - [`router`]: routing data structures: topic matching, the subscription
 //!   trie, the cross-shard interest table, the retained store.
+//! - [`auth`]: who may connect: the anonymous switch, the password file
+//!   (hashed passwords, `shardmq passwd`), checks off the shard threads.
 //! - [`auth`]: the authenticator interface and the built-in one; topic ACLs
 //!   (`acl_file`, Mosquitto's syntax) compiled into per-section tries.
 //! - [`metrics`]: per-shard counters and latency histograms, Prometheus text,
 //!   `$SYS` topics.
-//! - [`config`]: the typed configuration.
+//! - [`config`]: the typed configuration; [`check`] what `shardmq
+//!   check-config` looks at.
+//! - [`logging`]: log lines on stderr, text or JSON.
 //! - [`reload`]: what SIGHUP re-reads (certificates, passwords, ACLs) and
 //!   how each shard picks it up without a lock per message.
 //!
 //! `docs/architecture.md` walks the path of a connection and of a message.
 
 pub mod auth;
+pub mod check;
 pub mod config;
 pub mod connection;
 pub mod listener;
+pub mod logging;
 pub mod metrics;
 pub mod plane;
 pub mod reload;

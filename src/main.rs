@@ -1,8 +1,10 @@
 //! `shardmq`: command line, configuration, logging; then the shards run
-//! until SIGINT/SIGTERM.
+//! until SIGINT/SIGTERM. `shardmq passwd` edits a password file instead,
+//! `shardmq check-config` checks a configuration.
 
-use clap::Parser;
-use shardmq::config::Config;
+use clap::{Parser, Subcommand};
+use shardmq::auth::passwd;
+use shardmq::config::{Config, LogFormat};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,9 +12,20 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `--version`: what was built, from which commit, on which glommio
+/// (build.rs finds both).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SHARDMQ_GIT_COMMIT"),
+    ", glommio ",
+    env!("SHARDMQ_GLOMMIO_VERSION"),
+    ")"
+);
+
 /// A thread-per-core MQTT broker.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version = VERSION, about, args_conflicts_with_subcommands = true)]
 struct Args {
     /// Address to listen on for MQTT over TCP [default: 127.0.0.1:1883].
     #[arg(long, value_name = "ADDR:PORT")]
@@ -26,10 +39,63 @@ struct Args {
     /// TOML configuration file (every limit; see docs/configuration.md).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Log lines as text or as JSON, one object per line [default: text].
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<LogFormatArg>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Add, change or delete a user in a password file (the flags of
+    /// mosquitto_passwd). Passwords are stored as argon2id hashes.
+    Passwd(PasswdArgs),
+    /// Check a configuration file as start-up would (values, certificates,
+    /// password and ACL files) without starting: exit 0 if it is fine,
+    /// else name every problem and exit 1.
+    CheckConfig {
+        /// The TOML configuration file.
+        file: PathBuf,
+    },
+}
+
+/// `shardmq passwd [-c] FILE USER`, `shardmq passwd [-c] -b FILE USER
+/// PASSWORD`, `shardmq passwd -D FILE USER`.
+#[derive(clap::Args, Debug)]
+struct PasswdArgs {
+    /// Create the file, or overwrite it if it exists.
+    #[arg(short = 'c', conflicts_with = "delete")]
+    create: bool,
+    /// Batch mode: the password is the last argument (visible to `ps` and
+    /// shell history; prefer the prompt).
+    #[arg(short = 'b', conflicts_with = "delete", requires = "password")]
+    batch: bool,
+    /// Delete USER from the file.
+    #[arg(short = 'D')]
+    delete: bool,
+    /// The password file.
+    file: PathBuf,
+    /// The user name (no ':').
+    user: String,
+    /// The password, with -b only.
+    #[arg(requires = "batch")]
+    password: Option<String>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    match args.command {
+        Some(Command::Passwd(p)) => return run_passwd(p),
+        Some(Command::CheckConfig { file }) => return check_config(&file),
+        None => {}
+    }
     let cfg = match load(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -37,7 +103,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&cfg.log);
+    shardmq::logging::init(&cfg.log, cfg.log_format);
     match shardmq::shard::run(cfg) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -45,6 +111,40 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_passwd(p: PasswdArgs) -> ExitCode {
+    let action = match p.delete {
+        true => passwd::Action::Delete,
+        false => passwd::Action::Set(p.password),
+    };
+    let req = passwd::Request {
+        file: p.file,
+        user: p.user,
+        create: p.create,
+        action,
+    };
+    match passwd::run(req) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shardmq passwd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_config(file: &std::path::Path) -> ExitCode {
+    let problems = shardmq::check::config_file(file);
+    if problems.is_empty() {
+        println!("{}: ok", file.display());
+        return ExitCode::SUCCESS;
+    }
+    for p in &problems {
+        eprintln!("{}: {p}", file.display());
+    }
+    let n = problems.len();
+    eprintln!("{n} problem{}", if n == 1 { "" } else { "s" });
+    ExitCode::FAILURE
 }
 
 fn load(args: &Args) -> Result<Config, String> {
@@ -61,16 +161,11 @@ fn load(args: &Args) -> Result<Config, String> {
     if let Some(n) = args.shards {
         cfg.shards = n;
     }
+    match args.log_format {
+        Some(LogFormatArg::Text) => cfg.log_format = LogFormat::Text,
+        Some(LogFormatArg::Json) => cfg.log_format = LogFormat::Json,
+        None => {}
+    }
     cfg.validate()?;
     Ok(cfg)
-}
-
-fn init_logging(default_filter: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }

@@ -4,6 +4,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use shardmq_protocol::ProtocolVersion;
+use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,6 +36,13 @@ pub enum Command {
     Fanout(FanArgs),
     /// N pairs: publisher i -> subscriber i on topic i.
     P2p(P2pArgs),
+    /// Handshake rate: N fresh connections, C at a time, each CONNECT ->
+    /// CONNACK -> DISCONNECT -> close; connections per second and
+    /// handshake + CONNACK latency.
+    ConnectRate(ConnectRateArgs),
+    /// Draw saved `--json` results on one chart: latency percentile curves
+    /// and throughput over time, one series per file.
+    Plot(PlotArgs),
 }
 
 /// Connection options every scenario has.
@@ -83,7 +91,7 @@ pub struct Common {
     /// Connections opened per second, all threads together (conn: use --rate).
     #[arg(long, value_name = "PER_SEC", default_value_t = 1000.0)]
     pub conn_rate: f64,
-    /// Seconds to wait for TCP connect + CONNACK (and SUBACK).
+    /// Seconds to wait for TCP connect (+ TLS handshake) + CONNACK (and SUBACK).
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub connect_timeout: f64,
     /// First client index (%i and publisher id), to run several processes
@@ -93,9 +101,39 @@ pub struct Common {
     /// Print the final result as one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the latency distribution (percentile curve, log scale)
+    /// and the throughput over time into FILE (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<std::path::PathBuf>,
     /// No per-second progress lines.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// TLS (every scenario).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TlsArgs {
+    /// Connect over TLS 1.2/1.3 (needs --cafile or --insecure).
+    #[arg(long)]
+    pub tls: bool,
+    /// PEM CA bundle the broker's certificate must chain to.
+    #[arg(long, value_name = "FILE")]
+    pub cafile: Option<PathBuf>,
+    /// Accept any broker certificate (signatures are still checked).
+    #[arg(long)]
+    pub insecure: bool,
+    /// PEM client certificate chain, for brokers that ask for one (mTLS).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key of --cert.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Name the broker's certificate is checked against, sent as SNI
+    /// [default: --host].
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
 }
 
 /// When and how long to measure, and at which QoS.
@@ -218,6 +256,35 @@ pub struct P2pArgs {
     /// Topic template of pair %i (%r run tag).
     #[arg(long, value_name = "TEMPLATE", default_value = "bench/p2p/%i")]
     pub topic: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConnectRateArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Connections to open, one after the other per slot.
+    #[arg(short = 'n', long, default_value_t = 1000)]
+    pub connections: u32,
+    /// Handshakes in flight at once, over all threads.
+    #[arg(short = 'c', long, value_name = "C", default_value_t = 10)]
+    pub concurrency: u32,
+    /// Stop opening connections after this many seconds, done or not.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub time_limit: f64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PlotArgs {
+    /// `--json` results, one series each, named by the file name without
+    /// `.json`, or NAME=FILE.
+    #[arg(required = true, value_name = "JSON")]
+    pub files: Vec<String>,
+    /// The chart to write: .svg or .png.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// Title [default: the first run's scenario, clients, QoS, payload].
+    #[arg(long)]
+    pub title: Option<String>,
 }
 
 fn parse_mqtt(s: &str) -> Result<ProtocolVersion, String> {

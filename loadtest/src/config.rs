@@ -2,14 +2,16 @@
 //! the others, before a single socket is opened. Errors are usage errors
 //! (exit status 2) with a message that says what to change.
 
-use crate::cli::{Command, Common, ConnArgs, FanArgs, P2pArgs, Publishing, Timing};
+use crate::cli::{Command, Common, FanArgs, P2pArgs, Publishing, Timing};
 use crate::clock::secs_to_ns;
 use crate::payload::HEADER_LEN;
 use crate::template;
+use crate::tls::{self, TlsClient};
 use shardmq_protocol::{ProtocolVersion, QoS};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+mod conn;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -22,6 +24,7 @@ pub enum Kind {
     Fanin,
     Fanout,
     P2p,
+    ConnectRate,
 }
 
 impl Kind {
@@ -33,6 +36,7 @@ impl Kind {
             Kind::Fanin => "fanin",
             Kind::Fanout => "fanout",
             Kind::P2p => "p2p",
+            Kind::ConnectRate => "connect-rate",
         }
     }
 }
@@ -70,6 +74,8 @@ pub struct Config {
     pub threads: usize,
     pub cpus: Option<Vec<usize>>,
     pub json: bool,
+    /// `--plot FILE`: the chart to draw after the run.
+    pub plot: Option<std::path::PathBuf>,
     pub quiet: bool,
     pub run_tag: String,
     /// Carried in every payload (see `payload`).
@@ -91,6 +97,13 @@ pub struct Config {
     pub hold_ns: u64,
     /// PINGREQ period of idle clients; 0 = never.
     pub ping_ns: u64,
+    /// `--tls`: how to wrap every connection.
+    pub tls: Option<TlsClient>,
+    /// `connect-rate`: connections opened in all, how many at once, and
+    /// how long opening them may take.
+    pub cycles: u32,
+    pub concurrency: u32,
+    pub time_limit_ns: u64,
 }
 
 /// What publishers do and when.
@@ -107,8 +120,21 @@ pub struct Load {
 }
 
 impl Config {
+    /// Connections open at the same time.
     pub fn connections(&self) -> u64 {
-        u64::from(self.publishers) + u64::from(self.subscribers) + u64::from(self.idle)
+        u64::from(self.publishers)
+            + u64::from(self.subscribers)
+            + u64::from(self.idle)
+            + u64::from(self.concurrency)
+    }
+
+    /// Handshakes the run makes in all (`connect-rate` reuses its slots).
+    pub fn handshakes(&self) -> u64 {
+        if self.kind == Kind::ConnectRate {
+            u64::from(self.cycles)
+        } else {
+            self.connections()
+        }
     }
 
     /// The vars a client's templates are expanded with.
@@ -124,7 +150,8 @@ impl Config {
     pub fn from_cli(cmd: Command) -> Result<Config, String> {
         let run_tag = template::run_tag();
         match cmd {
-            Command::Conn(a) => conn(a, run_tag),
+            Command::Conn(a) => conn::conn(a, run_tag),
+            Command::ConnectRate(a) => conn::connect_rate(a, run_tag),
             Command::Pub(a) => {
                 let mut c = base(Kind::Pub, &a.common, run_tag)?;
                 c.load = load(&a.timing, Some(&a.publishing))?;
@@ -142,28 +169,9 @@ impl Config {
             Command::Fanin(a) => fan(Kind::Fanin, a, run_tag),
             Command::Fanout(a) => fan(Kind::Fanout, a, run_tag),
             Command::P2p(a) => p2p(a, run_tag),
+            Command::Plot(_) => Err("`plot` draws saved results; it runs nothing".into()),
         }
     }
-}
-
-fn conn(a: ConnArgs, run_tag: String) -> Result<Config, String> {
-    let mut c = base(Kind::Conn, &a.common, run_tag)?;
-    c.idle = positive_count(a.count, "--count")?;
-    c.conn_rate = positive(a.rate, "--rate")?;
-    c.hold_ns = secs_to_ns(non_negative(a.hold, "--hold")?);
-    let ping = match a.ping_interval {
-        Some(p) => positive(p, "--ping-interval")?,
-        None => f64::from(c.keepalive) / 2.0,
-    };
-    if c.keepalive > 0 && ping > f64::from(c.keepalive) {
-        return Err(format!(
-            "--ping-interval {ping} is longer than --keepalive {}: the broker \
-             would drop the connections",
-            c.keepalive
-        ));
-    }
-    c.ping_ns = secs_to_ns(ping);
-    finish(c)
 }
 
 fn p2p(a: P2pArgs, run_tag: String) -> Result<Config, String> {
@@ -224,6 +232,15 @@ fn fan(kind: Kind, a: FanArgs, run_tag: String) -> Result<Config, String> {
     finish(c)
 }
 
+/// A command line parsed and checked as `main` does (tests).
+#[cfg(test)]
+pub fn from_args(args: &str) -> Result<Config, String> {
+    use clap::Parser;
+    let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
+    let cli = crate::cli::Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    Config::from_cli(cli.cmd)
+}
+
 /// Options of [`Common`], checked.
 fn base(kind: Kind, a: &Common, run_tag: String) -> Result<Config, String> {
     let addr = (a.host.as_str(), a.port)
@@ -262,6 +279,10 @@ fn base(kind: Kind, a: &Common, run_tag: String) -> Result<Config, String> {
         threads,
         cpus,
         json: a.json,
+        plot: match &a.plot {
+            Some(p) => crate::plot::format_of(p).map(|_| Some(p.clone()))?,
+            None => None,
+        },
         quiet: a.quiet,
         run_id: template::run_id(&run_tag),
         run_tag,
@@ -284,6 +305,10 @@ fn base(kind: Kind, a: &Common, run_tag: String) -> Result<Config, String> {
         expect: Expect::Unknown,
         hold_ns: 0,
         ping_ns: u64::from(a.keepalive) * 500_000_000,
+        tls: tls::from_args(&a.tls, &a.host)?,
+        cycles: 0,
+        concurrency: 0,
+        time_limit_ns: 0,
     })
 }
 

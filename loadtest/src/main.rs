@@ -10,6 +10,7 @@ mod config;
 mod limits;
 mod net;
 mod payload;
+mod plot;
 mod progress;
 mod report;
 mod runtime;
@@ -17,6 +18,7 @@ mod scenarios;
 mod stats;
 mod sync;
 mod template;
+mod tls;
 mod units;
 
 use clap::Parser;
@@ -26,6 +28,15 @@ use std::sync::Arc;
 fn main() -> ExitCode {
     clock::process_start_ns(); // the epoch that screens out older runs' messages
     let cli = cli::Cli::parse();
+    if let cli::Command::Plot(p) = &cli.cmd {
+        return match plot::command(p) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("shardmq-bench plot: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let cfg = match config::Config::from_cli(cli.cmd) {
         Ok(c) => c,
         Err(e) => return usage(&e),
@@ -43,6 +54,12 @@ fn main() -> ExitCode {
     };
     let summary = report::summarize(&cfg, &result);
     report::print(&summary, cfg.json);
+    if let Some(path) = &cfg.plot {
+        if let Err(e) = plot::after_run(path, &summary) {
+            eprintln!("shardmq-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     ExitCode::from(summary.exit_code)
 }
 

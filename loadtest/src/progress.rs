@@ -44,10 +44,10 @@ impl Progress {
         let dt = (now - self.last_ns) as f64 / 1e9;
         let elapsed = (now - self.begin) as f64 / 1e9;
         let connected = shared.sum(|l| &l.connected);
-        let line = if cfg.kind == Kind::Conn || label == "connect" {
+        let line = if matches!(cfg.kind, Kind::Conn | Kind::ConnectRate) || label == "connect" {
             format!(
                 "{elapsed:6.1}s {label:<7} conns {connected}/{} (+{}/s)  failed {}  dropped {}",
-                cfg.connections(),
+                cfg.handshakes(),
                 si((connected - self.last_connected) as f64 / dt),
                 shared.sum(|l| &l.failed),
                 shared.sum(|l| &l.dropped),

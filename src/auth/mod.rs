@@ -1,10 +1,31 @@
-//! Authentication: the interface every credential source plugs into, and
-//! the built-in one (anonymous switch + a static user table from the config).
+//! Authentication: the anonymous switch and the password file
+//! (`[auth] password_file`, hashed passwords only; see docs/security.md).
+//!
+//! A CONNECT is checked on the shard that accepted it, after it is read and
+//! before it is handed to its owner, within the connect timeout
+//! ([`ShardAuth::check`]); the owner shard gets the decision with the
+//! connection. The hash itself never runs on a shard thread (`verify.rs`).
+//! Semantics follow Mosquitto: with a password file a client that sends a
+//! user name must be in it with that password; without a user name it
+//! needs `allow_anonymous`.
+
+mod cache;
+pub mod passwd;
+pub mod password;
+mod verify;
+
+pub use verify::{lower_priority, CACHE_CAPACITY, SLOTS};
 
 pub mod acl;
 
 use crate::config::AuthConfig;
-use std::collections::BTreeMap;
+use crate::metrics::ShardMetrics;
+use crate::reload::{Hooks, Local, Reloadable};
+use password::PasswordFile;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use verify::{Verified, Verifier};
 
 /// What the authenticator sees of a CONNECT.
 pub struct AuthRequest<'a> {
@@ -13,119 +34,121 @@ pub struct AuthRequest<'a> {
     pub password: Option<&'a [u8]>,
 }
 
-/// Outcome; the refusals map to CONNACK codes 4 and 5.
+/// Outcome, carried from the accepting shard to the owner with the
+/// connection; each refusal has its CONNACK code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthDecision {
     Allow,
-    /// CONNACK 4: bad user name or password.
+    /// CONNACK 4 / 0x86: bad user name or password.
     BadCredentials,
-    /// CONNACK 5: not authorized.
+    /// CONNACK 5 / 0x87: not authorized.
     NotAuthorized,
+    /// CONNACK 3 / 0x89: no password-check slot came free in time.
+    Busy,
 }
 
-/// Decides whether a client may connect. Called on the owner shard for every
-/// CONNECT, so implementations must not block (no disk, no network).
-pub trait Authenticator: Send + Sync {
-    fn authenticate(&self, req: &AuthRequest<'_>) -> AuthDecision;
-}
-
-/// The default: anonymous allowed unless switched off, plus an optional
-/// user table.
-pub struct StaticAuthenticator {
+/// The authentication every shard starts from, built once on the main
+/// thread: the password file is read here, so a bad one stops start-up.
+#[derive(Clone)]
+pub struct AuthSetup {
     allow_anonymous: bool,
-    users: BTreeMap<String, String>,
+    cache_ttl: Duration,
+    passwords: Option<(PathBuf, Arc<Reloadable<PasswordFile>>)>,
 }
 
-impl StaticAuthenticator {
-    pub fn new(cfg: &AuthConfig) -> Self {
-        StaticAuthenticator {
+impl AuthSetup {
+    pub fn load(cfg: &AuthConfig) -> Result<AuthSetup, String> {
+        let passwords = match &cfg.password_file {
+            Some(path) => {
+                let file = PasswordFile::load(path)?;
+                tracing::info!(file = %path.display(), users = file.len(), "password file loaded");
+                Some((path.clone(), Arc::new(Reloadable::new(file))))
+            }
+            None => None,
+        };
+        Ok(AuthSetup {
             allow_anonymous: cfg.allow_anonymous,
-            users: cfg.users.clone(),
-        }
+            cache_ttl: Duration::from_secs_f64(cfg.cache_ttl),
+            passwords,
+        })
+    }
+
+    /// SIGHUP re-reads the password file; a file that does not parse is
+    /// refused (the hook's error names file and line) and the old one stays.
+    pub fn add_reload_hook(&self, hooks: &mut Hooks) {
+        let Some((path, shared)) = self.passwords.clone() else {
+            return;
+        };
+        hooks.add("password file", move || {
+            let file = PasswordFile::load(&path)?;
+            tracing::info!(file = %path.display(), users = file.len(), "password file reloaded");
+            shared.replace(file);
+            Ok(())
+        });
     }
 }
 
-impl Authenticator for StaticAuthenticator {
-    fn authenticate(&self, req: &AuthRequest<'_>) -> AuthDecision {
+/// One shard's authenticator.
+pub struct ShardAuth {
+    allow_anonymous: bool,
+    passwords: Option<Local<PasswordFile>>,
+    verifier: Verifier,
+}
+
+impl ShardAuth {
+    /// Built on the shard's thread.
+    pub fn new(setup: &AuthSetup) -> ShardAuth {
+        ShardAuth {
+            allow_anonymous: setup.allow_anonymous,
+            passwords: setup.passwords.as_ref().map(|(_, s)| Local::new(s.clone())),
+            verifier: Verifier::new(setup.cache_ttl),
+        }
+    }
+
+    /// Pick up a reloaded password file (the shard's tick); a new file
+    /// empties the cache of recent successes.
+    pub fn refresh(&self) {
+        if self.passwords.as_ref().is_some_and(|p| p.refresh()) {
+            self.verifier.forget();
+        }
+    }
+
+    /// Decide a CONNECT. Answers at once unless a hash must be checked;
+    /// waiting for a check slot ends at `deadline`.
+    pub async fn check(
+        &self,
+        m: &ShardMetrics,
+        req: &AuthRequest<'_>,
+        deadline: Instant,
+    ) -> AuthDecision {
         let Some(user) = req.username else {
-            return if self.allow_anonymous {
-                AuthDecision::Allow
-            } else {
-                AuthDecision::NotAuthorized
+            return match self.allow_anonymous {
+                true => AuthDecision::Allow,
+                false => AuthDecision::NotAuthorized,
             };
         };
-        match self.users.get(user) {
-            Some(pw) if constant_time_eq(pw.as_bytes(), req.password.unwrap_or(b"")) => {
-                AuthDecision::Allow
-            }
-            Some(_) => AuthDecision::BadCredentials,
-            // An unknown name is only fine when there is no table to be unknown to.
-            None if self.users.is_empty() && self.allow_anonymous => AuthDecision::Allow,
-            None => AuthDecision::BadCredentials,
+        let Some(passwords) = &self.passwords else {
+            // No password file: a user name proves nothing, as anonymous.
+            return match self.allow_anonymous {
+                true => AuthDecision::Allow,
+                false => AuthDecision::BadCredentials,
+            };
+        };
+        let (Some(hash), Some(password)) = (passwords.with(|f| f.get(user).cloned()), req.password)
+        else {
+            return AuthDecision::BadCredentials;
+        };
+        match self
+            .verifier
+            .check(m, user, password, &hash, deadline)
+            .await
+        {
+            Verified::Match => AuthDecision::Allow,
+            Verified::Mismatch => AuthDecision::BadCredentials,
+            Verified::Busy => AuthDecision::Busy,
         }
     }
-}
-
-/// Compare without an early exit so timing does not leak the matching prefix.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn auth(anon: bool, users: &[(&str, &str)]) -> StaticAuthenticator {
-        StaticAuthenticator::new(&AuthConfig {
-            allow_anonymous: anon,
-            users: users
-                .iter()
-                .map(|(u, p)| (u.to_string(), p.to_string()))
-                .collect(),
-            ..Default::default()
-        })
-    }
-
-    fn ask(a: &StaticAuthenticator, user: Option<&str>, pw: Option<&[u8]>) -> AuthDecision {
-        a.authenticate(&AuthRequest {
-            client_id: "c",
-            username: user,
-            password: pw,
-        })
-    }
-
-    #[test]
-    fn anonymous_switch() {
-        assert_eq!(ask(&auth(true, &[]), None, None), AuthDecision::Allow);
-        assert_eq!(
-            ask(&auth(false, &[]), None, None),
-            AuthDecision::NotAuthorized
-        );
-    }
-
-    #[test]
-    fn user_table() {
-        let a = auth(true, &[("alice", "secret")]);
-        assert_eq!(ask(&a, Some("alice"), Some(b"secret")), AuthDecision::Allow);
-        assert_eq!(
-            ask(&a, Some("alice"), Some(b"nope")),
-            AuthDecision::BadCredentials
-        );
-        assert_eq!(ask(&a, Some("alice"), None), AuthDecision::BadCredentials);
-        assert_eq!(
-            ask(&a, Some("bob"), Some(b"secret")),
-            AuthDecision::BadCredentials
-        );
-        assert_eq!(
-            ask(&auth(true, &[]), Some("bob"), None),
-            AuthDecision::Allow
-        );
-        assert_eq!(
-            ask(&auth(false, &[]), Some("bob"), None),
-            AuthDecision::BadCredentials
-        );
-    }
-}
+mod tests;

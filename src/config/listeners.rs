@@ -98,37 +98,42 @@ impl ListenerConfig {
         format!("{}:{}", self.transport.name(), self.bind.port())
     }
 
-    /// Options that only make sense together, named in the error.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Options that only make sense together, each problem named.
+    pub fn problems(&self) -> Vec<String> {
         let at = format!("listener {} ({})", self.bind, self.transport.name());
         let tls = self.transport.uses_tls();
-        if tls && (self.certfile.is_none() || self.keyfile.is_none()) {
-            return Err(format!("{at}: certfile and keyfile are required"));
-        }
         let tls_only = self.certfile.is_some()
             || self.keyfile.is_some()
             || self.cafile.is_some()
             || self.require_certificate
             || self.use_identity_as_username;
-        if !tls && tls_only {
-            return Err(format!(
-                "{at}: certfile/keyfile/cafile/require_certificate/use_identity_as_username \
-                 need transport = \"tls\" or \"wss\""
-            ));
-        }
-        if (self.require_certificate || self.use_identity_as_username) && self.cafile.is_none() {
-            return Err(format!(
-                "{at}: require_certificate and use_identity_as_username need a cafile"
-            ));
-        }
-        if self.use_identity_as_username && !self.require_certificate {
-            return Err(format!(
-                "{at}: use_identity_as_username needs require_certificate = true"
-            ));
-        }
-        if self.transport.uses_websocket() && !self.path.starts_with('/') {
-            return Err(format!("{at}: path must start with '/'"));
-        }
-        Ok(())
+        let needs_ca = self.require_certificate || self.use_identity_as_username;
+        [
+            (
+                tls && (self.certfile.is_none() || self.keyfile.is_none()),
+                "certfile and keyfile are required",
+            ),
+            (
+                !tls && tls_only,
+                "certfile/keyfile/cafile/require_certificate/use_identity_as_username \
+                 need transport = \"tls\" or \"wss\"",
+            ),
+            (
+                needs_ca && self.cafile.is_none(),
+                "require_certificate and use_identity_as_username need a cafile",
+            ),
+            (
+                self.use_identity_as_username && !self.require_certificate,
+                "use_identity_as_username needs require_certificate = true",
+            ),
+            (
+                self.transport.uses_websocket() && !self.path.starts_with('/'),
+                "path must start with '/'",
+            ),
+        ]
+        .into_iter()
+        .filter(|(wrong, _)| *wrong)
+        .map(|(_, why)| format!("{at}: {why}"))
+        .collect()
     }
 }

@@ -18,6 +18,7 @@ use crate::session::{Message, Origin, SessionKey};
 use crate::shard::Shard;
 use crate::transport::Transport;
 use std::rc::Rc;
+use std::time::Instant;
 use tracing::debug;
 
 /// A client that passed CONNECT.
@@ -70,17 +71,45 @@ pub fn owner_of(shard: &Shard, connect: &Connect) -> usize {
     }
 }
 
-/// Decide a CONNECT on the owner shard. On success the CONNACK (and any
+/// Check a CONNECT's credentials on the shard that accepted it. A password
+/// check waits for a slot no later than `deadline` (the connect timeout).
+/// Nothing to check when the user name is the client certificate's CN
+/// (`certified`), nor for a CONNECT that `admit` will refuse for its
+/// Authentication Method (0x8C).
+pub async fn check_credentials(
+    shard: &Shard,
+    c: &Connect,
+    certified: bool,
+    deadline: Instant,
+) -> AuthDecision {
+    let props = c.properties.as_deref();
+    if props.is_some_and(|p| p.authentication_method.is_some()) {
+        return AuthDecision::NotAuthorized;
+    }
+    if certified {
+        return AuthDecision::Allow;
+    }
+    let req = AuthRequest {
+        client_id: &c.client_id,
+        username: c.username.as_deref(),
+        password: c.password.as_deref(),
+    };
+    shard.auth.check(&shard.metrics, &req, deadline).await
+}
+
+/// Decide a CONNECT on the owner shard, with the accepting shard's
+/// credentials decision (`arrival.auth`). On success the CONNACK (and any
 /// resent in-flight messages) are already queued on the handle.
 pub fn admit(shard: &Shard, mut c: Connect, arrival: Arrival) -> Result<Admitted, Refused> {
     let listener = &shard.listeners[arrival.listener as usize];
-    check_auth_method(shard, &c)
-        .inspect_err(|_| ShardMetrics::inc(&listener.metrics.auth_failures))?;
+    let auth_failed = |r: &Refused| {
+        if r.code != ReasonCode::ServerBusy {
+            ShardMetrics::inc(&listener.metrics.auth_failures);
+        }
+    };
+    check_auth_method(shard, &c).inspect_err(auth_failed)?;
     let assigned = check_identifier(shard, &mut c)?;
-    if !arrival.certified {
-        authenticate(shard, &c)
-            .inspect_err(|_| ShardMetrics::inc(&listener.metrics.auth_failures))?;
-    }
+    authenticated(shard, &c, arrival.auth).inspect_err(auth_failed)?;
     // The decoded ID points into the whole CONNECT frame (password, will);
     // the session keeps it for its lifetime, so keep only the ID's bytes.
     c.client_id = MqttStr::from(c.client_id.as_str());
@@ -221,15 +250,19 @@ fn check_identifier(shard: &Shard, c: &mut Connect) -> Result<bool, Refused> {
     Ok(true)
 }
 
-fn authenticate(shard: &Shard, c: &Connect) -> Result<(), Refused> {
-    let req = AuthRequest {
-        client_id: &c.client_id,
-        username: c.username.as_deref(),
-        password: c.password.as_deref(),
-    };
+/// Refuse a CONNECT whose credentials did not pass, counted by reason.
+fn authenticated(shard: &Shard, c: &Connect, auth: AuthDecision) -> Result<(), Refused> {
     let m = &shard.metrics;
-    match shard.auth.authenticate(&req) {
+    match auth {
         AuthDecision::Allow => Ok(()),
+        AuthDecision::Busy => {
+            ShardMetrics::inc(&m.refused_server_unavailable);
+            debug!(shard = shard.id, client_id = %c.client_id, "no password-check slot within the connect timeout: CONNACK 3 / 0x89");
+            Err(Refused::new(
+                ReasonCode::ServerBusy,
+                "too many password checks waiting",
+            ))
+        }
         AuthDecision::BadCredentials => {
             ShardMetrics::inc(&m.refused_bad_credentials);
             debug!(shard = shard.id, client_id = %c.client_id, "bad user name or password: CONNACK 4 / 0x86");

@@ -21,6 +21,8 @@ use tracing::debug;
 #[derive(Debug)]
 pub enum FirstPacketError {
     Closed,
+    /// The read failed (reset, or the transport refused what came).
+    Failed(std::io::Error),
     /// [MQTT-3.1.0-1] the first packet must be CONNECT.
     NotConnect,
     /// The CONNECT did not decode; the protocol level, if its bytes came.
@@ -52,7 +54,7 @@ pub async fn read_connect(
         }
         let n = poll_fn(|cx| poll_append(cx, io, shard_io, &mut buf))
             .await
-            .map_err(|_| FirstPacketError::Closed)?;
+            .map_err(FirstPacketError::Failed)?;
         if n == 0 {
             return Err(FirstPacketError::Closed);
         }
@@ -64,6 +66,9 @@ pub async fn reject_first_packet(shard: &Shard, io: Transport, err: FirstPacketE
     let m = &shard.metrics;
     match err {
         FirstPacketError::Closed => debug!(shard = shard.id, "socket closed before CONNECT"),
+        FirstPacketError::Failed(e) => {
+            debug!(shard = shard.id, error = %e, "read failed before CONNECT")
+        }
         FirstPacketError::NotConnect => {
             ShardMetrics::inc(&m.protocol_errors);
             debug!(

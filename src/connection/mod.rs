@@ -31,6 +31,7 @@ pub use goodbye::shutdown;
 pub use handle::{CloseReason, ConnHandle, OutBuf};
 pub use io::ShardIo;
 
+use crate::auth::AuthDecision;
 use crate::metrics::{Failure, ShardMetrics};
 use crate::plane::{self, messages::HandOff};
 use crate::protocol::{Connect, DecodeError, MqttStr, ProtocolVersion};
@@ -54,7 +55,8 @@ use tracing::debug;
 /// at 32, fan-in QoS 0 delivered 120 k of 2.6 M msg/s; at 1, 1.97 M of 2.4 M).
 const READ_BUDGET: usize = 1;
 
-/// Where and when a connection came in, carried to its owner shard.
+/// Where and when a connection came in, and what its credentials came to,
+/// carried to its owner shard.
 #[derive(Debug, Clone, Copy)]
 pub struct Arrival {
     /// Index of its listener in `Shard::listeners`.
@@ -62,11 +64,15 @@ pub struct Arrival {
     pub accepted_at: Instant,
     /// The user name is the client certificate's CN: no password to check.
     pub certified: bool,
+    /// The accepting shard's check of the CONNECT's credentials.
+    pub auth: AuthDecision,
 }
 
 /// Entry point for a socket accepted by this shard on `listener`: upgrade
 /// it to the listener's transport and read its CONNECT, both under the
-/// connect timeout, then admit it here or hand it to its owner shard.
+/// connect timeout; check its credentials here (a password hash is awaited
+/// off the shard thread, within the same deadline); then admit it here or
+/// hand it to its owner shard.
 pub async fn serve_accepted(
     shard: Rc<Shard>,
     stream: TcpStream,
@@ -75,6 +81,7 @@ pub async fn serve_accepted(
 ) {
     let l = &shard.listeners[listener as usize];
     let max = shard.cfg.limits.max_packet_size;
+    let deadline = accepted_at + shard.cfg.connect_timeout();
     let upgraded = Cell::new(false);
     let first = glommio::timer::timeout(shard.cfg.connect_timeout(), async {
         let up = match crate::listener::upgrade(&shard, l, stream).await {
@@ -101,7 +108,12 @@ pub async fn serve_accepted(
         Ok(Ok(done)) => done,
     };
     let (mut c, rest) = match read {
-        Err(e) => return first::reject_first_packet(&shard, io, e).await,
+        Err(e) => {
+            if let first::FirstPacketError::Failed(e) = &e {
+                l.metrics.count_read_error(e); // a refused WebSocket frame
+            }
+            return first::reject_first_packet(&shard, io, e).await;
+        }
         Ok(first) => first,
     };
     let certified = identity.is_some();
@@ -109,10 +121,12 @@ pub async fn serve_accepted(
         c.username = Some(MqttStr::from(cn.as_str()));
         c.password = None;
     }
+    let auth = connect::check_credentials(&shard, &c, certified, deadline).await;
     let arrival = Arrival {
         listener,
         accepted_at,
         certified,
+        auth,
     };
     let owner = connect::owner_of(&shard, &c);
     if owner == shard.id {
@@ -286,6 +300,8 @@ impl Connection {
                 }
                 Poll::Ready(Ok((true, _))) => st.seen(),
                 Poll::Ready(Err(ReadError::Io(e))) => {
+                    let listener = &shard.listeners[st.listener as usize];
+                    listener.metrics.count_read_error(&e); // a refused WebSocket frame
                     debug!(client_id = %st.client_id, error = %e, "read failed");
                     return Poll::Ready(Exit::Close(CloseReason::SocketClosed));
                 }

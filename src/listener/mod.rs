@@ -39,13 +39,7 @@ pub struct Spec {
 impl Spec {
     /// Count one more client unless the listener is full.
     pub fn try_add_connection(&self) -> bool {
-        let max = self.cfg.max_connections;
-        let n = self.connections.fetch_add(1, Ordering::AcqRel);
-        if max != 0 && n >= max {
-            self.connections.fetch_sub(1, Ordering::AcqRel);
-            return false;
-        }
-        true
+        crate::shard::try_count(&self.connections, self.cfg.max_connections)
     }
 
     pub fn remove_connection(&self) {

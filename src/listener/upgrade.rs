@@ -6,7 +6,7 @@ use super::ShardListener;
 use crate::config::TransportKind;
 use crate::metrics::{Failure, ShardMetrics};
 use crate::shard::Shard;
-use crate::transport::{tls, TcpTransport, Transport};
+use crate::transport::{tls, ws, TcpTransport, Transport};
 use glommio::net::TcpStream;
 use tracing::debug;
 
@@ -37,8 +37,30 @@ pub async fn upgrade(
                 identity,
             })
         }
-        TransportKind::Ws | TransportKind::Wss => Err(Failure::BadUpgrade),
+        TransportKind::Ws => Ok(Upgraded {
+            io: websocket(shard, l, Transport::Tcp(tcp)).await?,
+            identity: None,
+        }),
+        TransportKind::Wss => {
+            let t = handshake(shard, l, tcp).await?;
+            let identity = identity(l, &t)?;
+            Ok(Upgraded {
+                io: websocket(shard, l, Transport::Tls(Box::new(t))).await?,
+                identity,
+            })
+        }
     }
+}
+
+/// The HTTP upgrade over `inner` (TCP, or TLS after its handshake).
+async fn websocket(
+    shard: &Shard,
+    l: &ShardListener,
+    inner: Transport,
+) -> Result<Transport, Failure> {
+    let t = ws::accept(inner, &l.spec.cfg, shard.cfg.limits.max_packet_size).await?;
+    ShardMetrics::inc(&l.metrics.upgrades);
+    Ok(Transport::Ws(Box::new(t)))
 }
 
 async fn handshake(

@@ -54,6 +54,52 @@ impl Failure {
 
 const CAUSES: usize = Failure::ALL.len();
 
+/// Why a WebSocket connection was closed for what it sent after the
+/// upgrade (with the close code of RFC 6455 §7.4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WsRefusal {
+    /// A frame or message larger than the packet limit allows (1009).
+    TooBig,
+    /// A text frame: MQTT travels in binary frames only [MQTT-6.0.0-1] (1003).
+    NotBinary,
+    /// A client frame without a mask (RFC 6455 §5.1) (1002).
+    Unmasked,
+    /// Any other breach of RFC 6455: reserved bits or opcodes, a bad
+    /// control frame, a continuation out of place (1002).
+    Protocol,
+}
+
+impl WsRefusal {
+    pub const ALL: [WsRefusal; 4] = [
+        WsRefusal::TooBig,
+        WsRefusal::NotBinary,
+        WsRefusal::Unmasked,
+        WsRefusal::Protocol,
+    ];
+
+    /// The `cause` label.
+    pub fn name(self) -> &'static str {
+        match self {
+            WsRefusal::TooBig => "too_big",
+            WsRefusal::NotBinary => "not_binary",
+            WsRefusal::Unmasked => "unmasked",
+            WsRefusal::Protocol => "protocol",
+        }
+    }
+}
+
+impl std::fmt::Display for WsRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WebSocket refused: {}", self.name())
+    }
+}
+
+/// Carried in the `io::Error` a WebSocket read fails with, so whoever sees
+/// the error can count it ([`ListenerMetrics::count_read_error`]).
+impl std::error::Error for WsRefusal {}
+
+const WS_CAUSES: usize = WsRefusal::ALL.len();
+
 /// One listener's counters on one shard.
 #[derive(Default, Debug)]
 pub struct ListenerMetrics {
@@ -67,6 +113,8 @@ pub struct ListenerMetrics {
     /// WebSocket upgrades completed.
     pub upgrades: Cell<u64>,
     pub failures: [Cell<u64>; CAUSES],
+    /// WebSocket connections closed for what they sent, by cause.
+    pub ws_refused: [Cell<u64>; WS_CAUSES],
     /// CONNACK 4/5 (0x86/0x87/0x8C) refusals.
     pub auth_failures: Cell<u64>,
     /// PUBLISH, SUBSCRIBE or will refused by the ACL (deliveries are the
@@ -83,6 +131,7 @@ pub struct ListenerSnapshot {
     pub handshakes_throttled: u64,
     pub upgrades: u64,
     pub failures: [u64; CAUSES],
+    pub ws_refused: [u64; WS_CAUSES],
     pub auth_failures: u64,
     pub acl_denials: u64,
 }
@@ -93,6 +142,15 @@ impl ListenerMetrics {
         c.set(c.get() + 1);
     }
 
+    /// Count a read that failed because the transport refused what the
+    /// client sent (a WebSocket frame); other errors are not counted here.
+    pub fn count_read_error(&self, e: &std::io::Error) {
+        if let Some(why) = e.get_ref().and_then(|i| i.downcast_ref::<WsRefusal>()) {
+            let c = &self.ws_refused[*why as usize];
+            c.set(c.get() + 1);
+        }
+    }
+
     pub fn snapshot(&self) -> ListenerSnapshot {
         ListenerSnapshot {
             accepted: self.accepted.get(),
@@ -101,6 +159,7 @@ impl ListenerMetrics {
             handshakes_throttled: self.handshakes_throttled.get(),
             upgrades: self.upgrades.get(),
             failures: self.failures.each_ref().map(Cell::get),
+            ws_refused: self.ws_refused.each_ref().map(Cell::get),
             auth_failures: self.auth_failures.get(),
             acl_denials: self.acl_denials.get(),
         }
@@ -115,6 +174,9 @@ impl ListenerSnapshot {
         self.handshakes_throttled += o.handshakes_throttled;
         self.upgrades += o.upgrades;
         for (a, b) in self.failures.iter_mut().zip(o.failures) {
+            *a += b;
+        }
+        for (a, b) in self.ws_refused.iter_mut().zip(o.ws_refused) {
             *a += b;
         }
         self.auth_failures += o.auth_failures;
@@ -157,15 +219,36 @@ pub fn render(out: &mut String, labels: &[String], snaps: &[ListenerSnapshot]) {
             let _ = writeln!(out, "{name}{{listener=\"{l}\"}} {v}");
         }
     }
-    let name = "shardmq_listener_handshake_failures_total";
-    let _ = writeln!(
+    let causes = Failure::ALL.map(Failure::name);
+    by_cause(
         out,
-        "# HELP {name} TLS handshakes and WebSocket upgrades that failed, by listener and cause.\n# TYPE {name} counter"
+        "shardmq_listener_handshake_failures_total",
+        "TLS handshakes and WebSocket upgrades that failed, by listener and cause.",
+        labels,
+        &causes,
+        |i| at(i).failures,
     );
+    let causes = WsRefusal::ALL.map(WsRefusal::name);
+    let help = "WebSocket connections closed for what they sent (oversized, text or \
+                unmasked frame, protocol breach), by listener and cause.";
+    let name = "shardmq_listener_websocket_refused_total";
+    by_cause(out, name, help, labels, &causes, |i| at(i).ws_refused);
+}
+
+/// One counter series per listener and cause; `values(i)` are listener
+/// `i`'s counts, in the order of `causes`.
+fn by_cause<const N: usize>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    labels: &[String],
+    causes: &[&str; N],
+    values: impl Fn(usize) -> [u64; N],
+) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
     for (i, l) in labels.iter().enumerate() {
-        for f in Failure::ALL {
-            let v = at(i).failures[f as usize];
-            let cause = f.name();
+        for (cause, v) in causes.iter().zip(values(i)) {
             let _ = writeln!(out, "{name}{{listener=\"{l}\",cause=\"{cause}\"}} {v}");
         }
     }
@@ -180,6 +263,9 @@ mod tests {
         let m = ListenerMetrics::default();
         m.accepted.set(3);
         m.fail(Failure::NotTls);
+        let refused = std::io::Error::new(std::io::ErrorKind::InvalidData, WsRefusal::TooBig);
+        m.count_read_error(&refused);
+        m.count_read_error(&std::io::Error::other("not ours"));
         let mut total = Vec::new();
         merge_all(&mut total, &[ListenerSnapshot::default(), m.snapshot()]);
         merge_all(&mut total, &[ListenerSnapshot::default(), m.snapshot()]);
@@ -190,6 +276,12 @@ mod tests {
         assert!(out.contains("shardmq_listener_accepted_total{listener=\"tcp:1883\"} 0"));
         assert!(out.contains(
             "shardmq_listener_handshake_failures_total{listener=\"tls:8883\",cause=\"not_tls\"} 2"
+        ));
+        assert!(out.contains(
+            "shardmq_listener_websocket_refused_total{listener=\"tls:8883\",cause=\"too_big\"} 2"
+        ));
+        assert!(out.contains(
+            "shardmq_listener_websocket_refused_total{listener=\"tls:8883\",cause=\"protocol\"} 0"
         ));
     }
 }

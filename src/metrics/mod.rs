@@ -12,7 +12,7 @@ pub mod sys;
 
 pub use board::{Board, Report};
 pub use histograms::{Latency, ShardHistograms};
-pub use listeners::{Failure, ListenerMetrics, ListenerSnapshot};
+pub use listeners::{Failure, ListenerMetrics, ListenerSnapshot, WsRefusal};
 pub use reasons::{ReasonCounters, ReasonKind, ReasonSnapshot};
 
 use std::cell::Cell;
@@ -77,6 +77,14 @@ counters! {
     refused_bad_credentials,
     /// CONNACK 5 (not authorized).
     refused_not_authorized,
+    /// Password hashes checked (off the shard thread; cache misses).
+    auth_verifications,
+    /// Password checks answered by the shard's cache of recent successes.
+    auth_cache_hits,
+    /// CONNECTs that had to wait for a password-check slot.
+    auth_slot_waits,
+    /// CONNECTs refused (CONNACK 3 / 0x89) because no slot came free within the connect timeout.
+    auth_slot_timeouts,
     /// Connections closed by keep-alive expiry.
     keepalive_timeouts,
     /// Connections closed because a new one took their client ID.

@@ -6,7 +6,7 @@
 //! is exact (recorded alongside), values are in seconds.
 
 use super::board::Merged;
-use super::{Latency, ReasonKind, ReasonSnapshot};
+use super::{Latency, MetricsSnapshot, ReasonKind, ReasonSnapshot};
 use std::fmt::Write;
 
 /// Upper bounds of the latency buckets, in microseconds.
@@ -105,6 +105,30 @@ const SERIES: &[Series] = &[
         "shardmq_connections_refused_total",
         "counter",
         Some(("reason", "not_authorized")),
+    ),
+    (
+        "auth_verifications",
+        "shardmq_auth_verifications_total",
+        "counter",
+        None,
+    ),
+    (
+        "auth_cache_hits",
+        "shardmq_auth_cache_hits_total",
+        "counter",
+        None,
+    ),
+    (
+        "auth_slot_waits",
+        "shardmq_auth_slot_waits_total",
+        "counter",
+        None,
+    ),
+    (
+        "auth_slot_timeouts",
+        "shardmq_auth_slot_timeouts_total",
+        "counter",
+        None,
     ),
     (
         "keepalive_timeouts",
@@ -326,15 +350,37 @@ pub fn render(m: &Merged, uptime_secs: f64) -> String {
     out
 }
 
+/// Each shard's load: its clients, and the PUBLISHes it took in from its
+/// clients and delivered to them (how evenly the partitions spread).
 fn per_shard(out: &mut String, m: &Merged) {
-    let _ = writeln!(
-        out,
-        "# HELP shardmq_shard_connections Connected clients per shard."
-    );
-    let _ = writeln!(out, "# TYPE shardmq_shard_connections gauge");
-    for (i, s) in m.shards.iter().enumerate() {
-        let v = s.as_ref().map_or(0, |s| s.connections_current);
-        let _ = writeln!(out, "shardmq_shard_connections{{shard=\"{i}\"}} {v}");
+    type Of = fn(&MetricsSnapshot) -> u64;
+    let series: [(&str, &str, &str, Of); 3] = [
+        (
+            "connections",
+            "gauge",
+            "Connected clients per shard.",
+            |s| s.connections_current,
+        ),
+        (
+            "messages_received_total",
+            "counter",
+            "PUBLISH packets received from clients, per shard.",
+            |s| s.messages_in_qos0 + s.messages_in_qos1 + s.messages_in_qos2,
+        ),
+        (
+            "messages_sent_total",
+            "counter",
+            "PUBLISH packets delivered to clients, per shard.",
+            |s| s.messages_out_qos0 + s.messages_out_qos1 + s.messages_out_qos2,
+        ),
+    ];
+    for (name, kind, help, of) in series {
+        let _ = writeln!(out, "# HELP shardmq_shard_{name} {help}");
+        let _ = writeln!(out, "# TYPE shardmq_shard_{name} {kind}");
+        for (i, s) in m.shards.iter().enumerate() {
+            let v = s.as_ref().map_or(0, of);
+            let _ = writeln!(out, "shardmq_shard_{name}{{shard=\"{i}\"}} {v}");
+        }
     }
 }
 
@@ -490,6 +536,8 @@ mod tests {
         assert!(text.contains("shardmq_publish_to_delivery_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert!(text.contains("shardmq_publish_to_delivery_seconds_count 2\n"));
         assert!(text.contains("shardmq_shard_connections{shard=\"1\"} 0\n"));
+        assert!(text.contains("shardmq_shard_messages_received_total{shard=\"0\"} 7\n"));
+        assert!(text.contains("shardmq_shard_messages_sent_total{shard=\"1\"} 0\n"));
         assert!(
             !text.contains("shardmq_connack_total{"),
             "no series before a count"

@@ -54,6 +54,7 @@ fn listeners(m: &Merged) -> impl Iterator<Item = (String, String)> + '_ {
                 ("accepted", l.accepted),
                 ("handshakes", l.handshakes + l.upgrades),
                 ("handshakes/failed", failed),
+                ("websocket/refused", l.ws_refused.iter().sum()),
                 ("auth/failed", l.auth_failures),
                 ("acl/denied", l.acl_denials),
             ]
@@ -91,6 +92,7 @@ mod tests {
         let t: std::collections::HashMap<_, _> = topics(&m, 1).into_iter().collect();
         assert_eq!(t["$SYS/broker/listeners/tls:8883/clients/connected"], "7");
         assert_eq!(t["$SYS/broker/listeners/tls:8883/handshakes/failed"], "2");
+        assert_eq!(t["$SYS/broker/listeners/tls:8883/websocket/refused"], "0");
         assert_eq!(t["$SYS/broker/listeners/tcp:1883/clients/connected"], "0");
     }
 }

@@ -4,7 +4,7 @@
 //! level, deterministically.
 
 use super::{apply, retained, route};
-use crate::auth::StaticAuthenticator;
+use crate::auth::AuthSetup;
 use crate::config::Config;
 use crate::connection::{ConnHandle, OutBuf};
 use crate::metrics::Board;
@@ -20,11 +20,11 @@ const V: ProtocolVersion = ProtocolVersion::V3_1_1;
 
 fn pair() -> (Rc<Shard>, Rc<Shard>) {
     let cfg = Arc::new(Config::default());
-    let auth = Arc::new(StaticAuthenticator::new(&cfg.auth));
+    let auth = AuthSetup::load(&cfg.auth).unwrap();
     let (global, board) = (Arc::new(Global::default()), Arc::new(Board::new(2)));
     let shard = |id| {
-        let (c, a, g, b) = (cfg.clone(), auth.clone(), global.clone(), board.clone());
-        Rc::new(Shard::new(id, 2, c, a, g, b))
+        let (c, g, b) = (cfg.clone(), global.clone(), board.clone());
+        Rc::new(Shard::new(id, 2, c, &auth, g, b))
     };
     (shard(0), shard(1))
 }

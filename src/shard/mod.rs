@@ -67,17 +67,23 @@ impl Global {
 
     /// Count one more connection unless `max` (0 = unlimited) is reached.
     pub fn try_add_connection(&self, max: usize) -> bool {
-        let n = self.connections.fetch_add(1, Ordering::AcqRel);
-        if max != 0 && n >= max {
-            self.connections.fetch_sub(1, Ordering::AcqRel);
-            return false;
-        }
-        true
+        try_count(&self.connections, max)
     }
 
     pub fn remove_connection(&self) {
         self.connections.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// Add one to a connection counter shared by shards unless it is at `max`
+/// (0 = unlimited). Per connection, never per message.
+pub fn try_count(counter: &AtomicUsize, max: usize) -> bool {
+    let n = counter.fetch_add(1, Ordering::AcqRel);
+    if max != 0 && n >= max {
+        counter.fetch_sub(1, Ordering::AcqRel);
+        return false;
+    }
+    true
 }
 
 /// Run a connection task on this shard. A panic (a bug) ends that one

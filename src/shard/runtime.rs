@@ -4,7 +4,7 @@
 use super::state::Shard;
 use super::{tasks, Global};
 use crate::auth::acl::{self, Acl};
-use crate::auth::{Authenticator, StaticAuthenticator};
+use crate::auth::AuthSetup;
 use crate::config::Config;
 use crate::listener::{self, ShardListener, Spec};
 use crate::metrics::Board;
@@ -25,7 +25,7 @@ struct ShardInit {
     id: usize,
     count: usize,
     cfg: Arc<Config>,
-    auth: Arc<dyn Authenticator>,
+    auth: AuthSetup,
     acl: Option<Arc<Reloadable<Acl>>>,
     global: Arc<Global>,
     board: Arc<Board>,
@@ -67,6 +67,8 @@ pub fn run(cfg: Config) -> Result<(), String> {
     // Registered first: a signal that arrives during start-up is kept, not fatal.
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    // Before binding: a bad password file names its line and stops start-up.
+    let auth = AuthSetup::load(&cfg.auth)?;
     let cpus = allowed_cpus();
     let n = if cfg.shards == 0 {
         cpus.len().max(1)
@@ -74,10 +76,10 @@ pub fn run(cfg: Config) -> Result<(), String> {
         cfg.shards
     };
     let cfg = Arc::new(cfg);
-    let auth: Arc<dyn Authenticator> = Arc::new(StaticAuthenticator::new(&cfg.auth));
     let global = Arc::new(Global::default());
     // What SIGHUP re-reads; each reloadable piece adds its hook.
     let mut hooks = crate::reload::Hooks::default();
+    auth.add_reload_hook(&mut hooks);
     let acl = acl::start(cfg.auth.acl_file.as_deref(), &mut hooks)?;
     let (specs, sockets) = listener::open_all(&cfg, n, &mut hooks)?;
     let labels = specs.iter().map(|s| s.label.clone()).collect();
@@ -228,7 +230,7 @@ async fn shard_main(mut init: ShardInit) {
             init.id,
             init.count,
             init.cfg.clone(),
-            init.auth.clone(),
+            &init.auth,
             init.global.clone(),
             init.board.clone(),
         )

@@ -4,7 +4,7 @@
 use super::wheel::Wheel;
 use super::{Global, PartitionMap};
 use crate::auth::acl::Acl;
-use crate::auth::Authenticator;
+use crate::auth::{AuthSetup, ShardAuth};
 use crate::config::Config;
 use crate::connection::{ParkingLot, ShardIo};
 use crate::listener::ShardListener;
@@ -27,7 +27,8 @@ pub struct Shard {
     /// Which shard owns which client IDs and retained topics.
     pub partitions: PartitionMap,
     pub cfg: Arc<Config>,
-    pub auth: Arc<dyn Authenticator>,
+    /// The anonymous switch, the password file, the password checks.
+    pub auth: ShardAuth,
     /// This shard's copy of the ACL rules (`[auth] acl_file`), refreshed by
     /// the tick; `sessions` holds the same rules for the per-message checks.
     pub acl: Option<Local<Acl>>,
@@ -61,7 +62,7 @@ impl Shard {
         id: usize,
         count: usize,
         cfg: Arc<Config>,
-        auth: Arc<dyn Authenticator>,
+        auth: &AuthSetup,
         global: Arc<Global>,
         board: Arc<Board>,
     ) -> Shard {
@@ -75,7 +76,7 @@ impl Shard {
             count,
             partitions: PartitionMap::new(count),
             cfg,
-            auth,
+            auth: ShardAuth::new(auth),
             acl: None,
             global,
             board,

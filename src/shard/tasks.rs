@@ -23,6 +23,7 @@ pub async fn tick_loop(shard: Rc<Shard>) {
         let kicked = shard.wheel.borrow_mut().advance(shard.elapsed_ms());
         ShardMetrics::add(&shard.metrics.keepalive_timeouts, kicked as u64);
         shard.acks.wake_all();
+        shard.auth.refresh();
         expire_sessions(&shard);
         shard.refresh_acl();
         for l in &shard.listeners {

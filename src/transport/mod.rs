@@ -1,12 +1,12 @@
 //! The byte stream of one client connection. Every read and write of a
-//! connection goes through [`Transport`]: plain TCP, TLS (`tls/`), each one
-//! variant (static dispatch; the larger ones boxed so a TCP connection
+//! connection goes through [`Transport`]: plain TCP, TLS (`tls/`),
+//! WebSocket over either (`ws/`), each one variant (static dispatch; the larger ones boxed so a TCP connection
 //! pays nothing for them).
 //!
 //! A connection that changes executor (hand-off) or parks leaves its
 //! transport as a [`Detached`]: the socket as an owned fd plus whatever
 //! state the transport needs to pick the stream up again (none for TCP, the
-//! rustls session for TLS). Only the transport knows
+//! rustls session for TLS, bytes in flight for WebSocket). Only the transport knows
 //! what its bytes on the wire mean, so it also answers a parked client's
 //! PINGREQs ([`Detached::listen_parked`]) or declines to park at all
 //! ([`Transport::can_park`]).
@@ -15,11 +15,13 @@ mod detached;
 mod parked;
 mod tcp;
 pub mod tls;
+pub mod ws;
 
-pub use detached::{Detached, DetachedState};
+pub use detached::Detached;
 pub use parked::Heard;
 pub use tcp::TcpTransport;
 pub use tls::TlsTransport;
+pub use ws::WsTransport;
 
 use futures_lite::{AsyncRead, AsyncWrite};
 use std::io;
@@ -32,6 +34,8 @@ use std::task::{Context, Poll};
 pub enum Transport {
     Tcp(TcpTransport),
     Tls(Box<TlsTransport>),
+    /// WebSocket over a `Tcp` or `Tls` transport.
+    Ws(Box<WsTransport>),
 }
 
 /// A transport that could not be detached, given back unharmed.
@@ -51,6 +55,7 @@ impl Transport {
         match self {
             Transport::Tcp(t) => t.poll_read(cx, buf),
             Transport::Tls(t) => t.poll_read(cx, buf),
+            Transport::Ws(t) => t.poll_read(cx, buf),
         }
     }
 
@@ -59,6 +64,7 @@ impl Transport {
         match self {
             Transport::Tcp(t) => t.poll_write(cx, buf),
             Transport::Tls(t) => t.poll_write(cx, buf),
+            Transport::Ws(t) => t.poll_write(cx, buf),
         }
     }
 
@@ -67,6 +73,7 @@ impl Transport {
         match self {
             Transport::Tcp(_) => Poll::Ready(Ok(())), // glommio buffers nothing
             Transport::Tls(t) => t.poll_flush(cx),
+            Transport::Ws(t) => t.poll_flush(cx),
         }
     }
 
@@ -76,6 +83,7 @@ impl Transport {
         match self {
             Transport::Tcp(t) => t.poll_close(cx),
             Transport::Tls(t) => t.poll_close(cx),
+            Transport::Ws(t) => t.poll_close(cx),
         }
     }
 
@@ -85,6 +93,7 @@ impl Transport {
         match self {
             Transport::Tcp(_) => true,
             Transport::Tls(t) => t.can_park(),
+            Transport::Ws(t) => t.can_park(),
         }
     }
 
@@ -96,19 +105,20 @@ impl Transport {
     pub fn detach(self) -> Result<Detached, DetachError> {
         match self {
             Transport::Tcp(t) => match t.detach() {
-                Ok(fd) => Ok(Detached::new(fd, DetachedState::Tcp)),
+                Ok(fd) => Ok(Detached::Tcp(fd)),
                 Err((t, error)) => Err(DetachError {
                     transport: Transport::Tcp(t),
                     error,
                 }),
             },
             Transport::Tls(t) => match t.detach() {
-                Ok((fd, s)) => Ok(Detached::new(fd, DetachedState::Tls(Box::new(s)))),
+                Ok((fd, s)) => Ok(Detached::Tls(fd, Box::new(s))),
                 Err((t, error)) => Err(DetachError {
                     transport: Transport::Tls(Box::new(t)),
                     error,
                 }),
             },
+            Transport::Ws(t) => t.detach(),
         }
     }
 }

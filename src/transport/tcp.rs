@@ -6,7 +6,7 @@ use super::parked::{self, Heard};
 use futures_lite::{AsyncRead, AsyncWrite};
 use glommio::net::TcpStream;
 use socket2::SockRef;
-use std::io;
+use std::io::{self, Read, Write};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::pin::Pin;
@@ -97,8 +97,32 @@ pub fn listen_parked(fd: &OwnedFd) -> (Heard, Vec<u8>) {
     (heard, answer[sent..].to_vec())
 }
 
+/// A parked socket as `Read`/`Write` that never blocks (for the layered
+/// transports' parked decoding: rustls, WebSocket frames).
+pub(super) struct Nonblocking<'a>(pub SockRef<'a>);
+
+impl Read for Nonblocking<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: `recv` only writes initialized bytes into the buffer, and
+        // `MaybeUninit<u8>` has the layout of `u8`.
+        let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        self.0.recv_with_flags(uninit, libc::MSG_DONTWAIT)
+    }
+}
+
+impl Write for Nonblocking<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .send_with_flags(buf, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A spurious wake-up or a signal: nothing to report.
-fn transient(e: &io::Error) -> bool {
+pub(super) fn transient(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted

@@ -11,7 +11,7 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(5);
 
 /// Runs `f` on a small executor of its own.
-fn on_executor<F: std::future::Future<Output = ()>>(f: impl FnOnce() -> F) {
+pub(super) fn on_executor<F: std::future::Future<Output = ()>>(f: impl FnOnce() -> F) {
     let ex = LocalExecutorBuilder::new(Placement::Unbound)
         .io_memory(64 << 10)
         .ring_depth(64)
@@ -21,7 +21,7 @@ fn on_executor<F: std::future::Future<Output = ()>>(f: impl FnOnce() -> F) {
 }
 
 /// A transport on this executor and the std socket at the other end.
-async fn connected() -> (Transport, std::net::TcpStream) {
+pub(super) async fn connected() -> (Transport, std::net::TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let ours = glommio::net::TcpStream::connect(addr).await.unwrap();
@@ -71,10 +71,7 @@ fn a_dropped_detached_closes_the_socket() {
 fn parked_pair() -> (UnixStream, Detached) {
     let (client, server) = UnixStream::pair().unwrap();
     client.set_read_timeout(Some(WAIT)).unwrap();
-    (
-        client,
-        Detached::new(OwnedFd::from(server), DetachedState::Tcp),
-    )
+    (client, Detached::Tcp(OwnedFd::from(server)))
 }
 
 #[test]

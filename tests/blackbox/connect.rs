@@ -1,6 +1,7 @@
 //! CONNECT / CONNACK: return codes, client IDs, authentication, MQTT 3.1,
 //! the connect timeout and what may (not) come before/after CONNECT.
 
+use crate::common::passwords::bad_credentials;
 use crate::common::*;
 
 use std::time::Duration;
@@ -98,21 +99,11 @@ fn connack_3_max_connections() {
     }
 }
 
-const USERS: &str = "[auth.users]\nalice = \"secret\"\nbob = \"hunter2\"\n";
-
-/// CONNACK code for bad credentials. The contract says 4 (bad user name or
-/// password); mosquitto answers 5 (not authorized) instead.
-fn bad_credentials() -> u8 {
-    if mosquitto_mode() {
-        5
-    } else {
-        4
-    }
-}
+const USERS: &[(&str, &str)] = &[("alice", "secret"), ("bob", "hunter2")];
 
 #[test]
 fn connack_4_wrong_password() {
-    let b = Broker::start(USERS);
+    let b = Broker::start_with_users("", USERS);
     let mut c = b.tcp("alice");
     c.send(&Connect::new("c").user("alice").password("wrong").build());
     c.expect_packet(&[0x20, 0x02, 0x00, bad_credentials()]);
@@ -121,18 +112,18 @@ fn connack_4_wrong_password() {
 
 #[test]
 fn connack_4_user_name_without_password() {
-    let b = Broker::start(USERS);
+    let b = Broker::start_with_users("", USERS);
     let mut c = b.tcp("alice");
     c.send(&Connect::new("c").user("alice").build());
     c.expect_packet(&[0x20, 0x02, 0x00, bad_credentials()]);
     c.expect_closed(WAIT);
 }
 
-/// A user name not in a non-empty `[auth.users]` -> 4, even with anonymous
+/// A user name not in the password file -> 4, even with anonymous
 /// access allowed.
 #[test]
 fn connack_4_unknown_user() {
-    let b = Broker::start(USERS);
+    let b = Broker::start_with_users("", USERS);
     let mut c = b.tcp("mallory");
     c.send(&Connect::new("c").user("mallory").password("secret").build());
     c.expect_packet(&[0x20, 0x02, 0x00, bad_credentials()]);
@@ -141,7 +132,7 @@ fn connack_4_unknown_user() {
 
 #[test]
 fn good_credentials_accepted_and_anonymous_allowed() {
-    let b = Broker::start(USERS);
+    let b = Broker::start_with_users("", USERS);
     let a = Connect::new("a").user("alice").password("secret");
     connect_with(b.port, &a, &connack(false, 0)).ping();
     let bob = Connect::new("b").user("bob").password("hunter2");
@@ -150,7 +141,7 @@ fn good_credentials_accepted_and_anonymous_allowed() {
     connect_with(b.port, &Connect::new("anon"), &connack(false, 0)).ping();
 }
 
-/// Empty `[auth.users]` + anonymous allowed: a user name is accepted as
+/// No password file + anonymous allowed: a user name is accepted as
 /// anonymous.
 #[test]
 fn user_name_accepted_when_no_users_configured() {
@@ -162,7 +153,7 @@ fn user_name_accepted_when_no_users_configured() {
 /// `allow_anonymous = false` and no user name -> CONNACK 5.
 #[test]
 fn connack_5_anonymous_not_allowed() {
-    let b = Broker::start(&format!("[auth]\nallow_anonymous = false\n{USERS}"));
+    let b = Broker::start_with_users("[auth]\nallow_anonymous = false", USERS);
     let mut c = b.tcp("anon");
     c.send(&Connect::new("anon").build());
     c.expect_packet(&[0x20, 0x02, 0x00, 0x05]);

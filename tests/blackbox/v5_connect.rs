@@ -1,6 +1,7 @@
 //! MQTT 5 CONNECT and CONNACK (§3.1, §3.2): what the broker grants and
 //! announces, and a reason code for every refusal.
 
+use crate::common::passwords::bad_credentials_v5;
 use crate::common::v5::*;
 use crate::common::*;
 
@@ -156,10 +157,10 @@ fn mqtt_3_2_2_19_no_reason_string_beyond_the_client_maximum_packet_size() {
 /// Bad credentials: 0x86; no credentials where they are required: 0x87.
 #[test]
 fn mqtt_3_2_2_2_credentials_refused_with_0x86_and_0x87() {
-    let b = Broker::start("[auth]\nallow_anonymous = false\n[auth.users]\nalice = \"secret\"");
+    let b = Broker::start_with_users("[auth]\nallow_anonymous = false", &[("alice", "secret")]);
     let bad = Connect::v5("alice-c").user("alice").password("wrong");
     let (mut c, ack) = Client::connect_v5(b.port, &bad);
-    assert_eq!(ack.reason, 0x86);
+    assert_eq!(ack.reason, bad_credentials_v5());
     c.expect_closed(WAIT);
     let (mut c, ack) = Client::connect_v5(b.port, &Connect::v5("anon"));
     assert_eq!(ack.reason, 0x87);

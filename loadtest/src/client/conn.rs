@@ -7,13 +7,12 @@ use super::writer::{self, Publisher};
 use super::{Outcome, Role, Spec};
 use crate::clock::{now_ns, process_start_ns};
 use crate::config::Kind;
-use crate::net::Half;
+use crate::net::{Half, Stream};
 use crate::payload::read_ours;
 use crate::runtime::ThreadCtx;
 use crate::stats::seq::{Seen, SeqTracker};
 use crate::sync::Notify;
 use futures_lite::{future, AsyncReadExt};
-use glommio::net::TcpStream;
 use shardmq_protocol::{encode, Ack, Packet, Publish, QoS};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -57,7 +56,7 @@ struct Pair {
 
 pub struct Conn<'a> {
     pub ctx: &'a ThreadCtx,
-    pub io: RefCell<TcpStream>,
+    pub io: RefCell<Stream>,
     /// Acks and PUBRELs from the reader, written by the writer.
     pub ctrl: RefCell<Vec<u8>>,
     /// Wakes the writer: ctrl has bytes, a window slot freed, or closed.
@@ -69,7 +68,7 @@ pub struct Conn<'a> {
 }
 
 impl<'a> Conn<'a> {
-    pub fn new(ctx: &'a ThreadCtx, stream: TcpStream, spec: &'a Spec, window: usize) -> Conn<'a> {
+    pub fn new(ctx: &'a ThreadCtx, stream: Stream, spec: &'a Spec, window: usize) -> Conn<'a> {
         Conn {
             ctx,
             io: RefCell::new(stream),

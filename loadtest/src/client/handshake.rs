@@ -5,11 +5,10 @@
 use super::readbuf::ReadBuf;
 use super::{Role, Spec};
 use crate::clock::now_ns;
-use crate::net;
+use crate::net::{self, Stream};
 use crate::runtime::ThreadCtx;
 use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
 use shardmq_protocol::{
     encode, ConnAck, Connect, ConnectProperties, MqttStr, Packet, ProtocolVersion, QoS, ReasonCode,
     Subscribe, SubscriptionOptions,
@@ -22,7 +21,7 @@ const SUBSCRIBE_ID: u16 = 1;
 const TOPIC_ALIAS_MAXIMUM: u16 = 16;
 
 pub struct Handshake {
-    pub stream: TcpStream,
+    pub stream: Stream,
     pub connack_ns: u64,
     /// QoS 1/2 window: `--inflight`, lowered to the broker's Receive
     /// Maximum (MQTT 5) so the broker never has to refuse a PUBLISH.
@@ -41,16 +40,16 @@ pub async fn run(
     stage: &Cell<&'static str>,
 ) -> Result<Handshake, String> {
     let cfg = &ctx.cfg;
-    let mut stream = net::connect(cfg.addr, spec.source).map_err(|e| format!("connect: {e}"))?;
+    let mut stream = net::open(cfg, spec.source, stage).await?;
     let mut out = Vec::with_capacity(64);
     encode(
         &Packet::Connect(Box::new(connect_packet(ctx, spec))),
         cfg.version,
         &mut out,
     );
-    // The first write also waits for the TCP handshake (see net::connect).
-    stream
-        .write_all(&out)
+    // Over TCP the first write also waits for the TCP handshake (see
+    // net::connect).
+    send(&mut stream, &out)
         .await
         .map_err(|e| format!("connect: {e}"))?;
     stage.set("CONNACK");
@@ -132,8 +131,7 @@ async fn subscribe(
     };
     let mut out = Vec::with_capacity(filter.len() + 16);
     encode(&Packet::Subscribe(sub), ctx.cfg.version, &mut out);
-    hs.stream
-        .write_all(&out)
+    send(&mut hs.stream, &out)
         .await
         .map_err(|e| format!("subscribe: {e}"))?;
     loop {
@@ -155,10 +153,16 @@ async fn subscribe(
     }
 }
 
+/// Write all of `bytes` and flush: TLS may keep records back otherwise.
+pub async fn send(stream: &mut Stream, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
 /// Read until one whole packet is there.
-async fn read_packet(
+pub async fn read_packet(
     ctx: &ThreadCtx,
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     rb: &mut ReadBuf,
 ) -> Result<Packet, String> {
     loop {

@@ -9,7 +9,8 @@ mod writer;
 
 use crate::clock::now_ns;
 use crate::runtime::ThreadCtx;
-use futures_lite::future;
+use futures_lite::{future, AsyncWriteExt};
+use shardmq_protocol::{encode, Disconnect, Packet};
 use std::cell::Cell;
 use std::net::IpAddr;
 use std::rc::Rc;
@@ -28,7 +29,8 @@ pub enum Role {
     Subscriber {
         filter: String,
     },
-    /// `conn`: connect, ping, disconnect.
+    /// `conn`: connect, ping, disconnect; `connect-rate`: connect,
+    /// disconnect.
     Idle,
 }
 
@@ -65,8 +67,45 @@ pub enum Outcome {
 }
 
 pub async fn run(ctx: Rc<ThreadCtx>, spec: Spec) -> Outcome {
-    let began = now_ns();
     let mut rb = readbuf::ReadBuf::new(spec.role.read_chunk());
+    let Some(hs) = handshake_bounded(&ctx, &spec, &mut rb).await else {
+        return Outcome::Failed;
+    };
+    conn::Conn::new(&ctx, hs.stream, &spec, hs.window)
+        .run(rb, hs.early)
+        .await
+}
+
+/// `connect-rate`: connect, CONNACK, DISCONNECT, close (bounded), and count
+/// the end of it as the last moment of the run so far.
+pub async fn cycle(ctx: &ThreadCtx, spec: &Spec) {
+    let mut rb = readbuf::ReadBuf::new(spec.role.read_chunk());
+    if let Some(mut hs) = handshake_bounded(ctx, spec, &mut rb).await {
+        let mut out = Vec::with_capacity(2);
+        let bye = Packet::Disconnect(Disconnect::NORMAL);
+        encode(&bye, ctx.cfg.version, &mut out);
+        let close = async {
+            if handshake::send(&mut hs.stream, &out).await.is_ok() {
+                let _ = hs.stream.close().await;
+            }
+        };
+        let late = async {
+            glommio::timer::Timer::new(writer::GOODBYE).await;
+        };
+        future::or(close, late).await;
+    }
+    let mut st = ctx.stats.borrow_mut();
+    st.last_connack_ns = st.last_connack_ns.max(now_ns());
+}
+
+/// The handshake within the connect timeout (or until the run ends), its
+/// latency and outcome counted.
+async fn handshake_bounded(
+    ctx: &ThreadCtx,
+    spec: &Spec,
+    rb: &mut readbuf::ReadBuf,
+) -> Option<handshake::Handshake> {
+    let began = now_ns();
     let stage = Cell::new("TCP connect");
     let timeout = ctx.cfg.connect_timeout;
     let timed_out = async {
@@ -84,7 +123,7 @@ pub async fn run(ctx: Rc<ThreadCtx>, spec: Spec) -> Outcome {
         Err(format!("run ended while waiting for {}", stage.get()))
     };
     let hs = future::or(
-        handshake::run(&ctx, &spec, &mut rb, &stage),
+        handshake::run(ctx, spec, rb, &stage),
         future::or(timed_out, ended),
     )
     .await;
@@ -93,7 +132,7 @@ pub async fn run(ctx: Rc<ThreadCtx>, spec: Spec) -> Outcome {
         Err(e) => {
             ctx.stats.borrow_mut().errors.add(e);
             ctx.live().failed.fetch_add(1, Relaxed);
-            return Outcome::Failed;
+            return None;
         }
     };
     let done = now_ns();
@@ -106,7 +145,5 @@ pub async fn run(ctx: Rc<ThreadCtx>, spec: Spec) -> Outcome {
         }
     }
     ctx.live().connected.fetch_add(1, Relaxed);
-    conn::Conn::new(&ctx, hs.stream, &spec, hs.window)
-        .run(rb, hs.early)
-        .await
+    Some(hs)
 }

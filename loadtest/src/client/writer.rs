@@ -27,7 +27,7 @@ const PACING_QUANTUM_NS: u64 = 1_000_000;
 /// The one Topic Alias a publisher uses (it has one topic).
 const TOPIC_ALIAS: u16 = 1;
 /// How long the final DISCONNECT may take.
-const GOODBYE: Duration = Duration::from_secs(1);
+pub const GOODBYE: Duration = Duration::from_secs(1);
 
 /// What a publisher reports at the end.
 #[derive(Debug, Clone)]
@@ -209,7 +209,14 @@ pub async fn run(c: &Conn<'_>, mut publisher: Option<Publisher>) -> Option<PubRe
             idle(c, wake).await;
             continue;
         }
-        let write = async { Some(Half(&c.io).write_all(&batch).await) };
+        let write = async {
+            let mut io = Half(&c.io);
+            let written = io.write_all(&batch).await;
+            Some(match written {
+                Ok(()) => io.flush().await,
+                e => e,
+            })
+        };
         let end = async {
             ctx.end.wait().await;
             None
@@ -255,7 +262,8 @@ async fn idle(c: &Conn<'_>, wake: u64) {
     .await;
 }
 
-/// DISCONNECT, bounded: a broker that stopped reading must not hold us.
+/// DISCONNECT, then close (over TLS that sends close_notify), bounded: a
+/// broker that stopped reading must not hold us.
 async fn goodbye(c: &Conn<'_>) {
     if c.closed.get() {
         return;
@@ -267,7 +275,10 @@ async fn goodbye(c: &Conn<'_>) {
         &mut out,
     );
     let write = async {
-        let _ = Half(&c.io).write_all(&out).await;
+        let mut io = Half(&c.io);
+        if io.write_all(&out).await.is_ok() {
+            let _ = io.close().await;
+        }
     };
     future::or(write, async {
         glommio::timer::Timer::new(GOODBYE).await;

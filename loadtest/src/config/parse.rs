@@ -102,7 +102,7 @@ pub fn threads_and_cpus(
 
 /// Client IDs must be unique across the run and, for MQTT 3.1, short.
 pub fn check_client_ids(c: &Config) -> Result<(), String> {
-    let roles = [c.publishers, c.subscribers, c.idle];
+    let roles = [c.publishers, c.subscribers, c.idle, c.cycles];
     let tpl = &c.client_id;
     if roles.iter().filter(|&&n| n > 0).count() > 1 && !template::uses(tpl, 'R') {
         return Err(format!(

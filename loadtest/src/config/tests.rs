@@ -1,11 +1,7 @@
 use super::*;
-use crate::cli::Cli;
-use clap::Parser;
 
 fn cfg(args: &str) -> Result<Config, String> {
-    let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
-    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
-    Config::from_cli(cli.cmd)
+    from_args(args)
 }
 
 fn err(args: &str) -> String {
@@ -194,4 +190,124 @@ fn mqtt_5_and_topic_aliases() {
     assert!(cfg("p2p --topic-alias")
         .unwrap_err()
         .contains("--mqtt-version 5"));
+}
+
+#[test]
+fn connect_rate_options() {
+    let c = cfg("connect-rate").unwrap();
+    assert_eq!(
+        (c.kind, c.cycles, c.concurrency),
+        (Kind::ConnectRate, 1000, 10)
+    );
+    assert_eq!(c.time_limit_ns, 60_000_000_000);
+    assert_eq!(
+        (c.connections(), c.handshakes()),
+        (10, 1000),
+        "fds vs handshakes"
+    );
+    assert_eq!(c.ping_ns, 0);
+    let c = cfg("connect-rate --connections 500 --concurrency 50 --time-limit 2.5").unwrap();
+    assert_eq!(
+        (c.cycles, c.concurrency, c.time_limit_ns),
+        (500, 50, 2_500_000_000)
+    );
+    assert!(err("connect-rate -n 0").contains("--connections"));
+    assert!(err("connect-rate -c 0").contains("--concurrency"));
+    assert!(err("connect-rate -n 5 -c 6").contains("--concurrency 6"));
+    assert!(err("connect-rate --time-limit 0").contains("--time-limit"));
+    assert!(err("connect-rate -n 2 -c 1 --client-id same").contains("%i"));
+    assert!(err("connect-rate --qos 1").contains("--qos"));
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, as
+/// PEM files in a fresh directory (made here, never committed).
+fn pki() -> std::path::PathBuf {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("shardmq-bench-pki-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let client = CertificateParams::new(vec!["client".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    std::fs::write(dir.join("client.pem"), client.pem()).unwrap();
+    std::fs::write(dir.join("client.key"), key.serialize_pem()).unwrap();
+    dir
+}
+
+#[test]
+fn tls_needs_a_trust_decision() {
+    assert!(cfg("fanin").unwrap().tls.is_none());
+    assert!(err("fanin --tls").contains("--cafile FILE"));
+    let c = cfg("p2p --tls --insecure").unwrap();
+    let tls = c.tls.unwrap();
+    assert_eq!(tls.server_name, "127.0.0.1".try_into().unwrap());
+    assert!(!tls.config.client_auth_cert_resolver.has_certs());
+    let dir = pki();
+    let ca = dir.join("ca.pem");
+    let ca = ca.display();
+    assert!(cfg(&format!("conn --tls --cafile {ca}")).is_ok());
+    assert!(err(&format!("conn --tls --cafile {ca} --insecure")).contains("contradict"));
+}
+
+#[test]
+fn tls_options_need_tls() {
+    for opt in [
+        "--cafile ca.pem",
+        "--insecure",
+        "--cert c.pem",
+        "--key c.key",
+        "--server-name x",
+    ] {
+        let name = opt.split(' ').next().unwrap();
+        assert_eq!(err(&format!("fanin {opt}")), format!("{name} needs --tls"));
+    }
+}
+
+#[test]
+fn tls_files_are_read_and_checked() {
+    let dir = pki();
+    let f = |name: &str| dir.join(name).display().to_string();
+    let missing = err("conn --tls --cafile /nonexistent/ca.pem");
+    assert!(
+        missing.contains("--cafile /nonexistent/ca.pem"),
+        "{missing}"
+    );
+    let key_as_ca = err(&format!("conn --tls --cafile {}", f("client.key")));
+    assert!(key_as_ca.contains("no PEM certificate"), "{key_as_ca}");
+    let mtls = format!(
+        "conn --tls --cafile {} --cert {} --key {}",
+        f("ca.pem"),
+        f("client.pem"),
+        f("client.key")
+    );
+    let tls = cfg(&mtls).unwrap().tls.unwrap();
+    assert!(tls.config.client_auth_cert_resolver.has_certs());
+    assert!(err(&format!("conn --tls --insecure --cert {}", f("client.pem"))).contains("--key"));
+    assert!(err(&format!("conn --tls --insecure --key {}", f("client.key"))).contains("--cert"));
+    let no_key = err(&format!(
+        "conn --tls --insecure --cert {} --key {}",
+        f("client.pem"),
+        f("ca.pem")
+    ));
+    assert!(no_key.contains("no usable private key"), "{no_key}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn tls_server_name() {
+    let c = cfg("fanin --tls --insecure --server-name broker.example").unwrap();
+    assert_eq!(
+        c.tls.unwrap().server_name,
+        "broker.example".try_into().unwrap()
+    );
+    assert!(err("fanin --tls --insecure --server-name bad_name!").contains("--server-name"));
+    assert!(err("fanin --tls --insecure --host localhost --server-name ..").contains(".."));
 }

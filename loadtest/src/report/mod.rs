@@ -1,11 +1,13 @@
 //! The final result: one summary, printed as a table or as JSON, and the
 //! exit status it implies.
 
+mod curve;
 mod table;
 
 use crate::config::{Config, Kind};
 use crate::runtime::RunResult;
 use crate::scenarios::loss;
+use crate::stats::timeline::Sample;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use shardmq_protocol::ProtocolVersion;
@@ -24,6 +26,8 @@ const RATE_SHORTFALL: f64 = 0.99;
 pub struct Summary {
     pub scenario: &'static str,
     pub broker: String,
+    /// Over TLS (`--tls`).
+    pub tls: bool,
     pub mqtt: &'static str,
     pub threads: usize,
     pub publishers: u32,
@@ -41,6 +45,8 @@ pub struct Summary {
     pub after_s: f64,
     pub throughput: Option<Throughput>,
     pub latency_us: Option<Latency>,
+    /// (percentile, µs) from the median to 99.999 % (`--plot`).
+    pub latency_curve_us: Vec<(f64, u64)>,
     pub messages: Option<Messages>,
     pub connections: Connections,
     pub errors: Vec<ErrorCount>,
@@ -51,6 +57,8 @@ pub struct Summary {
     /// are warnings that do not change it.
     pub problems: Vec<String>,
     pub exit_code: u8,
+    /// Rates once a second over the whole run, connecting included.
+    pub timeline: Vec<Sample>,
 }
 
 #[derive(Serialize, Debug)]
@@ -92,6 +100,7 @@ pub struct Connections {
     pub connect_s: f64,
     pub connect_rate_per_s: f64,
     pub connack_us: Option<Latency>,
+    pub connack_curve_us: Vec<(f64, u64)>,
     pub pings_sent: u64,
     pub pings_answered: u64,
 }
@@ -115,7 +124,7 @@ fn latency(h: &Histogram<u64>) -> Option<Latency> {
 
 pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
     let st = &r.stats;
-    let is_conn = cfg.kind == Kind::Conn;
+    let is_conn = matches!(cfg.kind, Kind::Conn | Kind::ConnectRate);
     let secs = r.measured_ns as f64 / 1e9;
     let per_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
     let loss = loss::compute(cfg.expect, &r.pubs, &r.subs);
@@ -123,6 +132,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
     let mut s = Summary {
         scenario: cfg.kind.name(),
         broker: cfg.addr.to_string(),
+        tls: cfg.tls.is_some(),
         mqtt: match cfg.version {
             ProtocolVersion::V3_1 => "3.1",
             ProtocolVersion::V3_1_1 => "3.1.1",
@@ -144,6 +154,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
             out_msgs_per_s: per_s(c.received),
         }),
         latency_us: latency(&st.latency),
+        latency_curve_us: curve::percentile_curve(&st.latency),
         messages: (!is_conn).then_some(Messages {
             sent: c.sent,
             delivered: c.delivered,
@@ -172,6 +183,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
         },
         problems: Vec::new(),
         exit_code: EXIT_OK,
+        timeline: r.timeline.clone(),
     };
     judge(cfg, r, &mut s);
     s
@@ -180,7 +192,7 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
 fn connections(cfg: &Config, r: &RunResult) -> Connections {
     let secs = r.connect_ns as f64 / 1e9;
     Connections {
-        requested: cfg.connections(),
+        requested: cfg.handshakes(),
         established: r.connected,
         failed: r.failed,
         dropped: r.dropped,
@@ -191,6 +203,7 @@ fn connections(cfg: &Config, r: &RunResult) -> Connections {
             0.0
         },
         connack_us: latency(&r.stats.connack),
+        connack_curve_us: curve::percentile_curve(&r.stats.connack),
         pings_sent: r.stats.counts.pings,
         pings_answered: r.stats.counts.pongs,
     }
@@ -243,6 +256,14 @@ fn notes(cfg: &Config, s: &Summary) -> Vec<String> {
             "note: the tool used {:.0}% of its threads' CPU; it may be the bottleneck \
              (more --threads, or fewer clients per thread)",
             s.tool_cpu_percent
+        ));
+    }
+    let c = &s.connections;
+    if cfg.kind == Kind::ConnectRate && c.established + c.failed < c.requested {
+        out.push(format!(
+            "note: --time-limit reached after {} of {} connections",
+            c.established + c.failed,
+            c.requested
         ));
     }
     let (Some(rate), Some(t)) = (cfg.load.rate, &s.throughput) else {

@@ -114,17 +114,21 @@ fn connections(o: &mut String, s: &Summary) {
 }
 
 fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
-    if s.scenario == "conn" {
-        writeln!(
+    let over = if s.tls { "TLS, " } else { "" };
+    if let Some((what, tail)) = match s.scenario {
+        "conn" => Some(("connection", format!(", held {:.2} s", s.after_s))),
+        "connect-rate" => Some(("new connection", String::new())),
+        _ => None,
+    } {
+        return writeln!(
             o,
-            "shardmq-bench conn: {} to {} (MQTT {}), {}, held {:.2} s",
-            plural(s.connections.requested, "connection"),
+            "shardmq-bench {}: {} to {} ({over}MQTT {}), {}{tail}",
+            s.scenario,
+            plural(s.connections.requested, what),
             s.broker,
             s.mqtt,
             plural(s.threads as u64, "thread"),
-            s.after_s
-        )?;
-        return Ok(());
+        );
     }
     let who = match (s.publishers, s.subscribers) {
         (0, n) => plural(n.into(), "subscriber"),
@@ -147,7 +151,7 @@ fn headline(o: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(o, "shardmq-bench {}: {what}", s.scenario)?;
     writeln!(
         o,
-        "{:<13}{} (MQTT {}), {}; measured {:.2} s after {:.2} s warmup, drained {:.2} s",
+        "{:<13}{} ({over}MQTT {}), {}; measured {:.2} s after {:.2} s warmup, drained {:.2} s",
         "broker",
         s.broker,
         s.mqtt,

@@ -1,12 +1,9 @@
 use super::*;
-use crate::cli::Cli;
 use crate::client::{PairResult, PubResult, SubResult};
 use crate::stats::ThreadStats;
-use clap::Parser;
 
 fn cfg(args: &str) -> Config {
-    let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
-    Config::from_cli(Cli::try_parse_from(argv).unwrap().cmd).unwrap()
+    crate::config::from_args(args).unwrap()
 }
 
 /// One publisher that sent `sent` measured messages, one subscriber that
@@ -45,6 +42,7 @@ fn run(sent: u64, got: u64, dups: u64) -> RunResult {
         missing_threads: 0,
         cpu_ns: 100_000_000,
         wall_ns: 1_000_000_000,
+        timeline: Vec::new(),
     }
 }
 
@@ -185,4 +183,34 @@ fn misrouted_deliveries_fail() {
     let s = summarize(&cfg("p2p --pairs 2"), &r);
     assert_eq!(s.messages.as_ref().unwrap().unexpected, 4);
     assert_eq!(s.exit_code, EXIT_QOS);
+}
+
+#[test]
+fn connect_rate_reports_connections_per_second() {
+    let c = cfg("connect-rate -n 100 -c 4");
+    let mut r = run(0, 0, 0);
+    r.connected = 100;
+    r.connect_ns = 2_000_000_000;
+    r.stats.connack.record(900).unwrap();
+    let s = summarize(&c, &r);
+    assert_eq!(s.exit_code, EXIT_OK, "{:?}", s.problems);
+    assert!(s.messages.is_none() && s.throughput.is_none() && !s.tls);
+    assert_eq!(s.connections.requested, 100);
+    assert_eq!(s.connections.connect_rate_per_s, 50.0);
+    assert!(table::render(&s).contains("connect-rate: 100 new connections"));
+    // Stopped by the time limit: a note, not a failure.
+    r.connected = 60;
+    let s = summarize(&c, &r);
+    assert_eq!(s.exit_code, EXIT_OK);
+    assert!(s.problems.iter().any(|p| p.contains("after 60 of 100")));
+    // A refused handshake is connection trouble.
+    r.failed = 1;
+    assert_eq!(summarize(&c, &r).exit_code, EXIT_CONNECTIONS);
+}
+
+#[test]
+fn tls_shows_in_the_result() {
+    let s = summarize(&cfg("conn -n 2 --tls --insecure"), &run(0, 0, 0));
+    assert!(s.tls);
+    assert!(table::render(&s).contains("(TLS, MQTT 3.1.1)"));
 }

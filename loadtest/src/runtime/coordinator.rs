@@ -8,6 +8,7 @@ use crate::client::{PubResult, SubResult};
 use crate::clock::{now_ns, process_cpu_ns, secs_to_ns};
 use crate::config::{Config, Expect, Kind};
 use crate::progress::Progress;
+use crate::stats::timeline::{Sample, Timeline};
 use crate::stats::{Shared, ThreadStats};
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -42,6 +43,8 @@ pub struct RunResult {
     /// the numbers are the broker's limit or the tool's.
     pub cpu_ns: u64,
     pub wall_ns: u64,
+    /// Rates once a second over the whole run (`--plot`, `--json`).
+    pub timeline: Vec<Sample>,
 }
 
 enum Phase {
@@ -69,12 +72,16 @@ pub struct Coordinator {
     after_ns: u64,
     aborted: Option<String>,
     progress: Progress,
+    timeline: Timeline,
 }
 
 impl Coordinator {
     pub fn new(cfg: Arc<Config>, shared: Arc<Shared>, rx: Receiver<ThreadResult>) -> Coordinator {
         let begin = now_ns();
-        let opening = secs_to_ns(cfg.connections() as f64 / cfg.conn_rate);
+        let opening = match cfg.kind {
+            Kind::ConnectRate => cfg.time_limit_ns,
+            _ => secs_to_ns(cfg.connections() as f64 / cfg.conn_rate),
+        };
         let connect_deadline =
             begin + opening + cfg.connect_timeout.as_nanos() as u64 + 2_000_000_000;
         let l = &cfg.load;
@@ -87,6 +94,7 @@ impl Coordinator {
             + 1_000_000_000;
         Coordinator {
             progress: Progress::new(&cfg, begin),
+            timeline: Timeline::new(begin),
             cfg,
             shared,
             rx,
@@ -126,6 +134,9 @@ impl Coordinator {
             }
             let label = self.label(now);
             self.progress.tick(now, label, &self.cfg, &self.shared);
+            if !matches!(self.phase, Phase::Closing { .. }) {
+                self.timeline.tick(now, &self.shared);
+            }
             std::thread::sleep(TICK);
         }
         self.progress.finish();
@@ -160,13 +171,19 @@ impl Coordinator {
     fn connecting(&mut self, now: u64) {
         let ok = self.shared.sum(|l| &l.connected);
         let failed = self.shared.sum(|l| &l.failed);
-        let total = self.cfg.connections();
-        if ok + failed < total && now < self.connect_deadline {
+        let total = self.cfg.handshakes();
+        let done = match self.cfg.kind {
+            Kind::ConnectRate => self.opened_all(now, ok + failed),
+            _ => ok + failed >= total,
+        };
+        if !done && now < self.connect_deadline {
             return;
         }
         self.connect_ns = now - self.begin;
         if ok == 0 {
             self.abort(now, "no connection could be established".into());
+        } else if self.cfg.kind == Kind::ConnectRate {
+            self.end(now);
         } else if self.cfg.kind == Kind::Conn {
             self.phase = Phase::Holding { since: now };
         } else if ok < total {
@@ -185,6 +202,18 @@ impl Coordinator {
                 stop: measure + self.cfg.load.duration_ns,
             });
         }
+    }
+
+    /// `connect-rate`: every connection done, or the time limit passed
+    /// and none still in its handshake. Reads the claims after the clock:
+    /// a slot that claims later sees the limit too and gives it back.
+    fn opened_all(&self, now: u64, resolved: u64) -> bool {
+        if resolved >= self.cfg.handshakes() {
+            return true;
+        }
+        let claimed = self.shared.claimed.load(Acquire);
+        let abandoned = self.shared.abandoned.load(Acquire);
+        now >= self.shared.stop_opening_ns && resolved + abandoned >= claimed
     }
 
     /// Start the CPU clock at the measured window, stop it at its end.
@@ -236,6 +265,7 @@ impl Coordinator {
     }
 
     fn end(&mut self, now: u64) {
+        self.timeline.finish(now, &self.shared);
         self.shared.end.store(true, Release);
         self.phase = Phase::Closing { since: now };
     }
@@ -261,6 +291,14 @@ impl Coordinator {
             pubs.extend(r.pubs.iter().cloned());
             subs.extend(r.subs.iter().cloned());
         }
+        // connect-rate: until the last connection closed, not until this
+        // loop's next tick noticed.
+        let connect_ns = match self.cfg.kind {
+            Kind::ConnectRate if stats.last_connack_ns > self.begin => {
+                stats.last_connack_ns - self.begin
+            }
+            _ => self.connect_ns,
+        };
         RunResult {
             stats,
             pubs,
@@ -268,7 +306,7 @@ impl Coordinator {
             connected: self.shared.sum(|l| &l.connected),
             failed: self.shared.sum(|l| &l.failed),
             dropped: self.shared.sum(|l| &l.dropped),
-            connect_ns: self.connect_ns,
+            connect_ns,
             measured_ns: self.measured_ns,
             after_ns: self.after_ns,
             aborted: self.aborted,
@@ -277,6 +315,7 @@ impl Coordinator {
                 .cpu_window
                 .map_or(process_cpu_ns() - self.cpu_from.1, |w| w.1),
             wall_ns: self.cpu_window.map_or(now_ns() - self.cpu_from.0, |w| w.0),
+            timeline: self.timeline.into_samples(),
         }
     }
 }

@@ -28,7 +28,8 @@ use std::time::Duration;
 const PREEMPT: Duration = Duration::from_millis(1);
 
 pub fn run(cfg: Arc<Config>) -> Result<RunResult, String> {
-    let shared = Arc::new(Shared::new(cfg.threads));
+    let stop_opening = crate::clock::now_ns() + cfg.time_limit_ns;
+    let shared = Arc::new(Shared::new(cfg.threads, stop_opening));
     let (tx, rx) = mpsc::channel();
     for (id, specs) in scenarios::plan(&cfg).into_iter().enumerate() {
         let placement = match &cfg.cpus {

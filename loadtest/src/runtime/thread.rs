@@ -5,6 +5,8 @@ use super::ctx::ThreadCtx;
 use crate::client::{self, Outcome, PubResult, Spec, SubResult};
 use crate::clock::now_ns;
 use crate::clock::sleep_until;
+use crate::config::Kind;
+use crate::scenarios;
 use crate::stats::ThreadStats;
 use futures_lite::future;
 use std::rc::Rc;
@@ -26,6 +28,9 @@ pub struct ThreadResult {
 
 pub async fn main(ctx: Rc<ThreadCtx>, specs: Vec<Spec>) -> ThreadResult {
     let watcher = glommio::spawn_local(watch(ctx.clone()));
+    if ctx.cfg.kind == Kind::ConnectRate {
+        scenarios::connect_rate::run(ctx.clone()).await;
+    }
     let tasks = open_clients(&ctx, specs).await;
     let mut pubs = Vec::new();
     let mut subs = Vec::new();

@@ -4,7 +4,10 @@
 //! Every scenario is a mix of three roles (see [`Role`]); `conn` is idle
 //! clients only, `pub`/`sub` one role each, `fanin`/`fanout`/`p2p` both,
 //! with the expectation in `Config::expect` saying who must hear whom.
+//! `connect-rate` plans nothing up front: its connections are made one
+//! after the other (`connect_rate`).
 
+pub mod connect_rate;
 pub mod loss;
 
 use crate::client::{Role, Spec};
@@ -49,12 +52,9 @@ pub fn plan(cfg: &Config) -> Vec<Vec<Spec>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
-    use clap::Parser;
 
     fn cfg(args: &str) -> Config {
-        let argv = std::iter::once("shardmq-bench").chain(args.split_whitespace());
-        Config::from_cli(Cli::try_parse_from(argv).unwrap().cmd).unwrap()
+        crate::config::from_args(args).unwrap()
     }
 
     #[test]

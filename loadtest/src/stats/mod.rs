@@ -6,6 +6,7 @@
 //! microseconds, HDR with 3 significant digits.
 
 pub mod seq;
+pub mod timeline;
 
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -71,14 +72,22 @@ pub struct Shared {
     pub start_ns: AtomicU64,
     /// Close everything now (end of drain or hold, abort, deadline).
     pub end: AtomicBool,
+    /// `connect-rate`: connection numbers handed out (some past the end),
+    /// claims given back unused, and when to stop opening new ones.
+    pub claimed: AtomicU64,
+    pub abandoned: AtomicU64,
+    pub stop_opening_ns: u64,
 }
 
 impl Shared {
-    pub fn new(threads: usize) -> Shared {
+    pub fn new(threads: usize, stop_opening_ns: u64) -> Shared {
         Shared {
             threads: (0..threads).map(|_| Live::default()).collect(),
             start_ns: AtomicU64::new(0),
             end: AtomicBool::new(false),
+            claimed: AtomicU64::new(0),
+            abandoned: AtomicU64::new(0),
+            stop_opening_ns,
         }
     }
 

@@ -17,6 +17,7 @@ mod session;
 pub use config::{peer_common_name, server_config, TlsServer};
 pub use handshake::{accept, HandshakeBudget};
 pub use parked::listen_parked;
+pub(crate) use parked::{recv_plain, send_plain};
 pub use session::TlsSession;
 
 use super::TcpTransport;

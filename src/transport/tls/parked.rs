@@ -1,12 +1,13 @@
 //! A parked TLS connection's socket is readable: decrypt what came with
 //! the connection's own session, answer PINGREQs in place (encrypted), and
 //! hand anything else back as plaintext. A partial record stays in the
-//! session until the rest arrives.
+//! session until the rest arrives. A parked secure WebSocket decrypts and
+//! answers through the same two steps ([`recv_plain`], [`send_plain`]).
 
 use super::{keep, TlsSession};
 use crate::transport::parked::{self, Heard};
+use crate::transport::tcp::transient;
 use socket2::SockRef;
-use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
 
@@ -17,6 +18,37 @@ const PEEK: usize = 2048;
 /// would not take stay in the session's `outgoing`; the connection is then
 /// woken (an empty `Wake`) so its transport sends them.
 pub fn listen_parked(fd: &OwnedFd, s: &mut TlsSession) -> (Heard, Vec<u8>) {
+    let mut plain = Vec::new();
+    let closed = match recv_plain(fd, s, &mut plain) {
+        Ok(closed) => closed,
+        Err(heard) => return (heard, Vec::new()),
+    };
+    let heard = match parked::classify(&plain) {
+        Heard::Nothing if closed => Heard::Closed,
+        heard => heard,
+    };
+    let answer = match heard {
+        Heard::Pings(n) => parked::answer(n),
+        _ => Vec::new(),
+    };
+    // Sent even without an answer: the session may owe the peer records.
+    match send_plain(fd, s, &answer) {
+        Err(heard) => (heard, Vec::new()),
+        Ok(false) if matches!(heard, Heard::Pings(_) | Heard::Nothing) => {
+            (Heard::Wake(Vec::new()), Vec::new())
+        }
+        Ok(_) => (heard, Vec::new()),
+    }
+}
+
+/// Read what the parked socket has and decrypt it, appending the
+/// plaintext to `plain`. `Ok(true)`: the peer closed (close_notify).
+/// `Err` is what to report instead: nothing to read, or the end.
+pub(crate) fn recv_plain(
+    fd: &OwnedFd,
+    s: &mut TlsSession,
+    plain: &mut Vec<u8>,
+) -> Result<bool, Heard> {
     let sock = SockRef::from(fd);
     let mut buf = s.incoming.clone();
     let pre = buf.len();
@@ -25,48 +57,32 @@ pub fn listen_parked(fd: &OwnedFd, s: &mut TlsSession) -> (Heard, Vec<u8>) {
     // has the layout of `u8`; the slice is inside `buf`.
     let spare = unsafe { &mut *(&mut buf[pre..] as *mut [u8] as *mut [MaybeUninit<u8>]) };
     let n = match sock.recv_with_flags(spare, libc::MSG_DONTWAIT) {
-        Ok(0) => return (Heard::Closed, Vec::new()),
+        Ok(0) => return Err(Heard::Closed),
         Ok(n) => n,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-            ) =>
-        {
-            return (Heard::Nothing, Vec::new())
-        }
-        Err(_) => return (Heard::Closed, Vec::new()),
+        Err(e) if transient(&e) => return Err(Heard::Nothing),
+        Err(_) => return Err(Heard::Closed),
     };
-    let mut plain = Vec::new();
     let used = match s.absorb(&mut buf[..pre + n], &mut |p| plain.extend_from_slice(p)) {
         Ok(used) => used,
         Err(_) => {
-            send(&sock, s);
-            return (Heard::Closed, Vec::new());
+            send(&sock, s); // the alert, best effort
+            return Err(Heard::Closed);
         }
     };
     keep(&mut s.incoming, &buf[used..pre + n]);
-    let heard = match parked::classify(&plain) {
-        Heard::Nothing if s.peer_closed => Heard::Closed,
-        Heard::Pings(n) => {
-            let mut answer = Vec::new();
-            match s.seal(&parked::answer(n), &mut answer) {
-                Ok(()) => {
-                    s.outgoing.extend_from_slice(&answer);
-                    Heard::Pings(n)
-                }
-                Err(_) => Heard::Closed,
-            }
-        }
-        other => other,
-    };
-    send(&sock, s);
-    match heard {
-        Heard::Pings(_) | Heard::Nothing if !s.outgoing.is_empty() => {
-            (Heard::Wake(Vec::new()), Vec::new())
-        }
-        heard => (heard, Vec::new()),
+    Ok(s.peer_closed)
+}
+
+/// Encrypt `bytes` into the session and write what it has to send without
+/// blocking. `Ok(true)` if nothing is left to send.
+pub(crate) fn send_plain(fd: &OwnedFd, s: &mut TlsSession, bytes: &[u8]) -> Result<bool, Heard> {
+    if !bytes.is_empty() {
+        let mut sealed = Vec::new();
+        s.seal(bytes, &mut sealed).map_err(|_| Heard::Closed)?;
+        s.outgoing.extend_from_slice(&sealed);
     }
+    send(&SockRef::from(fd), s);
+    Ok(s.outgoing.is_empty())
 }
 
 /// Write what the session has to send, without blocking; the rest stays.

@@ -165,32 +165,36 @@ fn room_for(len: usize) -> usize {
 
 fn encode_into(
     out: &mut Vec<u8>,
-    mut f: impl FnMut(&mut [u8]) -> Result<usize, EncodeError>,
+    f: impl FnMut(&mut [u8]) -> Result<usize, EncodeError>,
 ) -> Result<(), Error> {
-    let start = out.len();
-    let mut want = 512;
-    loop {
-        out.resize(start + want, 0);
-        match f(&mut out[start..]) {
-            Ok(n) => {
-                out.truncate(start + n);
-                return Ok(());
-            }
-            Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
-                want = required_size
-            }
-            Err(e) => {
-                out.truncate(start);
-                return Err(Error::General(e.to_string()));
-            }
+    grow_into(out, 512, f, |e| match e {
+        EncodeError::InsufficientSize(InsufficientSizeError { required_size }) => {
+            Some(*required_size)
         }
-    }
+        _ => None,
+    })
 }
 
 fn encrypt_into(
     out: &mut Vec<u8>,
     hint: usize,
-    mut f: impl FnMut(&mut [u8]) -> Result<usize, EncryptError>,
+    f: impl FnMut(&mut [u8]) -> Result<usize, EncryptError>,
+) -> Result<(), Error> {
+    grow_into(out, hint, f, |e| match e {
+        EncryptError::InsufficientSize(InsufficientSizeError { required_size }) => {
+            Some(*required_size)
+        }
+        _ => None,
+    })
+}
+
+/// Append what `f` writes to `out`, starting with `hint` bytes of room and
+/// growing to what `f` says it needs (`needs`) until it fits.
+fn grow_into<E: std::fmt::Display>(
+    out: &mut Vec<u8>,
+    hint: usize,
+    mut f: impl FnMut(&mut [u8]) -> Result<usize, E>,
+    needs: impl Fn(&E) -> Option<usize>,
 ) -> Result<(), Error> {
     let start = out.len();
     let mut want = hint;
@@ -201,15 +205,13 @@ fn encrypt_into(
                 out.truncate(start + n);
                 return Ok(());
             }
-            Err(EncryptError::InsufficientSize(InsufficientSizeError { required_size }))
-                if required_size > want =>
-            {
-                want = required_size
-            }
-            Err(e) => {
-                out.truncate(start);
-                return Err(Error::General(e.to_string()));
-            }
+            Err(e) => match needs(&e) {
+                Some(n) if n > want => want = n,
+                _ => {
+                    out.truncate(start);
+                    return Err(Error::General(e.to_string()));
+                }
+            },
         }
     }
 }

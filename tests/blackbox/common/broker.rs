@@ -104,9 +104,36 @@ impl Broker {
     /// is `$SHARDMQ_TEST_PARK_AFTER` (scripts/test.sh runs the suite a second
     /// time with connections parking whenever they are idle for a moment).
     pub fn start(toml: &str) -> Broker {
+        let table: toml::Table = toml.parse().expect("test config is not valid TOML");
+        Broker::start_in(table, TempDir::new("shardmq"))
+    }
+
+    /// [`Broker::start`] with `auth.password_file` set to a file in the
+    /// broker's directory ([`Broker::password_file`]) that holds these users
+    /// (written by `shardmq passwd -b`, or `mosquitto_passwd -b` against
+    /// mosquitto).
+    pub fn start_with_users(toml: &str, users: &[(&str, &str)]) -> Broker {
         let mut table: toml::Table = toml.parse().expect("test config is not valid TOML");
+        let dir = TempDir::new("shardmq");
+        let file = dir.path().join("passwd");
+        super::passwords::write_users(&file, users);
+        table
+            .entry("auth")
+            .or_insert(toml::Value::Table(Default::default()))
+            .as_table_mut()
+            .expect("[auth] must be a table")
+            .insert("password_file".into(), file.display().to_string().into());
+        Broker::start_in(table, dir)
+    }
+
+    /// The password file of [`Broker::start_with_users`].
+    pub fn password_file(&self) -> PathBuf {
+        self._dir.path().join("passwd")
+    }
+
+    fn start_in(mut table: toml::Table, dir: TempDir) -> Broker {
         if mosquitto_mode() {
-            return Broker::start_mosquitto(&table);
+            return Broker::start_mosquitto(&table, dir);
         }
         let log = std::env::var("SHARDMQ_TEST_LOG").unwrap_or_else(|_| "debug".into());
         table.entry("log").or_insert(toml::Value::String(log));
@@ -129,7 +156,6 @@ impl Broker {
                 .or_insert(toml::Value::Float(secs));
         }
 
-        let dir = TempDir::new("shardmq");
         let config = dir.path().join("shardmq.toml");
         fs::write(&config, toml::to_string(&table).unwrap()).unwrap();
         let stderr_path = dir.path().join("stderr.log");
@@ -192,7 +218,7 @@ impl Broker {
     }
 
     /// Validation mode: the same test against Debian's mosquitto.
-    fn start_mosquitto(table: &toml::Table) -> Broker {
+    fn start_mosquitto(table: &toml::Table, dir: TempDir) -> Broker {
         let get = |section: &str, key: &str| -> Option<toml::Value> {
             table.get(section)?.as_table()?.get(key).cloned()
         };
@@ -201,35 +227,13 @@ impl Broker {
                 .and_then(|v| v.as_integer())
                 .unwrap_or(default)
         };
-        let dir = TempDir::new("mosquitto");
         let mut extra = String::new();
         let anon = get("auth", "allow_anonymous")
             .and_then(|v| v.as_bool())
             .unwrap_or(true);
         extra += &format!("allow_anonymous {anon}\n");
-        let users = get("auth", "users");
-        if let Some(users) = users
-            .as_ref()
-            .and_then(|u| u.as_table())
-            .filter(|u| !u.is_empty())
-        {
-            let pwfile = dir.path().join("passwd");
-            for (i, (user, pass)) in users.iter().enumerate() {
-                let mut cmd = Command::new("mosquitto_passwd");
-                if i == 0 {
-                    cmd.arg("-c");
-                }
-                let st = cmd
-                    .arg("-b")
-                    .arg(&pwfile)
-                    .arg(user)
-                    .arg(pass.as_str().unwrap())
-                    .stdout(Stdio::null())
-                    .status()
-                    .expect("mosquitto_passwd missing: apt-get install mosquitto");
-                assert!(st.success(), "mosquitto_passwd failed");
-            }
-            extra += &format!("password_file {}\n", pwfile.display());
+        if let Some(file) = get("auth", "password_file") {
+            extra += &format!("password_file {}\n", file.as_str().unwrap());
         }
         if let Some(acl) = get("auth", "acl_file") {
             extra += &format!("acl_file {}\n", acl.as_str().expect("acl_file is a path"));
@@ -359,6 +363,40 @@ impl Broker {
         }
         self.exited
     }
+}
+
+/// Runs a shardmq command line that listens on `127.0.0.1:0` (stdout is
+/// taken, stderr left as the caller set it): a client connects and leaves
+/// with DISCONNECT, then SIGTERM. Panics (with `what`) unless it started,
+/// served and exited 0 within bounds.
+pub fn serve_once(cmd: &mut Command, what: &str) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let lines = line_reader(child.stdout.take().unwrap());
+    let first = lines.recv_timeout(Duration::from_secs(15));
+    let port = first
+        .as_deref()
+        .ok()
+        .and_then(|l| l.strip_prefix("shardmq listening on 127.0.0.1:"))
+        .and_then(|p| p.trim().parse::<u16>().ok());
+    if let Some(port) = port {
+        let mut c = super::connect_ok(port, "serve-once", true);
+        c.send(&[0xe0, 0x00]); // DISCONNECT
+        c.expect_closed(super::WAIT);
+    }
+    signal(child.id(), libc::SIGTERM);
+    let st = wait_child(&mut child, Duration::from_secs(5));
+    if st.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(
+        port.is_some() && st.is_some_and(|s| s.success()),
+        "{what} did not start, serve and stop cleanly ({first:?}, exit {st:?})"
+    );
 }
 
 /// A port that was free a moment ago (only for mosquitto, which has no

@@ -24,6 +24,10 @@ pub trait Wire: Read + Write + Send {
     fn shutdown(&mut self, how: Shutdown);
     /// Another handle on the same stream (TCP only).
     fn try_clone(&self) -> Box<dyn Wire>;
+    /// The WebSocket, if the stream is one (for frames of a test's making).
+    fn websocket(&mut self) -> Option<&mut super::ws::WsStream> {
+        None
+    }
 }
 
 impl Wire for TcpStream {
@@ -113,6 +117,14 @@ impl Client {
             name: name.to_string(),
             next_pid: 0,
         }
+    }
+
+    /// The WebSocket under this client; panics if it is not one.
+    pub fn websocket(&mut self) -> &mut super::ws::WsStream {
+        let name = self.name.clone();
+        self.stream
+            .websocket()
+            .unwrap_or_else(|| panic!("[{name}] not a WebSocket client"))
     }
 
     /// A second handle on the same socket (e.g. a reader thread).

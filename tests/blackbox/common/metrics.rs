@@ -9,6 +9,12 @@ use std::time::{Duration, Instant};
 /// Start a broker with the metrics listener; returns it and `host:port`.
 pub fn broker_with_metrics(extra: &str) -> (Broker, String) {
     let b = Broker::start(&format!("metrics_listen = \"127.0.0.1:0\"\n{extra}"));
+    let addr = metrics_addr(&b);
+    (b, addr)
+}
+
+/// The `host:port` a broker started with `metrics_listen` printed.
+pub fn metrics_addr(b: &Broker) -> String {
     let line = b
         .stdout
         .recv_timeout(Duration::from_secs(5))
@@ -18,7 +24,7 @@ pub fn broker_with_metrics(extra: &str) -> (Broker, String) {
         .and_then(|r| r.strip_suffix("/metrics"))
         .unwrap_or_else(|| panic!("unexpected line {line:?}"))
         .to_string();
-    (b, addr)
+    addr
 }
 
 /// One raw HTTP request; returns (status code, body).

@@ -9,9 +9,11 @@ pub mod certs;
 pub mod client;
 pub mod metrics;
 pub mod packets;
+pub mod passwords;
 pub mod tools;
 #[allow(dead_code)] // until the MQTT 5 tests use all of it
 pub mod v5;
+pub mod ws;
 
 pub use broker::Broker;
 pub use client::{Client, Recv};

@@ -28,13 +28,14 @@ def check(cond, msg):
 class Client:
     """A paho client running its network loop in a thread."""
 
-    def __init__(self, client_id, clean=True, protocol=mqtt.MQTTv311, will=None):
+    def __init__(self, client_id, clean=True, protocol=mqtt.MQTTv311, will=None, transport="tcp"):
         self.id = client_id
         self.c = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=clean,
             protocol=protocol,
+            transport=transport,
         )
         if will is not None:
             self.c.will_set(**will)
@@ -55,8 +56,8 @@ class Client:
         self.session_present = flags.session_present
         self.connected.set()
 
-    def connect(self, keepalive=60, loop=True):
-        self.c.connect("127.0.0.1", PORT, keepalive=keepalive)
+    def connect(self, keepalive=60, loop=True, port=None):
+        self.c.connect("127.0.0.1", port or PORT, keepalive=keepalive)
         if loop:
             self.c.loop_start()
             check(self.connected.wait(T), f"{self.id}: no CONNACK")

@@ -1,15 +1,16 @@
 //! Sockets: optional bind to a source address, a non-blocking connect that
-//! glommio finishes, and the halves a connection's reader and writer share.
+//! glommio finishes, TLS on top when asked (`stream`), and the halves a
+//! connection's reader and writer share.
 
-use futures_lite::{AsyncRead, AsyncWrite};
+mod stream;
+
+pub use stream::{open, Half, Stream};
+
 use glommio::net::TcpStream;
 use socket2::{Domain, Protocol, Socket, Type};
-use std::cell::RefCell;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{FromRawFd, IntoRawFd};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 /// Start connecting to `addr`, from `source` if given, and hand the socket
 /// to glommio. The connect finishes in the background: the first write
@@ -58,38 +59,5 @@ fn bind_address_no_port(sock: &Socket) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
-    }
-}
-
-/// One connection's stream seen by its reader and its writer, which run as
-/// two futures of the same task. The `RefCell` is only borrowed inside a
-/// single `poll`, never across an await, so the two cannot collide; glommio
-/// keeps separate wakers for the read and the write side.
-#[derive(Clone, Copy)]
-pub struct Half<'a>(pub &'a RefCell<TcpStream>);
-
-impl AsyncRead for Half<'_> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.0.borrow_mut()).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Half<'_> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.0.borrow_mut()).poll_write(cx, buf)
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0.borrow_mut()).poll_flush(cx)
-    }
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0.borrow_mut()).poll_close(cx)
     }
 }
