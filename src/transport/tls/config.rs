@@ -13,8 +13,6 @@ use std::sync::Arc;
 /// What a TLS listener needs per handshake.
 pub struct TlsServer {
     pub config: Arc<ServerConfig>,
-    /// The client certificate's subject CN is the user name.
-    pub identity_as_username: bool,
 }
 
 /// Read the listener's certificate, key and CA bundle. Errors name the file
@@ -69,7 +67,6 @@ pub fn server_config(l: &ListenerConfig) -> Result<TlsServer, String> {
     };
     Ok(TlsServer {
         config: Arc::new(config),
-        identity_as_username: l.use_identity_as_username,
     })
 }
 
