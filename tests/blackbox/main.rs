@@ -8,6 +8,7 @@ mod common;
 
 mod acl;
 mod auth_password;
+mod backpressure;
 mod bad_input;
 mod cli;
 mod connect;
