@@ -14,19 +14,27 @@ use std::time::{Duration, Instant};
 use super::client::{dial, Client, Recv};
 use super::packets::*;
 
-/// `tag` and `seq` big-endian, padded with `b'.'` to `len` (at least 8).
+/// `tag` and `seq` in hex, "0000000a 000000ff", padded with `b'.'` to
+/// `len`: text, so that line-based tools (`mosquitto_pub -l`) can send it.
 pub fn seq_payload(tag: u32, seq: u32, len: usize) -> Vec<u8> {
-    let mut p = tag.to_be_bytes().to_vec();
-    p.extend(seq.to_be_bytes());
-    p.resize(len.max(8), b'.');
+    let mut p = format!("{tag:08x} {seq:08x}").into_bytes();
+    p.resize(len.max(SEQ_LEN), b'.');
     p
 }
 
+const SEQ_LEN: usize = 17;
+
 /// (tag, seq) of a `seq_payload`.
 pub fn parse_seq(payload: &[u8]) -> (u32, u32) {
-    assert!(payload.len() >= 8, "payload too short: {}", hex(payload));
-    let word = |at: usize| u32::from_be_bytes(payload[at..at + 4].try_into().unwrap());
-    (word(0), word(4))
+    let field = |at: usize| {
+        std::str::from_utf8(payload.get(at..at + 8)?)
+            .ok()
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    match (field(0), field(9)) {
+        (Some(tag), Some(seq)) => (tag, seq),
+        _ => panic!("not a sequence payload: {}", hex(payload)),
+    }
 }
 
 /// What a pipelined publisher sends.
@@ -50,7 +58,7 @@ impl Load {
             topic: topic.into(),
             qos,
             count,
-            payload_len: 16,
+            payload_len: 24,
             window: 32,
             tag: 0,
             keepalive: 60,
@@ -284,7 +292,11 @@ pub fn assert_all_in_order(got: &[(u32, u32)], tags: u32, count: u32) {
             count as usize - unique.len(),
         );
     }
-    assert_eq!(got.len(), (tags * count) as usize, "messages of unknown tags");
+    assert_eq!(
+        got.len(),
+        (tags * count) as usize,
+        "messages of unknown tags"
+    );
 }
 
 /// The broker's resident set and its peak so far, in bytes
