@@ -280,6 +280,11 @@ fn spawn_peer_tasks(shard: &Rc<Shard>, p: usize, c: PeerChannels) {
     glommio::spawn_local(async move {
         while let Some(batch) = data_rx.recv().await {
             apply::batch(&s, batch);
+            // A full channel never makes `recv` wait, so without a yield this
+            // loop keeps the shard until the peer stops sending: the control
+            // sender (a publisher's pause) and our own connections (the acks
+            // that drain the queues) would wait behind every queued batch.
+            futures_lite::future::yield_now().await;
         }
     })
     .detach();
