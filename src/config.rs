@@ -54,6 +54,10 @@ pub struct Limits {
     pub queue_qos0: bool,
     /// What a full session queue does with one more message.
     pub queue_overflow: QueueOverflow,
+    /// Seconds a session that holds publishers back may go without
+    /// acknowledging anything before it stops holding them back
+    /// (`queue_overflow = "backpressure"`, docs/backpressure.md).
+    pub stall_timeout: f64,
     /// MQTT 3.1/3.1.1: seconds an offline persistent session is kept; 0 =
     /// forever (the MQTT 3.1.1 rule). Counted from the moment its
     /// connection ended, rounded up to whole seconds. MQTT 5 sessions use
@@ -119,6 +123,10 @@ pub enum QueueOverflow {
     DropNew,
     /// Drop the oldest queued message to make room (counted as dropped).
     DropOldest,
+    /// Hold the publishers back while a connected subscriber's queue is
+    /// full, instead of dropping (docs/backpressure.md). Offline and
+    /// stalled sessions drop new messages.
+    Backpressure,
 }
 
 /// Authentication settings (docs/security.md).
@@ -191,7 +199,8 @@ impl Default for Limits {
             max_inflight: 20,
             max_queued_messages: 1000,
             queue_qos0: false,
-            queue_overflow: QueueOverflow::DropNew,
+            queue_overflow: QueueOverflow::Backpressure,
+            stall_timeout: 3.0,
             session_expiry: 0.0,
             max_connections: 0,
             max_subscriptions_per_session: 0,
@@ -293,6 +302,10 @@ impl Config {
             "limits.receive_maximum must be between 1 and 65535",
         );
         bad(
+            !(l.stall_timeout > 0.0 && l.stall_timeout < 4e6),
+            "limits.stall_timeout must be a positive number of seconds",
+        );
+        bad(
             l.max_inflight == 0,
             "limits.max_inflight must be at least 1",
         );
@@ -331,6 +344,11 @@ impl Config {
             }
         }
         out
+    }
+
+    /// `limits.stall_timeout` in milliseconds.
+    pub fn stall_timeout_ms(&self) -> u64 {
+        (self.limits.stall_timeout * 1000.0) as u64
     }
 
     pub fn connect_timeout(&self) -> Duration {

@@ -92,6 +92,9 @@ pub struct ConnHandle {
     parked: Cell<Option<u32>>,
     /// The keep-alive wheel asked the task to park when it is quiescent.
     park_requested: Cell<bool>,
+    /// Held back: a session it publishes to is full (`plane/pressure.rs`);
+    /// its socket is not read, so keep-alive does not apply meanwhile.
+    held: Cell<bool>,
     /// Generation of this handle's live entry in the keep-alive wheel.
     pub wheel_gen: Cell<u32>,
     /// The client's Receive Maximum (MQTT 5; 65535 = none given, and for
@@ -111,6 +114,7 @@ impl ConnHandle {
             expiry_ms: keep_alive_secs as u32 * 1500,
             parked: Cell::new(None),
             park_requested: Cell::new(false),
+            held: Cell::new(false),
             wheel_gen: Cell::new(0),
             receive_maximum: Cell::new(u16::MAX),
         }
@@ -239,7 +243,24 @@ impl ConnHandle {
 
     /// Has the keep-alive expired at shard time `now_ms`?
     pub fn expired(&self, now_ms: u32) -> bool {
-        self.expiry_ms != 0 && now_ms.wrapping_sub(self.last_seen_ms.get()) >= self.expiry_ms
+        self.expiry_ms != 0
+            && !self.held.get()
+            && now_ms.wrapping_sub(self.last_seen_ms.get()) >= self.expiry_ms
+    }
+
+    /// Held back by back-pressure: the task reads nothing until released.
+    pub fn held(&self) -> bool {
+        self.held.get()
+    }
+
+    /// Hold the connection back, or let it go (waking it, with a fresh
+    /// keep-alive period: its PINGREQs went unread meanwhile).
+    pub fn set_held(&self, held: bool, now_ms: u32) {
+        self.held.set(held);
+        if !held {
+            self.last_seen_ms.set(now_ms);
+            self.wake();
+        }
     }
 }
 #[cfg(test)]

@@ -222,6 +222,10 @@ struct Connection {
 
 impl Connection {
     fn new(shard: Rc<Shard>, io: Transport, a: Admitted, rest: Vec<u8>) -> Connection {
+        if shard.pauses.is_paused(a.key) {
+            // Reconnected while held back: still held back.
+            a.handle.set_held(true, 0);
+        }
         let st = Conn {
             shard,
             handle: a.handle,
@@ -271,13 +275,20 @@ impl Connection {
                 st.handle.last_active_ms.set(st.shard.ms_at(at));
             }
             if st.handle.park_requested() {
-                let quiet = flushed && st.blocked.is_none() && !reader.has_pending();
+                let quiet =
+                    flushed && st.blocked.is_none() && !reader.has_pending() && !st.handle.held();
                 if quiet && io.can_park() {
                     return Poll::Ready(Exit::Park);
                 }
                 st.handle.decline_park(); // the wheel asks again later
             }
             if st.blocked.is_some() && !st.try_release(Some(cx)) {
+                return Poll::Pending;
+            }
+            // Held back: a session it publishes to is full. Reading nothing
+            // more (not even acks behind the next PUBLISH) is what makes TCP
+            // push back; `set_held(false)` wakes us.
+            if st.handle.held() {
                 return Poll::Pending;
             }
             if reader.has_pending() {
@@ -355,6 +366,7 @@ impl Conn {
         if let Some(w) = closed.will {
             connect::publish_will(shard, self.key, *w);
         }
+        plane::pressure::flush(shard); // its publishers go on
         shard.global.remove_connection();
         ShardMetrics::dec(&shard.metrics.connections_current);
         let listener = &shard.listeners[self.listener as usize];

@@ -52,10 +52,16 @@ impl Conn {
         };
         match packet {
             Packet::Publish(p) => return self.on_publish(p),
-            Packet::PubAck(a) => self.sessions().puback(self.key, a.packet_id),
+            Packet::PubAck(a) => {
+                self.sessions().puback(self.key, a.packet_id);
+                plane::pressure::flush(&self.shard); // drained: publishers go on
+            }
             Packet::PubRec(a) => self.sessions().pubrec(self.key, a.packet_id),
             Packet::PubRel(a) => self.on_pubrel(a),
-            Packet::PubComp(a) => self.sessions().pubcomp(self.key, a.packet_id),
+            Packet::PubComp(a) => {
+                self.sessions().pubcomp(self.key, a.packet_id);
+                plane::pressure::flush(&self.shard);
+            }
             Packet::Subscribe(s) => return self.on_subscribe(s),
             Packet::Unsubscribe(u) => {
                 // 3.1.1 leaves the codes out of the bytes.

@@ -94,6 +94,11 @@ impl Conn {
         if let Some(a) = ack {
             self.reply(&a);
         }
+        if self.handle.held() {
+            // A session it publishes to is full: the rest of this read
+            // waits with the connection (back-pressure).
+            return Flow::Pause;
+        }
         Flow::Continue
     }
 

@@ -69,6 +69,8 @@ histograms! {
     connect_handshake,
     /// Decode of a PUBLISH on one shard to its arrival on another.
     cross_shard_hop,
+    /// A publisher's pause: held back until the sessions it fills drained.
+    publisher_pause,
 }
 
 #[cfg(test)]

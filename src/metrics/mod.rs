@@ -113,6 +113,14 @@ counters! {
     dropped_slow_subscriber,
     /// Dropped because a session queue was full.
     dropped_queue_full,
+    /// Dropped by a stalled session (full, no ack for `stall_timeout`).
+    dropped_stalled,
+    /// Sessions marked stalled.
+    sessions_stalled,
+    /// Publishers held back now (a gauge): their connections are not read.
+    publishers_paused,
+    /// Times a publisher was paused.
+    publisher_pauses,
     /// QoS 0 not queued for an offline session.
     dropped_offline_qos0,
     /// Messages for a shared subscription group with no member left to take them.

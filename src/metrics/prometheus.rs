@@ -210,6 +210,12 @@ const SERIES: &[Series] = &[
         Some(("reason", "queue_full")),
     ),
     (
+        "dropped_stalled",
+        "shardmq_messages_dropped_total",
+        "counter",
+        Some(("reason", "stalled")),
+    ),
+    (
         "dropped_offline_qos0",
         "shardmq_messages_dropped_total",
         "counter",
@@ -220,6 +226,24 @@ const SERIES: &[Series] = &[
         "shardmq_messages_dropped_total",
         "counter",
         Some(("reason", "shared_no_member")),
+    ),
+    (
+        "sessions_stalled",
+        "shardmq_sessions_stalled_total",
+        "counter",
+        None,
+    ),
+    (
+        "publishers_paused",
+        "shardmq_publishers_paused",
+        "gauge",
+        None,
+    ),
+    (
+        "publisher_pauses",
+        "shardmq_publisher_pauses_total",
+        "counter",
+        None,
     ),
     (
         "cross_shard_out",
@@ -471,6 +495,13 @@ fn help(name: &str) -> &'static str {
             "Connections closed by a new connection with the same client ID."
         }
         "shardmq_wills_published_total" => "Will messages published.",
+        "shardmq_sessions_stalled_total" => {
+            "Sessions that stopped holding publishers back: no acknowledgement for stall_timeout."
+        }
+        "shardmq_publishers_paused" => "Publishers held back now: their connections are not read.",
+        "shardmq_publisher_pauses_total" => {
+            "Times a publisher was held back by a full session queue."
+        }
         "shardmq_payload_bytes_received_total" => "Payload bytes received in PUBLISH packets.",
         "shardmq_payload_bytes_sent_total" => "Payload bytes sent in PUBLISH packets.",
         "shardmq_control_messages_dropped_total" => {

@@ -1,7 +1,7 @@
 //! Applying what peers send on the control and data channels.
 
 use super::messages::{Control, Envelope};
-use super::{mesh::send_control, retained, shared};
+use super::{mesh::send_control, pressure, retained, shared};
 use crate::connection;
 use crate::metrics::ShardMetrics;
 use crate::shard::Shard;
@@ -56,7 +56,9 @@ pub fn control(shard: &Rc<Shard>, from: usize, msg: Control) {
                 .borrow_mut()
                 .deliver_retained(target, sub, &msgs);
         }
+        Control::Pressure { key, pause } => pressure::apply(shard, key, pause),
     }
+    pressure::flush(shard);
 }
 
 /// Deliver a batch of messages published on a peer to local subscribers.
@@ -78,4 +80,5 @@ pub fn batch(shard: &Shard, batch: Vec<Envelope>) {
             Some(tag) => shared::deliver(shard, r.msg, tag),
         }
     }
+    pressure::flush(shard);
 }

@@ -130,16 +130,22 @@ impl Mesh {
 
     /// Queue a control message for shard `p`; false if the outbox is full.
     pub fn send_control(&self, p: usize, msg: Control) -> bool {
-        let peer = self.peer(p);
-        let mut q = peer.ctrl.borrow_mut();
-        if q.len() >= CONTROL_OUTBOX_LIMIT {
+        if self.peer(p).ctrl.borrow().len() >= CONTROL_OUTBOX_LIMIT {
             return false;
         }
+        self.send_control_always(p, msg);
+        true
+    }
+
+    /// Queue a control message for shard `p` past the outbox limit: for
+    /// messages whose loss would wedge a client (a publisher's resume).
+    pub fn send_control_always(&self, p: usize, msg: Control) {
+        let peer = self.peer(p);
+        let mut q = peer.ctrl.borrow_mut();
         q.push_back(msg);
         if q.len() == 1 {
             peer.ctrl_ready.notify();
         }
-        true
     }
 
     /// Everything queued for shard `p`, taken as its sender tasks would

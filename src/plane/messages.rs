@@ -69,4 +69,10 @@ pub enum Control {
         sub: Subscription,
         msgs: Vec<Message>,
     },
+    /// A session of the sender holds the receiver's publisher `key` back
+    /// (`pause`) or lets it go (`plane/pressure.rs`).
+    Pressure {
+        key: SessionKey,
+        pause: bool,
+    },
 }

@@ -15,12 +15,15 @@
 //! - `acks.rs`: acknowledged control messages (SUBACK after interest,
 //!   PUBACK after a remote retained store).
 //! - `messages.rs`: what shards say to each other.
+//! - `pressure.rs`: back-pressure signals carried to publishers' shards,
+//!   and the publishers held back on this one.
 
 pub mod acks;
 mod apply;
 pub mod mesh;
 pub mod messages;
 mod notify;
+pub mod pressure;
 pub mod retained;
 pub mod route;
 mod shared;

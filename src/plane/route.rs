@@ -41,6 +41,9 @@ pub fn publish(shard: &Shard, msg: Message) -> Routed {
         ShardMetrics::inc(&shard.metrics.dropped_no_subscriber);
     }
     shard.router.borrow_mut().give_back_shards(peers);
+    // A session here may have filled up: hold this publisher back now,
+    // before its next PUBLISH is read.
+    super::pressure::flush(shard);
     Routed {
         stored_elsewhere,
         matched,

@@ -5,6 +5,7 @@
 use super::delivery::{Delivery, Pending};
 use super::events::Events;
 use super::outbound::{Enqueued, Pumped};
+use super::pressure::{queue_rule, Pressure, Publisher};
 use super::{
     DropReason, Message, Origin, Session, SessionEvent, SessionKey, Sessions, Subscription,
 };
@@ -63,6 +64,8 @@ impl Sessions {
             events,
             shard,
             acl,
+            signals,
+            watch,
             ..
         } = self;
         let Some((key, s)) = registry.by_index_mut(index) else {
@@ -94,6 +97,9 @@ impl Sessions {
                 limits,
                 m: metrics,
                 events,
+                pressure: Pressure { signals, watch },
+                me: Publisher { shard: *shard, key },
+                live: true,
             };
             deliver_to(s, to, msg, g, sub.id.map(NonZeroU32::get).as_slice());
             return true;
@@ -142,33 +148,30 @@ impl Sessions {
                 retain: true,
                 share: None,
             };
-            self.deliver(key, m, g, id.as_slice());
+            // Stored long ago: its publisher is not the one to slow down.
+            if let (Some(s), mut to) = self.parts(key) {
+                to.live = false;
+                deliver_to(s, to, m, g, id.as_slice());
+            }
         }
     }
 
     /// Hand one message to one session at its grant.
     pub(super) fn deliver(&mut self, key: SessionKey, msg: &Message, g: Grant, ids: &[u32]) {
-        let (s, limits, m, events) = self.parts(key);
-        if let Some(s) = s {
-            deliver_to(
-                s,
-                Target {
-                    key,
-                    limits,
-                    m,
-                    events,
-                },
-                msg,
-                g,
-                ids,
-            );
+        if let (Some(s), to) = self.parts(key) {
+            deliver_to(s, to, msg, g, ids);
         }
     }
 
     /// Fill the in-flight window from the queue (after an ack or a resume),
     /// dropping what expired while it waited.
     pub(super) fn pump(&mut self, key: SessionKey) {
-        let (s, limits, m, events) = self.parts(key);
+        let (
+            s,
+            Target {
+                limits, m, events, ..
+            },
+        ) = self.parts(key);
         let Some(Session { conn, outbound, .. }) = s else {
             return;
         };
@@ -194,18 +197,27 @@ impl Sessions {
 
 impl Sessions {
     /// One session and, borrowed beside it, what delivering to it needs.
-    fn parts(
-        &mut self,
-        key: SessionKey,
-    ) -> (Option<&mut Session>, &Limits, &ShardMetrics, &mut Events) {
+    fn parts(&mut self, key: SessionKey) -> (Option<&mut Session>, Target<'_>) {
         let Sessions {
             registry,
             limits,
             metrics,
             events,
+            signals,
+            watch,
+            shard,
             ..
         } = self;
-        (registry.get_mut(key), limits, metrics, events)
+        let to = Target {
+            key,
+            limits,
+            m: metrics,
+            events,
+            pressure: Pressure { signals, watch },
+            me: Publisher { shard: *shard, key },
+            live: true,
+        };
+        (registry.get_mut(key), to)
     }
 }
 
@@ -215,23 +227,24 @@ struct Target<'a> {
     limits: &'a Limits,
     m: &'a ShardMetrics,
     events: &'a mut Events,
+    /// Where holding a publisher back is decided.
+    pressure: Pressure<'a>,
+    /// The receiving session as a publisher (it never holds itself back).
+    me: Publisher,
+    /// A message being published now, whose publisher a full queue may
+    /// hold back (not a retained one sent on subscribe).
+    live: bool,
 }
 
 /// Hand one message to one session at its grant: straight to the wire when
 /// possible, else into the bounded queue, else dropped and counted.
 #[inline]
 fn deliver_to(s: &mut Session, to: Target<'_>, msg: &Message, g: Grant, ids: &[u32]) {
-    let Target {
-        key,
-        limits,
-        m,
-        events,
-    } = to;
-    let drop = |events: &mut Events, reason| count_drop(m, events, key, reason);
+    let (key, limits, m) = (to.key, to.limits, to.m);
     match (&s.conn, g.qos) {
         (Some(c), QoS::AtMostOnce) => {
             if c.pending_bytes() >= limits.max_outbound_bytes {
-                return drop(events, DropReason::SlowSubscriber);
+                return count_drop(m, to.events, key, DropReason::SlowSubscriber);
             }
             // Encoded straight from the shared message: no clone.
             let written = c.deliver(&Delivery {
@@ -243,10 +256,10 @@ fn deliver_to(s: &mut Session, to: Target<'_>, msg: &Message, g: Grant, ids: &[u
                 subscription_ids: ids,
             });
             if !written {
-                return drop(events, DropReason::TooLargeForClient);
+                return count_drop(m, to.events, key, DropReason::TooLargeForClient);
             }
             count_out(m, g.qos, msg.payload.len());
-            events.emit(SessionEvent::Sent {
+            to.events.emit(SessionEvent::Sent {
                 key,
                 packet_id: 0,
                 msg,
@@ -256,39 +269,44 @@ fn deliver_to(s: &mut Session, to: Target<'_>, msg: &Message, g: Grant, ids: &[u
             let p = pending(msg, g, ids);
             let Session { outbound, .. } = s;
             let Some(packet_id) = c.with_outlet(|o| outbound.send(p, o)) else {
-                return drop(events, DropReason::TooLargeForClient);
+                return count_drop(m, to.events, key, DropReason::TooLargeForClient);
             };
             count_out(m, g.qos, msg.payload.len());
-            events.emit(SessionEvent::Sent {
+            to.events.emit(SessionEvent::Sent {
                 key,
                 packet_id,
                 msg,
             });
         }
         (None, QoS::AtMostOnce) if !(s.persistent() && limits.queue_qos0) => {
-            drop(events, DropReason::OfflineQos0)
+            count_drop(m, to.events, key, DropReason::OfflineQos0)
         }
-        _ if s
-            .outbound
-            .full(limits.max_queued_messages, limits.queue_overflow) =>
-        {
-            // Refused before the copy: at saturation most messages for
-            // a slow subscriber end here, and the copy's reference
-            // counts are atomic.
-            drop(events, DropReason::QueueFull)
+        _ => enqueue(s, to, msg, g, ids),
+    }
+}
+
+/// Queue a message behind the window, by the session's queue rule: drop
+/// it, make room, or hold its publisher back (`pressure.rs`).
+fn enqueue(s: &mut Session, mut to: Target<'_>, msg: &Message, g: Grant, ids: &[u32]) {
+    let rule = queue_rule(s, to.limits);
+    let (key, m) = (to.key, to.m);
+    if s.outbound.full(rule.bound, rule.policy) {
+        // Refused before the copy: at saturation most messages for a slow
+        // subscriber end here, and the copy's reference counts are atomic.
+        return count_drop(m, to.events, key, rule.reason);
+    }
+    let p = pending(msg, g, ids);
+    match s.outbound.enqueue(p, rule.bound, rule.policy) {
+        Enqueued::Queued => to.events.emit(SessionEvent::Queued { key, msg }),
+        Enqueued::DroppedNew => count_drop(m, to.events, key, rule.reason),
+        Enqueued::DroppedOldest => {
+            count_drop(m, to.events, key, rule.reason);
+            to.events.emit(SessionEvent::Queued { key, msg });
         }
-        _ => {
-            let p = pending(msg, g, ids);
-            let max = limits.max_queued_messages;
-            match s.outbound.enqueue(p, max, limits.queue_overflow) {
-                Enqueued::Queued => events.emit(SessionEvent::Queued { key, msg }),
-                Enqueued::DroppedNew => drop(events, DropReason::QueueFull),
-                Enqueued::DroppedOldest => {
-                    drop(events, DropReason::QueueFull);
-                    events.emit(SessionEvent::Queued { key, msg });
-                }
-            }
-        }
+    }
+    if rule.press && to.live {
+        let max = to.limits.max_queued_messages;
+        to.pressure.queued(s, to.me, msg.origin, max);
     }
 }
 
@@ -316,6 +334,7 @@ pub(super) fn count_drop(
         DropReason::SlowSubscriber => &m.dropped_slow_subscriber,
         DropReason::OfflineQos0 => &m.dropped_offline_qos0,
         DropReason::QueueFull => &m.dropped_queue_full,
+        DropReason::Stalled => &m.dropped_stalled,
         DropReason::Expired => &m.messages_expired,
         DropReason::TooLargeForClient => &m.packets_dropped_client_maximum,
     });

@@ -26,6 +26,9 @@ pub enum DropReason {
     /// The session queue was full and `queue_overflow` refused the message
     /// or evicted the oldest.
     QueueFull,
+    /// The queue was full and the session, stalled (no acknowledgement for
+    /// `stall_timeout`), no longer holds its publishers back.
+    Stalled,
     /// MQTT 5: its expiry interval passed before it could be sent
     /// [MQTT-3.3.2-5].
     Expired,

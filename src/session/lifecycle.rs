@@ -222,6 +222,7 @@ impl Sessions {
             self.timers.schedule(key, now_ms + expiry as u64 * 1000);
         }
         self.events.emit(SessionEvent::Disconnected { key });
+        self.release_publishers(key); // offline sessions hold no one back
         if will.is_some() {
             self.events.emit(SessionEvent::WillReleased { key });
         }
@@ -236,6 +237,7 @@ impl Sessions {
     /// Forget a session: its subscriptions leave the index. Returns the
     /// filters this shard no longer subscribes to.
     fn end(&mut self, key: SessionKey, reason: EndReason) -> Vec<MqttStr> {
+        self.release_publishers(key);
         let filters: Vec<MqttStr> = match self.registry.get_mut(key) {
             Some(s) => {
                 // Shared-group messages it still owes go to other members.

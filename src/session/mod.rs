@@ -12,7 +12,7 @@
 //! Files: `store.rs` (the API), `acl.rs` (the ACL's read check on delivery
 //! and the marks of covered subscriptions), `lifecycle.rs` (open, close, takeover,
 //! expiry, wills), `deliver.rs` (matching and delivery), `outbound.rs` (window
-//! and queue), `registry.rs` (slab and client-ID index), `events.rs`,
+//! and queue), `pressure.rs` (holding publishers back while a queue is full), `registry.rs` (slab and client-ID index), `events.rs`,
 //! `delivery.rs`, `message.rs`, `subscription.rs`, `shared.rs` (shared
 //! subscription groups: membership, picking a member, delivery).
 
@@ -23,6 +23,7 @@ mod events;
 mod lifecycle;
 mod message;
 mod outbound;
+mod pressure;
 mod registry;
 mod shared;
 mod store;
@@ -34,6 +35,8 @@ mod tests;
 #[cfg(test)]
 mod tests_acl;
 #[cfg(test)]
+mod tests_pressure;
+#[cfg(test)]
 mod tests_v5;
 #[cfg(test)]
 mod tests_v5_delivery;
@@ -44,6 +47,7 @@ pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
 pub use lifecycle::{will_delay_secs, Closed, Expired, ExpiryWasZero, Opened, NEVER};
 pub use message::{with_expiry, Message, Origin};
 pub use outbound::{Enqueued, InflightState, Outbound, Pumped};
+pub use pressure::{Publisher, Signal};
 pub use registry::SessionKey;
 pub use shared::SharedOutcome;
 pub use store::Sessions;

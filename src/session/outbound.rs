@@ -6,6 +6,7 @@
 //! and never deals in bytes.
 
 use super::delivery::{Outlet, Pending};
+use super::pressure::Press;
 use crate::config::QueueOverflow;
 use crate::protocol::QoS;
 use std::collections::VecDeque;
@@ -79,6 +80,24 @@ impl Outbound {
     /// Would [`Outbound::enqueue`] refuse a new message outright?
     pub fn full(&self, max: usize, policy: QueueOverflow) -> bool {
         policy == QueueOverflow::DropNew && self.queued_len() >= max
+    }
+
+    /// Stopped holding publishers back: no acknowledgement for too long.
+    pub fn stalled(&self) -> bool {
+        self.0.as_ref().is_some_and(|w| w.press.stalled())
+    }
+
+    /// Holds at least one publisher back.
+    pub fn holds_publishers(&self) -> bool {
+        self.0.as_ref().is_some_and(|w| w.press.holds())
+    }
+
+    pub(super) fn press(&mut self) -> &mut Press {
+        &mut self.window().press
+    }
+
+    pub(super) fn press_if_any(&mut self) -> Option<&mut Press> {
+        self.0.as_mut().map(|w| &mut w.press)
     }
 
     /// Queue a message (already at its delivery QoS) behind the window.
@@ -162,6 +181,9 @@ struct Window {
     next_id: u16,
     inflight: VecDeque<Inflight>,
     queue: VecDeque<Pending>,
+    /// The publishers this session holds back (`queue_overflow =
+    /// "backpressure"`) and its progress.
+    press: Press,
 }
 
 impl Window {
@@ -175,7 +197,8 @@ impl Window {
             return Enqueued::Queued;
         }
         match policy {
-            QueueOverflow::DropNew => Enqueued::DroppedNew,
+            // Back-pressure's bounds are the caller's (`pressure::queue_rule`).
+            QueueOverflow::DropNew | QueueOverflow::Backpressure => Enqueued::DroppedNew,
             QueueOverflow::DropOldest => {
                 if self.queue.pop_front().is_none() {
                     return Enqueued::DroppedNew; // max == 0: nothing can be queued
@@ -244,6 +267,7 @@ impl Window {
             Some(f) if f.state == InflightState::AwaitPubRec => {
                 f.state = InflightState::AwaitPubComp;
                 f.msg = None;
+                self.press.acked();
                 true
             }
             _ => false,
@@ -306,6 +330,7 @@ impl Window {
         {
             Some(pos) => {
                 self.inflight.remove(pos);
+                self.press.acked();
                 true
             }
             None => false,

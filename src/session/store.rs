@@ -38,6 +38,10 @@ pub struct Sessions {
     pub(super) orphans: Vec<(GroupId, super::Message)>,
     /// The ACL rules in force and what checking them needs (`acl.rs`).
     pub(super) acl: super::acl::SessionAcl,
+    /// Pause and resume decisions for the plane to carry (`pressure.rs`).
+    pub(super) signals: Vec<super::pressure::Signal>,
+    /// Sessions holding publishers back, watched for stalls.
+    pub(super) watch: Vec<super::pressure::Watch>,
 }
 
 impl Sessions {
@@ -57,6 +61,8 @@ impl Sessions {
             groups_hit: Vec::new(),
             orphans: Vec::new(),
             acl: Default::default(),
+            signals: Vec::new(),
+            watch: Vec::new(),
         }
     }
 
@@ -80,6 +86,11 @@ impl Sessions {
     /// Read-only view of a session.
     pub fn get(&self, key: SessionKey) -> Option<&Session> {
         self.registry.get(key)
+    }
+
+    /// The connection of the session at `key`, if it has one.
+    pub fn handle(&self, key: SessionKey) -> Option<&Rc<ConnHandle>> {
+        self.registry.get(key)?.conn.as_ref()
     }
 
     /// Distinct filters subscribed on this shard.
@@ -180,6 +191,7 @@ impl Sessions {
         if f(s) {
             self.events.emit(SessionEvent::Acked { key, packet_id });
             self.pump(key);
+            self.maybe_release(key);
         }
     }
 

@@ -37,6 +37,8 @@ pub struct Shard {
     pub sessions: RefCell<Sessions>,
     pub router: RefCell<Router>,
     pub mesh: Mesh,
+    /// Publishers of this shard held back by full sessions (back-pressure).
+    pub pauses: crate::plane::pressure::Pauses,
     pub acks: PeerAcks,
     pub wheel: RefCell<Wheel>,
     pub parking: RefCell<ParkingLot>,
@@ -83,6 +85,7 @@ impl Shard {
             sessions: RefCell::new(sessions),
             router: RefCell::default(),
             mesh: Mesh::new(id, count, limit),
+            pauses: Default::default(),
             acks: PeerAcks::new(id, count),
             wheel: RefCell::new(Wheel::new(park_after_ms)),
             parking: RefCell::default(),

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// Four times a second: keep-alive expiry, session timers (expiry, delayed
-/// wills), a nudge to SUBACKs waiting on peers, reloaded ACL rules and
+/// wills), stalled sessions that hold publishers back, a nudge to SUBACKs waiting on peers, reloaded ACL rules and
 /// certificates; once a second: post this
 /// shard's numbers to the metrics board, return memory freed by parked
 /// connections.
@@ -25,6 +25,10 @@ pub async fn tick_loop(shard: Rc<Shard>) {
         shard.acks.wake_all();
         shard.auth.refresh();
         expire_sessions(&shard);
+        let stall_ms = shard.cfg.stall_timeout_ms();
+        let now = shard.elapsed_ms();
+        shard.sessions.borrow_mut().check_stalls(now, stall_ms);
+        plane::pressure::flush(&shard);
         shard.refresh_acl();
         for l in &shard.listeners {
             if let Some(tls) = &l.tls {
