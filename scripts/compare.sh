@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Same shardmq-bench scenarios against shardmq and Mosquitto, one after the
 # other, broker pinned to one CPU and the load generator to another; prints a
-# markdown table with the ratio, and draws each row's median runs on one
+# markdown table with the ratio (and, per broker, messages lost and how long
+# the tool's publishers were held back), and draws each row's median runs on one
 # chart (latency percentiles and throughput over time, PLOTS/ROW.svg, with
 # the runs' --json beside it). Loopback only; every run is bounded.
 #
@@ -17,7 +18,9 @@
 #        MQTT protocol version for every client (3.1.1 default, 3.1 or 5),
 #        ALIAS=1 with MQTT=5: publishers use topic aliases (--topic-alias),
 #        ROWS: a subset of the rows (fanin0 fanin1 p2p0 p2p1 fanout0, and
-#        handshake: new connections per second, see HS_*),
+#        p2p1x100: 100 QoS 1 pairs, not run by default; handshake: new
+#        connections per second, see HS_*); issue 12's back-pressure table
+#        (lost must be 0) is ROWS="p2p1x100 fanin1",
 #        TLS=1: every row over TLS 1.3 with the same throw-away certificates on
 #        both brokers (scripts/tls_certs.sh; TLS_KEY=rsa, RSA 2048, by default,
 #        or ec, ECDSA P-256); rows default to fanin0 p2p1 handshake,
@@ -105,8 +108,10 @@ stop_broker() {
 }
 
 # One run, its --json result in FILE; prints "out_msgs_per_s p50_us p99_us
-# lost", for connect-rate "conn_per_s p50_us p99_us failed" (latency:
-# handshake + CONNACK).
+# lost held", for connect-rate "conn_per_s p50_us p99_us failed -" (latency:
+# handshake + CONNACK). held: "P%/LONGEST_ms", the share of the publishers'
+# time they were held back (window or socket full for 10 ms or more) and
+# the longest such wait.
 run() { # broker file scenario args...
     local b=$1 file=$2
     shift 2
@@ -122,17 +127,20 @@ try:
     if d["scenario"] == "connect-rate":
         c = d["connections"]
         l = c["connack_us"]
-        print("%.0f %s %s %s" % (c["connect_rate_per_s"], l["p50"], l["p99"], c["failed"]))
+        print("%.0f %s %s %s -" % (c["connect_rate_per_s"], l["p50"], l["p99"], c["failed"]))
     else:
         t, l, m = d["throughput"], d["latency_us"], d["messages"]
-        print("%.0f %s %s %s" % (t["out_msgs_per_s"], l["p50"], l["p99"], m["lost"]))
+        h = d.get("held_back")
+        span = d["publishers"] * (d["warmup_s"] + d["duration_s"])
+        held = "%.0f%%/%.0fms" % (100 * h["total_s"] / span, 1e3 * h["longest_s"]) if h and span else "-"
+        print("%.0f %s %s %s %s" % (t["out_msgs_per_s"], l["p50"], l["p99"], m["lost"], held))
 except Exception:
-    print("0 - - -")
+    print("0 - - - -")
 ' "$file"
 }
 
 # REPEAT runs of one cell; prints "median_out min_out max_out p50 p99 lost
-# file" (latency, loss and --json file of the median run).
+# held file" (latency, loss, held back and --json file of the median run).
 runs() { # key broker scenario args...
     local key=$1 b=$2 i file results=()
     shift 2
@@ -143,8 +151,8 @@ runs() { # key broker scenario args...
     python3 -c '
 import sys
 rs = sorted((float(r.split()[0]),) + tuple(r.split()[1:]) for r in sys.argv[1:])
-out, p50, p99, lost, file = rs[len(rs) // 2]
-print("%.0f %.0f %.0f %s %s %s %s" % (out, rs[0][0], rs[-1][0], p50, p99, lost, file))
+out, p50, p99, lost, held, file = rs[len(rs) // 2]
+print("%.0f %.0f %.0f %s %s %s %s %s" % (out, rs[0][0], rs[-1][0], p50, p99, lost, held, file))
 ' "${results[@]}"
 }
 
@@ -170,24 +178,27 @@ print(f(med) if int(sys.argv[4]) < 2 else "%s (%s–%s)" % (f(med), f(lo), f(hi)
 ' "$1" "$2" "$3" "$repeat"
 }
 
+# "12%/180ms" (one word for `read`) -> "12% / 180ms".
+spaced() { echo "${1/\// / }"; }
+
 row() { # key label scenario args...
     local key=$1 label=$2
     shift 2
-    read -r s_out s_lo s_hi s_p50 s_p99 s_lost s_file < <(runs "$key" shardmq "$@")
-    read -r m_out m_lo m_hi m_p50 m_p99 m_lost m_file < <(runs "$key" "$other" "$@")
+    read -r s_out s_lo s_hi s_p50 s_p99 s_lost s_held s_file < <(runs "$key" shardmq "$@")
+    read -r m_out m_lo m_hi m_p50 m_p99 m_lost m_held m_file < <(runs "$key" "$other" "$@")
     plot "$key" "$label" "$s_file" "$m_file"
     local ratio
     ratio=$(python3 -c "print(f'{$s_out / max($m_out, 1):.2f}')")
-    echo "| $label | $(rate "$s_out" "$s_lo" "$s_hi") | $s_p50 / $s_p99 | $s_lost | $(rate "$m_out" "$m_lo" "$m_hi") | $m_p50 / $m_p99 | $m_lost | **${ratio}×** |"
+    echo "| $label | $(rate "$s_out" "$s_lo" "$s_hi") | $s_p50 / $s_p99 | $s_lost | $(spaced "$s_held") | $(rate "$m_out" "$m_lo" "$m_hi") | $m_p50 / $m_p99 | $m_lost | $(spaced "$m_held") | **${ratio}×** |"
 }
 
 over=
 [ -z "${TLS:-}" ] || over=" over TLS ($([ "${TLS_KEY:-rsa}" = ec ] && echo ECDSA P-256 || echo RSA 2048)), shardmq handshake budget ${HS_BUDGET:-default}"
 echo "MQTT $mqtt${ALIAS:+ with topic aliases}$over, window ${WINDOW:-default}, queue ${QUEUE:-default}; median of $repeat run(s), range in brackets."
-echo "| scenario ($dur s, $payload B payload) | shardmq msg/s out | p50 / p99 µs | lost | $other_name msg/s out | p50 / p99 µs | lost | ratio |"
-echo "|---|---|---|---|---|---|---|---|"
-# ROWS="fanin0 p2p1" runs only those rows (default: all but handshake;
-# over TLS fanin0 p2p1 handshake).
+echo "| scenario ($dur s, $payload B payload) | shardmq msg/s out | p50 / p99 µs | lost | held back % / longest | $other_name msg/s out | p50 / p99 µs | lost | held back % / longest | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+# ROWS="fanin0 p2p1" runs only those rows (default: all but handshake and
+# p2p1x100; over TLS fanin0 p2p1 handshake).
 [ -z "${TLS:-}" ] || rows=${ROWS:-fanin0 p2p1 handshake}
 rows=${rows:-${ROWS:-fanin0 fanin1 p2p0 p2p1 fanout0}}
 want() { [[ " $rows " == *" $1 "* ]]; }
@@ -196,6 +207,7 @@ want fanin0 && row fanin0 "fanin 10→1 QoS 0" fanin --qos 0
 want fanin1 && row fanin1 "fanin 10→1 QoS 1" fanin --qos 1
 want p2p0 && row p2p0 "p2p 10 pairs QoS 0" p2p --qos 0
 want p2p1 && row p2p1 "p2p 10 pairs QoS 1" p2p --qos 1
+want p2p1x100 && row p2p1x100 "p2p 100 pairs QoS 1" p2p --qos 1 --pairs 100
 want fanout0 && row fanout0 "fanout 1→10 QoS 0" fanout --qos 0
 # New connections for DURATION seconds, HS_CONC at a time, each CONNECT ->
 # CONNACK -> DISCONNECT -> close; from 64 source addresses so TIME_WAIT

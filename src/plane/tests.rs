@@ -162,3 +162,54 @@ fn a_session_that_ends_withdraws_its_interest() {
 
 #[path = "shared_tests.rs"]
 mod shared;
+
+/// A subscriber on shard 1 whose queue fills holds back a publisher on
+/// shard 0: one pause over the mesh, the publisher's handle held; acks that
+/// drain the queue to half send one resume, and the handle is let go.
+#[test]
+fn a_full_session_pauses_a_publisher_on_the_other_shard_and_resumes_it() {
+    let (s0, s1) = pair();
+    let max = s1.cfg.limits.max_queued_messages;
+    let window = s1.cfg.limits.max_inflight as usize;
+    let (sub, sh) = client(&s1, "sub");
+    route::subscribe(&s1, sub, &"t".into(), Subscription::qos(QoS::AtLeastOnce));
+    exchange(&s0, &s1);
+    let (publisher, ph) = client(&s0, "pub");
+    let origin = Origin::Session {
+        shard: 0,
+        key: publisher,
+    };
+    let sent = window + max + 10; // 10 past the limit: already on their way
+    for _ in 0..sent {
+        route::publish(
+            &s0,
+            Message {
+                origin,
+                ..message("t", b"x", false)
+            },
+        );
+    }
+    assert!(!ph.held());
+    exchange(&s0, &s1);
+    assert!(ph.held(), "paused over the mesh");
+    assert!(s0.pauses.is_paused(publisher));
+    assert_eq!(s0.metrics.publishers_paused.get(), 1);
+    assert_eq!(s1.metrics.dropped_queue_full.get(), 0, "nothing dropped");
+    // Ack what arrives until the queue is at half: then one resume.
+    let mut acked = 0;
+    while ph.held() {
+        for p in received(&sh) {
+            s1.sessions.borrow_mut().puback(sub, p.packet_id);
+            acked += 1;
+        }
+        super::pressure::flush(&s1);
+        exchange(&s0, &s1);
+        assert!(acked <= sent, "never resumed");
+    }
+    let queued = s1.sessions.borrow().get(sub).unwrap().queued_len();
+    // Acked a window at a time: released on the first ack at or below half.
+    assert!(queued <= max / 2 && queued + window > max / 2, "{queued}");
+    assert_eq!(s0.metrics.publishers_paused.get(), 0);
+    assert_eq!(s0.metrics.publisher_pauses.get(), 1);
+    assert_eq!(s0.hist.borrow().publisher_pause.count(), 1);
+}

@@ -99,6 +99,7 @@ impl Sessions {
                 events,
                 pressure: Pressure { signals, watch },
                 me: Publisher { shard: *shard, key },
+                live: true,
             };
             deliver_to(s, to, msg, g, sub.id.map(NonZeroU32::get).as_slice());
             return true;
@@ -147,7 +148,11 @@ impl Sessions {
                 retain: true,
                 share: None,
             };
-            self.deliver(key, m, g, id.as_slice());
+            // Stored long ago: its publisher is not the one to slow down.
+            if let (Some(s), mut to) = self.parts(key) {
+                to.live = false;
+                deliver_to(s, to, m, g, id.as_slice());
+            }
         }
     }
 
@@ -210,6 +215,7 @@ impl Sessions {
             events,
             pressure: Pressure { signals, watch },
             me: Publisher { shard: *shard, key },
+            live: true,
         };
         (registry.get_mut(key), to)
     }
@@ -225,6 +231,9 @@ struct Target<'a> {
     pressure: Pressure<'a>,
     /// The receiving session as a publisher (it never holds itself back).
     me: Publisher,
+    /// A message being published now, whose publisher a full queue may
+    /// hold back (not a retained one sent on subscribe).
+    live: bool,
 }
 
 /// Hand one message to one session at its grant: straight to the wire when
@@ -295,7 +304,7 @@ fn enqueue(s: &mut Session, mut to: Target<'_>, msg: &Message, g: Grant, ids: &[
             to.events.emit(SessionEvent::Queued { key, msg });
         }
     }
-    if rule.press {
+    if rule.press && to.live {
         let max = to.limits.max_queued_messages;
         to.pressure.queued(s, to.me, msg.origin, max);
     }

@@ -128,7 +128,8 @@ impl Pressure<'_> {
         if press.held.contains(&p) {
             return;
         }
-        if press.held.is_empty() {
+        if press.held.is_empty() && !self.watch.iter().any(|w| w.key == me.key) {
+            // Watched until it lets go (released, ended or stalled).
             self.watch.push(Watch {
                 key: me.key,
                 seen: None,

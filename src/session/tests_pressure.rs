@@ -207,3 +207,23 @@ fn drop_policies_never_hold_anyone_back() {
         assert_eq!(f.metrics.dropped_queue_full.get(), 3, "{policy:?}");
     }
 }
+
+#[test]
+fn retained_messages_sent_on_subscribe_hold_no_one_back() {
+    let mut f = fixture(QueueOverflow::Backpressure);
+    let origin = Origin::Session {
+        shard: 0,
+        key: f.publisher.key,
+    };
+    let stored: Vec<Message> = (0..8)
+        .map(|n| Message {
+            retain: true,
+            origin,
+            ..msg(n, QoS::AtLeastOnce)
+        })
+        .collect();
+    let sub = Subscription::qos(QoS::AtLeastOnce);
+    f.s.deliver_retained(f.sub, sub, &stored);
+    assert_eq!(f.s.get(f.sub).unwrap().queued_len(), 7);
+    assert!(f.s.take_signals().is_empty());
+}

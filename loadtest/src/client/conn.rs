@@ -2,8 +2,9 @@
 //! and the state it shares with the writer half (see `writer`).
 
 use super::inflight::{AckAction, Inflight};
+use super::publisher::Publisher;
 use super::readbuf::ReadBuf;
-use super::writer::{self, Publisher};
+use super::writer;
 use super::{Outcome, Role, Spec};
 use crate::clock::{now_ns, process_start_ns};
 use crate::config::Kind;

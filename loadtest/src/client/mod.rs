@@ -4,6 +4,7 @@
 mod conn;
 mod handshake;
 mod inflight;
+mod publisher;
 mod readbuf;
 mod writer;
 
@@ -19,7 +20,7 @@ use std::sync::atomic::Ordering::Relaxed;
 #[cfg(test)]
 pub use conn::PairResult;
 pub use conn::SubResult;
-pub use writer::PubResult;
+pub use publisher::PubResult;
 
 #[derive(Debug, Clone)]
 pub enum Role {

@@ -7,6 +7,7 @@ mod table;
 use crate::config::{Config, Kind};
 use crate::runtime::RunResult;
 use crate::scenarios::loss;
+use crate::stats::held::HeldSummary;
 use crate::stats::timeline::Sample;
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -48,6 +49,9 @@ pub struct Summary {
     /// (percentile, µs) from the median to 99.999 % (`--plot`).
     pub latency_curve_us: Vec<(f64, u64)>,
     pub messages: Option<Messages>,
+    /// Publishers' waits with a message ready (window or socket full),
+    /// over the whole publishing time, warmup included.
+    pub held_back: Option<HeldSummary>,
     pub connections: Connections,
     pub errors: Vec<ErrorCount>,
     /// CPU the tool used over its threads' wall time: near 100 means the
@@ -166,6 +170,8 @@ pub fn summarize(cfg: &Config, r: &RunResult) -> Summary {
             unexpected: loss.unexpected,
             unsolicited: c.unsolicited,
         }),
+        held_back: (!is_conn && cfg.publishers > 0)
+            .then(|| HeldSummary::of(r.pubs.iter().map(|p| &p.held))),
         connections: connections(cfg, r),
         errors: st
             .errors

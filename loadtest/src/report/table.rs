@@ -1,6 +1,7 @@
 //! The human-readable result.
 
 use super::{Latency, Messages, Summary, Throughput};
+use crate::stats::held::HeldSummary;
 use crate::units::{grouped, micros, plural, si};
 use std::fmt::Write;
 
@@ -9,6 +10,9 @@ pub fn render(s: &Summary) -> String {
     let _ = headline(&mut o, s);
     if let (Some(t), Some(m)) = (&s.throughput, &s.messages) {
         messages(&mut o, s, t, m);
+    }
+    if let Some(h) = &s.held_back {
+        line(&mut o, "held back", held_back(s, h));
     }
     connections(&mut o, s);
     let threads = plural(s.threads as u64, "thread");
@@ -173,4 +177,29 @@ fn quantiles(l: &Latency, with_p999: bool) -> String {
         out += &format!("   p99.9 {}", micros(l.p999));
     }
     out + &format!("   max {}", micros(l.max))
+}
+
+/// "3 of 10 publishers, 1.23s in all (4.1% of their time), longest
+/// 180.00ms, 12 waits >= 10 ms".
+fn held_back(s: &Summary, h: &HeldSummary) -> String {
+    let who = format!(
+        "{} of {}",
+        h.publishers,
+        plural(s.publishers.into(), "publisher")
+    );
+    if h.stretches == 0 {
+        return format!("{who} (no wait >= {} ms)", h.threshold_ms);
+    }
+    let secs = |v: f64| micros((v * 1e6) as u64);
+    let mut out = format!("{who}, {} in all", secs(h.total_s));
+    let publishing = f64::from(s.publishers) * (s.warmup_s + s.duration_s);
+    if publishing > 0.0 {
+        out += &format!(" ({:.1}% of their time)", 100.0 * h.total_s / publishing);
+    }
+    out + &format!(
+        ", longest {}, {} >= {} ms",
+        secs(h.longest_s),
+        plural(h.stretches, "wait"),
+        h.threshold_ms
+    )
 }

@@ -23,6 +23,7 @@ fn run(sent: u64, got: u64, dups: u64) -> RunResult {
             pub_id: 0,
             win_sent: sent,
             unacked: 0,
+            held: Default::default(),
         }],
         subs: vec![SubResult {
             index: 0,
@@ -164,6 +165,7 @@ fn misrouted_deliveries_fail() {
         pub_id: 1,
         win_sent: 10,
         unacked: 0,
+        held: Default::default(),
     });
     r.subs.push(SubResult {
         index: 1,
@@ -213,4 +215,42 @@ fn tls_shows_in_the_result() {
     let s = summarize(&cfg("conn -n 2 --tls --insecure"), &run(0, 0, 0));
     assert!(s.tls);
     assert!(table::render(&s).contains("(TLS, MQTT 3.1.1)"));
+}
+
+#[test]
+fn held_back_publishers_show_in_table_and_json() {
+    use crate::stats::held::Held;
+    let mut r = run(1000, 1000, 0);
+    // 250 ms, then a 5 ms wait that is too short to count.
+    let mut held = Held::default();
+    held.wait(0);
+    held.progress(250_000_000);
+    held.wait(300_000_000);
+    held.progress(305_000_000);
+    r.pubs[0].held = held;
+    r.pubs.push(PubResult {
+        pub_id: 1,
+        win_sent: 0,
+        unacked: 0,
+        held: Held::default(),
+    });
+    let s = summarize(&cfg("fanin --publishers 2 --qos 1 --warmup 0"), &r);
+    let h = s.held_back.unwrap();
+    assert_eq!((h.publishers, h.stretches), (1, 1));
+    let text = table::render(&s);
+    assert!(
+        text.contains("held back    1 of 2 publishers, 250.00ms in all (12.5% of their time), longest 250.00ms, 1 wait >= 10 ms"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+    assert_eq!(json["held_back"]["publishers"], 1);
+    assert_eq!(json["held_back"]["total_s"], 0.25);
+    assert_eq!(json["held_back"]["threshold_ms"], 10);
+    // Nobody held back: said so, with the threshold.
+    let s = summarize(&cfg(&format!("{FANIN} --qos 1")), &run(10, 10, 0));
+    assert!(table::render(&s).contains("held back    0 of 1 publisher (no wait >= 10 ms)"));
+    // No publishers, no line.
+    let s = summarize(&cfg("conn -n 2"), &run(0, 0, 0));
+    assert!(s.held_back.is_none() && !table::render(&s).contains("held back"));
 }

@@ -81,6 +81,7 @@ mod tests {
             pub_id,
             win_sent,
             unacked: 0,
+            held: Default::default(),
         }
     }
 

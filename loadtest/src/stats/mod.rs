@@ -5,6 +5,7 @@
 //! hands it back at the end; the coordinator merges them. Latency is in
 //! microseconds, HDR with 3 significant digits.
 
+pub mod held;
 pub mod seq;
 pub mod timeline;
 
