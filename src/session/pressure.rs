@@ -77,10 +77,12 @@ pub(super) struct QueueRule {
 }
 
 /// The rule for `s` under `limits`. With back-pressure, a connected session
-/// that is not stalled may run past `max_queued_messages` by what was
-/// already on its way before its publishers paused (up to twice the limit,
-/// at least 1,024 more); offline and stalled sessions drop new messages at
-/// the limit.
+/// that is not stalled takes every message: past `max_queued_messages` only
+/// what was already on its way before its publishers paused arrives, and
+/// that is bounded where it comes from (the PUBLISH in hand per local
+/// publisher; the mesh's bounded outbox and channel per peer shard), all of
+/// it already acknowledged. Offline and stalled sessions drop new messages
+/// at the limit.
 pub(super) fn queue_rule(s: &Session, limits: &Limits) -> QueueRule {
     let max = limits.max_queued_messages;
     let drop_new = |reason| QueueRule {
@@ -93,7 +95,7 @@ pub(super) fn queue_rule(s: &Session, limits: &Limits) -> QueueRule {
         QueueOverflow::Backpressure if s.conn.is_none() => drop_new(DropReason::QueueFull),
         QueueOverflow::Backpressure if s.outbound.stalled() => drop_new(DropReason::Stalled),
         QueueOverflow::Backpressure => QueueRule {
-            bound: max.saturating_add(max.max(1024)),
+            bound: usize::MAX,
             policy: QueueOverflow::DropNew,
             reason: DropReason::QueueFull,
             press: true,
