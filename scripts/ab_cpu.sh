@@ -46,7 +46,7 @@ one() { # binary
 import json, sys
 d = json.loads(sys.argv[1] or "{}")
 n = d.get("messages", {}).get("delivered", 0)
-cpu = int(sys.argv[3]) - int(sys.argv[2])
+cpu = float(sys.argv[3]) - float(sys.argv[2])
 print("%.1f %d" % (cpu / n if n else float("nan"), n))
 ' "$json" "$before" "$after"
 }
