@@ -92,15 +92,7 @@ impl Sessions {
                 retain: sub.opts.retain_as_published && msg.retain,
                 share: None,
             };
-            let to = Target {
-                key,
-                limits,
-                m: metrics,
-                events,
-                pressure: Pressure { signals, watch },
-                me: Publisher { shard: *shard, key },
-                live: true,
-            };
+            let to = Target::new(key, *shard, limits, metrics, events, signals, watch);
             deliver_to(s, to, msg, g, sub.id.map(NonZeroU32::get).as_slice());
             return true;
         }
@@ -208,15 +200,7 @@ impl Sessions {
             shard,
             ..
         } = self;
-        let to = Target {
-            key,
-            limits,
-            m: metrics,
-            events,
-            pressure: Pressure { signals, watch },
-            me: Publisher { shard: *shard, key },
-            live: true,
-        };
+        let to = Target::new(key, *shard, limits, metrics, events, signals, watch);
         (registry.get_mut(key), to)
     }
 }
@@ -234,6 +218,29 @@ struct Target<'a> {
     /// A message being published now, whose publisher a full queue may
     /// hold back (not a retained one sent on subscribe).
     live: bool,
+}
+
+impl<'a> Target<'a> {
+    /// A live delivery to session `key` of shard `shard`.
+    fn new(
+        key: SessionKey,
+        shard: u16,
+        limits: &'a Limits,
+        m: &'a ShardMetrics,
+        events: &'a mut Events,
+        signals: &'a mut Vec<super::Signal>,
+        watch: &'a mut Vec<super::pressure::Watch>,
+    ) -> Target<'a> {
+        Target {
+            key,
+            limits,
+            m,
+            events,
+            pressure: Pressure { signals, watch },
+            me: Publisher { shard, key },
+            live: true,
+        }
+    }
 }
 
 /// Hand one message to one session at its grant: straight to the wire when
