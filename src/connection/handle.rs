@@ -253,14 +253,17 @@ impl ConnHandle {
         self.held.get()
     }
 
-    /// Hold the connection back, or let it go (waking it, with a fresh
-    /// keep-alive period: its PINGREQs went unread meanwhile).
-    pub fn set_held(&self, held: bool, now_ms: u32) {
-        self.held.set(held);
-        if !held {
-            self.last_seen_ms.set(now_ms);
-            self.wake();
-        }
+    /// Hold the connection back: its task reads nothing more.
+    pub fn hold(&self) {
+        self.held.set(true);
+    }
+
+    /// Let a held connection go, waking it, with a fresh keep-alive period
+    /// (its PINGREQs went unread meanwhile).
+    pub fn let_go(&self, now_ms: u32) {
+        self.held.set(false);
+        self.last_seen_ms.set(now_ms);
+        self.wake();
     }
 }
 #[cfg(test)]

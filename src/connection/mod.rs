@@ -224,7 +224,7 @@ impl Connection {
     fn new(shard: Rc<Shard>, io: Transport, a: Admitted, rest: Vec<u8>) -> Connection {
         if shard.pauses.is_paused(a.key) {
             // Reconnected while held back: still held back.
-            a.handle.set_held(true, 0);
+            a.handle.hold();
         }
         let st = Conn {
             shard,
@@ -287,7 +287,7 @@ impl Connection {
             }
             // Held back: a session it publishes to is full. Reading nothing
             // more (not even acks behind the next PUBLISH) is what makes TCP
-            // push back; `set_held(false)` wakes us.
+            // push back; `let_go` wakes us.
             if st.handle.held() {
                 return Poll::Pending;
             }

@@ -13,16 +13,15 @@ use super::messages::Control;
 use crate::metrics::ShardMetrics;
 use crate::session::{SessionKey, Signal};
 use crate::shard::Shard;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// The publishers of this shard held back now.
+/// The publishers of this shard held back now, counted per session so that
+/// a reconnect stays held back; connections read their handle's `held` flag.
 #[derive(Default)]
 pub struct Pauses {
     held: RefCell<HashMap<SessionKey, Paused>>,
-    /// `held.len()`, read without borrowing on every connection poll.
-    count: Cell<usize>,
 }
 
 struct Paused {
@@ -34,7 +33,7 @@ struct Paused {
 impl Pauses {
     /// Is the session at `key` held back?
     pub fn is_paused(&self, key: SessionKey) -> bool {
-        self.count.get() != 0 && self.held.borrow().contains_key(&key)
+        self.held.borrow().contains_key(&key)
     }
 
     /// One more session holds `key` back; true if it was not held before.
@@ -45,9 +44,7 @@ impl Pauses {
             since: Instant::now(),
         });
         p.by += 1;
-        let first = p.by == 1;
-        self.count.set(held.len());
-        first
+        p.by == 1
     }
 
     /// One session let `key` go; when none is left, how long it was held.
@@ -60,7 +57,6 @@ impl Pauses {
         }
         let since = p.since;
         held.remove(&key);
-        self.count.set(held.len());
         Some(since.elapsed())
     }
 }
@@ -94,14 +90,14 @@ pub fn apply(shard: &Shard, key: SessionKey, pause: bool) {
         ShardMetrics::inc(&m.publishers_paused);
         ShardMetrics::inc(&m.publisher_pauses);
         if let Some(h) = shard.sessions.borrow().handle(key) {
-            h.set_held(true, 0);
+            h.hold();
         }
     } else if let Some(held_for) = shard.pauses.resume(key) {
         ShardMetrics::dec(&m.publishers_paused);
         shard.hist.borrow_mut().publisher_pause.record(held_for);
         let h = shard.sessions.borrow().handle(key).cloned();
         if let Some(h) = h {
-            h.set_held(false, shard.now_ms());
+            h.let_go(shard.now_ms());
         }
     }
 }

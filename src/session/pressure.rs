@@ -54,6 +54,11 @@ impl Press {
     pub fn holds(&self) -> bool {
         !self.held.is_empty()
     }
+
+    /// Let every publisher it holds back go: a resume signal for each.
+    fn release_into(&mut self, signals: &mut Vec<Signal>) {
+        signals.extend(self.held.drain(..).map(|to| Signal { to, pause: false }));
+    }
 }
 
 /// A pressing session the shard tick watches for stalls.
@@ -114,10 +119,10 @@ pub(super) struct Pressure<'a> {
 }
 
 impl Pressure<'_> {
-    /// `s` (at `key`, on shard `me`) just queued a message from `origin` at
-    /// queue length `len`: hold that publisher back if the queue is at the
-    /// limit. A client never holds itself back (it may subscribe to its own
-    /// topic), nor does the broker's own traffic.
+    /// `s` (the session `me`) just queued a message from `origin`: hold that
+    /// publisher back if the queue is at `max`. A client never holds itself
+    /// back (it may subscribe to its own topic), nor does the broker's own
+    /// traffic.
     pub fn queued(&mut self, s: &mut Session, me: Publisher, origin: Origin, max: usize) {
         let Origin::Session { shard, key } = origin else {
             return;
@@ -144,8 +149,7 @@ impl Pressure<'_> {
     /// Let every publisher `s` holds back go.
     pub fn release(&mut self, s: &mut Session) {
         if let Some(press) = s.outbound.press_if_any() {
-            let resumes = press.held.drain(..).map(|to| Signal { to, pause: false });
-            self.signals.extend(resumes);
+            press.release_into(self.signals);
         }
     }
 }
@@ -208,8 +212,7 @@ impl Sessions {
                     }
                     press.stalled = true;
                     ShardMetrics::inc(&self.metrics.sessions_stalled);
-                    let resumes = press.held.drain(..).map(|to| Signal { to, pause: false });
-                    self.signals.extend(resumes);
+                    press.release_into(&mut self.signals);
                     false
                 }
                 _ => {

@@ -12,10 +12,10 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// Four times a second: keep-alive expiry, session timers (expiry, delayed
-/// wills), stalled sessions that hold publishers back, a nudge to SUBACKs waiting on peers, reloaded ACL rules and
-/// certificates; once a second: post this
-/// shard's numbers to the metrics board, return memory freed by parked
-/// connections.
+/// wills), stalled sessions that hold publishers back, a nudge to SUBACKs
+/// waiting on peers, reloaded ACL rules and certificates; once a second:
+/// post this shard's numbers to the metrics board, return memory freed by
+/// parked connections.
 pub async fn tick_loop(shard: Rc<Shard>) {
     let mut release = super::memory::Release::default();
     for tick in 0u64.. {
