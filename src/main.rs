@@ -36,6 +36,10 @@ struct Args {
     /// Serve Prometheus metrics on http://ADDR:PORT/metrics [default: off].
     #[arg(long, value_name = "ADDR:PORT")]
     metrics_listen: Option<SocketAddr>,
+    /// Keep sessions, queues and retained messages in DIR across restarts
+    /// (docs/persistence.md) [default: off].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     /// TOML configuration file (every limit; see docs/configuration.md).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -157,6 +161,9 @@ fn load(args: &Args) -> Result<Config, String> {
     }
     if let Some(m) = args.metrics_listen {
         cfg.metrics_listen = Some(m);
+    }
+    if let Some(d) = &args.data_dir {
+        cfg.persistence.dir = Some(d.clone());
     }
     if let Some(n) = args.shards {
         cfg.shards = n;
