@@ -18,6 +18,8 @@ pub mod compact;
 pub mod durable;
 pub mod frame;
 pub mod image;
+#[cfg(test)]
+mod image_tests;
 pub mod install;
 pub mod layout;
 pub mod observer;
