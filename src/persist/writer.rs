@@ -99,6 +99,9 @@ pub struct Log {
     pending: RefCell<Vec<u8>>,
     pending_lsn: Cell<u64>,
     pending_records: Cell<u64>,
+    /// The buffer of the last batch, cleared: the next one reuses its
+    /// capacity instead of growing a new one.
+    spare: RefCell<Vec<u8>>,
     /// Encodes what is discarded while unhealthy, to count its bytes.
     scratch: RefCell<Vec<u8>>,
     appended: Cell<u64>,
@@ -180,6 +183,7 @@ impl Log {
             pending: RefCell::default(),
             pending_lsn: Cell::new(0),
             pending_records: Cell::new(0),
+            spare: RefCell::default(),
             scratch: RefCell::default(),
             appended: Cell::new(0),
             written: Cell::new(0),

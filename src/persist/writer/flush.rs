@@ -17,6 +17,8 @@ use tracing::{debug, info, warn};
 /// Largest single write: bounds the DMA buffer a large batch (a snapshot)
 /// needs.
 const MAX_WRITE: usize = 8 << 20;
+/// Largest batch buffer kept for reuse (a snapshot's is given back).
+const SPARE_MAX: usize = 4 << 20;
 
 impl Log {
     /// The flusher: spawn it once per log on the shard's executor. Returns
@@ -84,12 +86,18 @@ impl Log {
         if self.mode.get() == Mode::Failed {
             return;
         }
-        let batch = std::mem::take(&mut *self.pending.borrow_mut());
+        let spare = self.spare.take();
+        let mut batch = std::mem::replace(&mut *self.pending.borrow_mut(), spare);
         let base = self.pending_lsn.get();
         self.pending_lsn.set(base + batch.len() as u64);
         let records = self.pending_records.replace(0);
         let rolls: Vec<Roll> = self.rolls.borrow_mut().drain(..).collect();
-        if !self.write_batch(seg, &batch, base, &rolls).await {
+        let ok = self.write_batch(seg, &batch, base, &rolls).await;
+        if batch.capacity() <= SPARE_MAX {
+            batch.clear();
+            *self.spare.borrow_mut() = batch;
+        }
+        if !ok {
             self.bump(|s| s.discarded += records);
             return;
         }
