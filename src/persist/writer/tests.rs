@@ -245,6 +245,10 @@ fn over_max_disk_bytes_turns_unhealthy_and_a_resync_segment_recovers() {
         rec(&log, 3, 0);
         assert_eq!(log.settle(log.appended()).await, Err(Lost));
         assert_eq!(log.stats().discarded, 2);
+        let got = Rc::new(Cell::new(None));
+        let g = got.clone();
+        log.on_settled(Box::new(move |r| g.set(Some(r))));
+        assert_eq!(got.get(), Some(Err(Lost)));
         // Compaction's retry: a snapshot segment, exempt from the limit
         // until the old segments are deleted.
         assert_eq!(log.start_segment(FLAG_SNAPSHOT), 2);
@@ -294,4 +298,20 @@ fn open_refuses_an_existing_segment() {
         let e = Log::open(t.path(), 0, 1, 0, ALWAYS).await.err().unwrap();
         assert!(e.to_string().contains("0000000000000001.log"), "{e}");
     });
+}
+
+#[test]
+fn a_batch_larger_than_one_write_is_split() {
+    let t = TestDir::new("writer-big");
+    on_executor(|| async {
+        let log = start(t.path(), ALWAYS).await;
+        rec(&log, 1, 5);
+        rec(&log, 2, 9 << 20);
+        rec(&log, 3, 5);
+        settle_all(&log).await;
+        assert_eq!(log.written(), log.appended());
+        assert_eq!(log.stats().fsyncs, 1);
+        log.close().await;
+    });
+    assert_eq!(numbers(t.path()), vec![1, 2, 3]);
 }
