@@ -29,7 +29,9 @@ impl Conn {
         };
         match (point, &mut self.waiting) {
             (None, None) => self.reply(&p),
-            (point, w) => w.get_or_insert_with(Default::default).push_back((point.unwrap_or(0), p)),
+            (point, w) => w
+                .get_or_insert_with(Default::default)
+                .push_back((point.unwrap_or(0), p)),
         }
     }
 

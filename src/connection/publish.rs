@@ -117,7 +117,10 @@ impl Conn {
 
     /// Records the durable log could not write so far (0 without one).
     fn log_discarded(&self) -> u64 {
-        self.shard.persist.as_ref().map_or(0, |p| p.log.discarded())
+        self.shard
+            .persist
+            .as_ref()
+            .map_or(0, |p| p.log.stats().discarded)
     }
 
     /// The log could not keep what this PUBLISH caused (disk full, write

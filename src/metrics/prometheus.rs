@@ -257,30 +257,10 @@ const SERIES: &[Series] = &[
         "counter",
         Some(("direction", "in")),
     ),
-    (
-        "log_bytes",
-        "shardmq_log_bytes_total",
-        "counter",
-        None,
-    ),
-    (
-        "log_disk_bytes",
-        "shardmq_log_disk_bytes",
-        "gauge",
-        None,
-    ),
-    (
-        "log_fsyncs",
-        "shardmq_log_fsyncs_total",
-        "counter",
-        None,
-    ),
-    (
-        "log_commits",
-        "shardmq_log_commits_total",
-        "counter",
-        None,
-    ),
+    ("log_bytes", "shardmq_log_bytes_total", "counter", None),
+    ("log_disk_bytes", "shardmq_log_disk_bytes", "gauge", None),
+    ("log_fsyncs", "shardmq_log_fsyncs_total", "counter", None),
+    ("log_commits", "shardmq_log_commits_total", "counter", None),
     (
         "log_commit_records",
         "shardmq_log_commit_records_total",
@@ -299,24 +279,9 @@ const SERIES: &[Series] = &[
         "counter",
         None,
     ),
-    (
-        "log_healthy",
-        "shardmq_log_healthy",
-        "gauge",
-        None,
-    ),
-    (
-        "log_refused",
-        "shardmq_log_refused_total",
-        "counter",
-        None,
-    ),
-    (
-        "compactions",
-        "shardmq_compactions_total",
-        "counter",
-        None,
-    ),
+    ("log_healthy", "shardmq_log_healthy", "gauge", None),
+    ("log_refused", "shardmq_log_refused_total", "counter", None),
+    ("compactions", "shardmq_compactions_total", "counter", None),
     (
         "records_replayed",
         "shardmq_records_replayed_total",
@@ -577,7 +542,9 @@ fn help(name: &str) -> &'static str {
         "shardmq_log_disk_bytes" => "Bytes the durable log takes on disk.",
         "shardmq_log_fsyncs_total" => "fdatasyncs of the durable log.",
         "shardmq_log_commits_total" => "Group commits of the durable log (one write each).",
-        "shardmq_log_commit_records_total" => "Records carried by group commits (divide by commits for the mean group size).",
+        "shardmq_log_commit_records_total" => {
+            "Records carried by group commits (divide by commits for the mean group size)."
+        }
         "shardmq_log_records_discarded_total" => "Log records not written: the log was unhealthy.",
         "shardmq_log_write_errors_total" => "Write or fsync errors of the durable log.",
         "shardmq_log_healthy" => "Shards whose durable log can write.",

@@ -36,8 +36,13 @@ pub async fn run(shard: Rc<Shard>, first_segment: u64, on_first: Option<Box<dyn 
     let min = shard.cfg.persistence.compact_min_bytes;
     let mut size = pass(&shard, first_segment).await;
     if let Some(f) = on_first {
-        // A re-home switches generations only once this is on disk.
-        if p.log.sync().await.is_ok() {
+        // A re-home switches generations only once this is on disk
+        // (`delete_before` fsyncs whatever the policy).
+        let end = p.log.appended();
+        while p.log.durable() < end && p.log.healthy() {
+            glommio::timer::sleep(Duration::from_millis(5)).await;
+        }
+        if p.log.healthy() {
             f();
         }
     }
@@ -87,9 +92,21 @@ async fn pass(shard: &Rc<Shard>, seg: u64) -> u64 {
     let size = p.log.appended() - start;
     ShardMetrics::inc(&shard.metrics.compactions);
     let ms = t.elapsed().as_millis();
-    debug!(shard = shard.id, segment = seg, bytes = size, ms, "compaction snapshot written");
+    debug!(
+        shard = shard.id,
+        segment = seg,
+        bytes = size,
+        ms,
+        "compaction snapshot written"
+    );
     if seg == 1 || keys.len() > 10_000 {
-        info!(shard = shard.id, sessions = keys.len(), bytes = size, ms, "log snapshot written");
+        info!(
+            shard = shard.id,
+            sessions = keys.len(),
+            bytes = size,
+            ms,
+            "log snapshot written"
+        );
     }
     size
 }

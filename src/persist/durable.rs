@@ -74,7 +74,9 @@ impl Points {
             return None;
         }
         let mut open = self.open.borrow_mut();
-        let same = open.back().is_some_and(|(_, l, s)| *l == lsn && **s == *sent);
+        let same = open
+            .back()
+            .is_some_and(|(_, l, s)| *l == lsn && **s == *sent);
         if !same {
             let n = self.last.get() + 1;
             self.last.set(n);
@@ -86,7 +88,12 @@ impl Points {
     }
 
     pub fn outcome(&self, point: u64) -> Outcome {
-        if self.lost.borrow().iter().any(|&(a, b)| (a..=b).contains(&point)) {
+        if self
+            .lost
+            .borrow()
+            .iter()
+            .any(|&(a, b)| (a..=b).contains(&point))
+        {
             return Outcome::Lost;
         }
         match point <= self.done.get() {

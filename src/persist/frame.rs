@@ -16,6 +16,10 @@ use std::fmt;
 
 /// Kind of the first record of every segment (body: [`Header`]).
 pub const KIND_HEADER: u8 = 1;
+/// Kind of the record that ends a compaction snapshot (the shared design;
+/// src/persist/record.rs encodes it). The scan needs it to tell a
+/// complete snapshot segment.
+pub const KIND_SNAP_END: u8 = 3;
 /// Largest `len` a frame may have; anything larger is corruption. Well above
 /// the largest MQTT packet (256 MiB), so a real record always fits.
 pub const MAX_LEN: u32 = 512 << 20;

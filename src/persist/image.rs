@@ -132,7 +132,10 @@ impl Replay {
         };
         self.image.sessions.insert(sid, s);
         self.image.next_sid = self.image.next_sid.max(sid + 1);
-        for set in [&mut self.since_snap, &mut self.resync].into_iter().flatten() {
+        for set in [&mut self.since_snap, &mut self.resync]
+            .into_iter()
+            .flatten()
+        {
             set.insert(sid);
         }
         Ok(())

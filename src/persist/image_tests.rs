@@ -89,7 +89,11 @@ fn window_moves_replay_to_the_same_queue_and_in_flight() {
     assert_eq!(s.inflight[0].state, InflightState::AwaitPubAck);
     let queued: Vec<u8> = s.queue.iter().map(|p| p.msg.payload[0]).collect();
     assert_eq!(queued, vec![4]);
-    assert_eq!(s.queue[0].msg.qos, QoS::AtLeastOnce, "the grant, not the published QoS");
+    assert_eq!(
+        s.queue[0].msg.qos,
+        QoS::AtLeastOnce,
+        "the grant, not the published QoS"
+    );
     assert_eq!(s.qos2_in, vec![99]);
     assert_eq!(img.next_sid, 2);
     assert_eq!(img.next_mid, 5);

@@ -32,7 +32,11 @@ pub fn install(shard: &Rc<Shard>, image: Image) {
     for m in due {
         plane::publish(shard, m);
     }
-    tracing::debug!(shard = shard.id, sessions = count, "recovered state installed");
+    tracing::debug!(
+        shard = shard.id,
+        sessions = count,
+        "recovered state installed"
+    );
 }
 
 fn session(shard: &Rc<Shard>, sid: u64, s: SessionImage, due: &mut Vec<Message>) {

@@ -13,6 +13,7 @@
 //! [`state`] (what a shard keeps).
 
 pub mod book;
+pub mod check;
 
 pub mod compact;
 pub mod durable;

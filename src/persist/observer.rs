@@ -47,9 +47,7 @@ fn record(book: &mut Book, e: &SessionEvent<'_>) {
     match *e {
         SessionEvent::Expiry { secs, .. } => book.put(kind::EXPIRY, sid, p, |b| b.u32(secs)),
         SessionEvent::Connected { .. } => book.put(kind::OFFLINE, sid, p, |b| b.u64(0)),
-        SessionEvent::Disconnected { .. } => {
-            book.put(kind::OFFLINE, sid, p, |b| b.u64(unix_ms()))
-        }
+        SessionEvent::Disconnected { .. } => book.put(kind::OFFLINE, sid, p, |b| b.u64(unix_ms())),
         SessionEvent::WillKept { will, .. } => {
             let m = Message::from_will(will.clone(), Origin::Broker);
             let delay = will_delay_secs(will);

@@ -349,7 +349,10 @@ mod tests {
         let (f, got) = get_sub(&mut b).unwrap();
         assert_eq!((&*f, got), ("x/#", s));
         let g = get_grant(&mut b).unwrap();
-        assert_eq!((g.qos, g.retain, g.ids), (QoS::ExactlyOnce, true, vec![3, 9]));
+        assert_eq!(
+            (g.qos, g.retain, g.ids),
+            (QoS::ExactlyOnce, true, vec![3, 9])
+        );
     }
 
     #[test]

@@ -25,10 +25,10 @@ pub struct ShardStart {
     pub stream_dir: PathBuf,
     /// The segment the shard opens (its first snapshot goes there).
     pub segment: u64,
-    /// Bytes of the older segments still on disk.
-    pub existing_bytes: u64,
     /// Set on a re-home: tell it once this shard's first snapshot is on disk.
     pub switch: Option<Arc<Switch>>,
+    /// How long reading and replaying took (shard 0 reports it).
+    pub took: Option<std::time::Duration>,
 }
 
 /// Everything recovered, and how long it took.
@@ -51,11 +51,12 @@ pub fn prepare(dir: &Path, shards: usize) -> Result<Recovered, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let images = replay_all(&streams)?;
     let records = images.iter().map(|i| i.records).sum();
-    let out = if meta.shards as usize == shards {
+    let mut out = if meta.shards as usize == shards {
         keep(&dd, &streams, images)
     } else {
         rehome(&dd, meta, images, shards)?
     };
+    out[0].took = Some(t.elapsed());
     let secs = t.elapsed().as_secs_f64();
     let sessions: usize = out.iter().map(|s| s.image.sessions.len()).sum();
     info!(dir = %dir.display(), records, sessions, secs, "data directory recovered");
@@ -114,8 +115,8 @@ fn keep(dd: &DataDir, streams: &[Stream], images: Vec<Image>) -> Vec<ShardStart>
         image,
         stream_dir: dd.stream_dir(k as u16),
         segment: s.next_segment(),
-        existing_bytes: s.bytes(),
         switch: None,
+        took: None,
     })
     .collect()
 }
@@ -129,7 +130,11 @@ fn rehome(
     images: Vec<Image>,
     shards: usize,
 ) -> Result<Vec<ShardStart>, String> {
-    info!(from = meta.shards, to = shards, "shard count changed: re-homing partitions");
+    info!(
+        from = meta.shards,
+        to = shards,
+        "shard count changed: re-homing partitions"
+    );
     let map = PartitionMap::new(shards);
     let mut out: Vec<Image> = (0..shards).map(|_| Image::default()).collect();
     for image in images {
@@ -138,7 +143,9 @@ fn rehome(
             add_session(o, s);
         }
         for (topic, (p, m)) in image.retained {
-            out[map.shard_of_partition(p)].retained.insert(topic, (p, m));
+            out[map.shard_of_partition(p)]
+                .retained
+                .insert(topic, (p, m));
         }
     }
     let next = Meta {
@@ -155,13 +162,14 @@ fn rehome(
     let mut starts = Vec::new();
     for (k, image) in out.into_iter().enumerate() {
         let dir = layout::stream_dir_in(&g, k as u16);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         starts.push(ShardStart {
             image,
             stream_dir: dir,
             segment: 1,
-            existing_bytes: 0,
             switch: Some(switch.clone()),
+            took: None,
         });
     }
     Ok(starts)
@@ -196,7 +204,11 @@ impl Switch {
         std::fs::remove_dir_all(&self.old)
             .map_err(|e| format!("cannot remove {}: {e}", self.old.display()))?;
         layout::sync_dir(&self.root).map_err(|e| e.to_string())?;
-        info!(generation = self.next.generation, shards = self.next.shards, "re-home complete");
+        info!(
+            generation = self.next.generation,
+            shards = self.next.shards,
+            "re-home complete"
+        );
         Ok(())
     }
 }

@@ -7,7 +7,7 @@
 //! segment (fsynced whole before the next one was created): corruption,
 //! and start-up stops.
 
-use super::frame::{self, Frame, Header, FRAME_HEADER, KIND_HEADER};
+use super::frame::{self, Frame, Header, FRAME_HEADER, KIND_HEADER, KIND_SNAP_END};
 use super::layout::{self, SegmentFile};
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -20,6 +20,10 @@ use std::path::{Path, PathBuf};
 pub struct Stream {
     pub segments: Vec<Segment>,
     pub torn: Option<TornTail>,
+    /// Segments left by a compaction whose deletion a crash interrupted:
+    /// not part of the stream (a later snapshot replaces them); delete
+    /// them, or leave them to the next compaction's `delete_before`.
+    pub superseded: Vec<PathBuf>,
 }
 
 /// One segment's bytes and where each valid frame is, header included.
@@ -130,6 +134,11 @@ impl Segment {
             .map(|&(s, e)| frame_at(&self.data, s, e))
     }
 
+    /// A snapshot starts here and its SNAP_END record is here too.
+    pub fn has_complete_snapshot(&self) -> bool {
+        self.header.snapshot() && self.records().any(|f| f.kind == KIND_SNAP_END)
+    }
+
     /// Where the valid data ends (the offset the writer would go on at).
     pub fn end(&self) -> usize {
         self.frames.last().map_or(0, |&(_, e)| e)
@@ -199,22 +208,33 @@ fn check_numbers(dir: &Path, files: &[SegmentFile]) -> Result<(), ScanError> {
 }
 
 /// The first segment must be segment 1 or start with a snapshot: older
-/// segments are deleted only once a snapshot made them useless.
+/// segments are deleted only once a snapshot made them useless. Deletion
+/// goes oldest first, so a crash during it leaves a first segment that is
+/// neither, followed by the complete snapshot it was deleted for: those
+/// segments are superseded (dropped from the stream, listed).
 fn first_is_complete(
     dir: &Path,
-    segments: Vec<Segment>,
+    mut segments: Vec<Segment>,
     torn: Option<TornTail>,
 ) -> Result<Stream, ScanError> {
+    let mut superseded = Vec::new();
     if let Some(first) = segments.first() {
         if first.number != 1 && !first.header.snapshot() {
-            return Err(ScanError::Missing {
-                dir: dir.to_path_buf(),
-                segment: first.number - 1,
-                reason: format!("segment {} is the first and has no snapshot", first.number),
-            });
+            let Some(j) = segments.iter().position(Segment::has_complete_snapshot) else {
+                return Err(ScanError::Missing {
+                    dir: dir.to_path_buf(),
+                    segment: first.number - 1,
+                    reason: format!("segment {} is the first and has no snapshot", first.number),
+                });
+            };
+            superseded = segments.drain(..j).map(|s| s.path).collect();
         }
     }
-    Ok(Stream { segments, torn })
+    Ok(Stream {
+        segments,
+        torn,
+        superseded,
+    })
 }
 
 enum Read {

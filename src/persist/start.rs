@@ -21,15 +21,20 @@ pub async fn open(shard: &mut Shard, s: &mut ShardStart) -> Result<(), String> {
         FsyncPolicy::Interval => Policy::Interval(Duration::from_secs_f64(p.fsync_interval)),
         FsyncPolicy::Never => Policy::Never,
     };
+    // Each shard's log gets its share of the limit.
     let cfg = LogConfig {
         fsync,
-        max_disk_bytes: p.max_disk_bytes,
-        existing_bytes: s.existing_bytes,
+        max_disk_bytes: p.max_disk_bytes / shard.count as u64,
     };
     let id = shard.id as u16;
     let log = Log::open(&s.stream_dir, id, s.segment, FLAG_SNAPSHOT, cfg)
         .await
-        .map_err(|e| format!("shard {id}: cannot open its log in {}: {e}", s.stream_dir.display()))?;
+        .map_err(|e| {
+            format!(
+                "shard {id}: cannot open its log in {}: {e}",
+                s.stream_dir.display()
+            )
+        })?;
     let book = Book::new(log.clone(), s.image.next_sid, s.image.next_mid);
     let always = p.fsync == FsyncPolicy::Always;
     let persist = Persist::new(log, book, always, shard.id, shard.count);
@@ -44,6 +49,9 @@ pub async fn open(shard: &mut Shard, s: &mut ShardStart) -> Result<(), String> {
 pub fn run(shard: &Rc<Shard>, s: ShardStart) {
     let p = shard.persist.as_ref().expect("opened");
     glommio::spawn_local(p.log.clone().run()).detach();
+    if let Some(t) = s.took {
+        shard.hist.borrow_mut().recovery.record(t);
+    }
     super::install::install(shard, s.image);
     let on_first: Option<Box<dyn FnOnce()>> = s.switch.map(|sw| {
         Box::new(move || {

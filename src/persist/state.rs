@@ -4,6 +4,7 @@
 use super::book::Book;
 use super::durable::Points;
 use super::writer::Log;
+use crate::metrics::{ShardHistograms, ShardMetrics};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -56,5 +57,27 @@ impl Persist {
         }
         self.confirming[from].set(false);
         None
+    }
+}
+
+impl Persist {
+    /// Copy the log's counters into the shard's (the tick, before it posts
+    /// them to the metrics board).
+    pub fn report(&self, m: &ShardMetrics, h: &mut ShardHistograms) {
+        let s = self.log.stats();
+        m.log_bytes.set(s.bytes_written);
+        m.log_fsyncs.set(s.fsyncs);
+        m.log_records_discarded.set(s.discarded);
+        m.log_write_errors.set(s.write_errors);
+        m.log_disk_bytes.set(self.log.disk_bytes());
+        m.log_healthy.set(self.log.healthy() as u64);
+        h.log_fsync.merge(&self.log.take_fsync_latency());
+        let commits = self.log.take_group_commits();
+        let records: u64 = commits
+            .iter_recorded()
+            .map(|v| v.value_iterated_to() * v.count_at_value())
+            .sum();
+        ShardMetrics::add(&m.log_commits, commits.len());
+        ShardMetrics::add(&m.log_commit_records, records);
     }
 }

@@ -4,9 +4,9 @@
 
 use super::delivery::{Delivery, Pending};
 use super::events::Events;
+use super::events::Stored;
 use super::outbound::{Enqueued, Pumped};
 use super::pressure::{queue_rule, Pressure, Publisher};
-use super::events::Stored;
 use super::{
     DropReason, Message, Origin, Session, SessionEvent, SessionKey, Sessions, Subscription,
 };

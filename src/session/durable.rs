@@ -49,7 +49,11 @@ impl Sessions {
             offline_since_ms: offline.then_some(s.offline_since_ms),
             will: s.will.as_deref().filter(|_| offline),
             subs: s.subscriptions.iter().collect(),
-            qos2_in: s.incoming_qos2.iter().flat_map(|q| q.iter().copied()).collect(),
+            qos2_in: s
+                .incoming_qos2
+                .iter()
+                .flat_map(|q| q.iter().copied())
+                .collect(),
             inflight: s.outbound.inflight_view(),
             queue: s.outbound.queue_view(),
         })
@@ -65,7 +69,10 @@ impl Sessions {
         if !r.qos2_in.is_empty() {
             s.incoming_qos2 = Some(Box::new(r.qos2_in.into_iter().collect()));
         }
-        let will_due = r.will.as_ref().map(|w| now_ms + will_delay_secs(w) as u64 * 1000);
+        let will_due = r
+            .will
+            .as_ref()
+            .map(|w| now_ms + will_delay_secs(w) as u64 * 1000);
         s.will = r.will.map(Box::new);
         let expiry = s.expiry;
         let key = self.registry.insert(s);

@@ -117,16 +117,23 @@ impl Outbound {
     pub fn inflight_view(&self) -> Vec<(u16, InflightState, Option<&Pending>)> {
         let Some(w) = &self.0 else { return Vec::new() };
         let each = w.inflight.iter();
-        each.map(|f| (f.packet_id, f.state, f.msg.as_ref())).collect()
+        each.map(|f| (f.packet_id, f.state, f.msg.as_ref()))
+            .collect()
     }
 
     pub fn queue_view(&self) -> Vec<&Pending> {
-        self.0.as_ref().map_or(Vec::new(), |w| w.queue.iter().collect())
+        self.0
+            .as_ref()
+            .map_or(Vec::new(), |w| w.queue.iter().collect())
     }
 
     /// A recovered window: in flight (sent before the restart; each goes
     /// out again with DUP on resume) and queued.
-    pub fn restore(&mut self, inflight: Vec<(u16, InflightState, Option<Pending>)>, queue: Vec<Pending>) {
+    pub fn restore(
+        &mut self,
+        inflight: Vec<(u16, InflightState, Option<Pending>)>,
+        queue: Vec<Pending>,
+    ) {
         if inflight.is_empty() && queue.is_empty() {
             return;
         }
@@ -217,7 +224,9 @@ impl Outbound {
     /// refused (the new connection's maximum packet size); those are no
     /// longer in flight.
     pub fn resend(&mut self, window: u16, out: &mut impl Outlet) -> Vec<u16> {
-        self.0.as_mut().map_or(Vec::new(), |w| w.resend(window, out))
+        self.0
+            .as_mut()
+            .map_or(Vec::new(), |w| w.resend(window, out))
     }
 }
 

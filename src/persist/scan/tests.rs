@@ -1,5 +1,5 @@
 use super::*;
-use crate::persist::frame::{put, FLAG_SNAPSHOT, PARTITION_NONE};
+use crate::persist::frame::{put, FLAG_SNAPSHOT, KIND_SNAP_END, PARTITION_NONE};
 use crate::persist::layout::segment_path;
 use crate::persist::testdir::TestDir;
 
@@ -176,5 +176,35 @@ fn a_header_for_another_segment_is_corruption() {
     assert!(matches!(
         read_stream(&dir),
         Err(ScanError::Corrupt { offset: 0, .. })
+    ));
+}
+
+#[test]
+fn an_interrupted_deletion_leaves_superseded_segments() {
+    let t = TestDir::new("scan-superseded");
+    let mut snap = segment(5, FLAG_SNAPSHOT, 1);
+    let end = after_records(1);
+    snap.truncate(end);
+    put(&mut snap, KIND_SNAP_END, PARTITION_NONE, |_| {});
+    let dir = stream(
+        &t,
+        &[(3, segment(3, 0, 1)), (4, segment(4, 0, 1)), (5, snap)],
+    );
+    let s = read_stream(&dir).unwrap();
+    assert_eq!(
+        s.superseded,
+        vec![segment_path(&dir, 3), segment_path(&dir, 4)]
+    );
+    assert_eq!(s.segments.len(), 1);
+    assert_eq!(s.records().count(), 2);
+    // Without SNAP_END the snapshot may be incomplete: segments are missing.
+    let t = TestDir::new("scan-superseded-incomplete");
+    let dir = stream(
+        &t,
+        &[(4, segment(4, 0, 1)), (5, segment(5, FLAG_SNAPSHOT, 1))],
+    );
+    assert!(matches!(
+        read_stream(&dir),
+        Err(ScanError::Missing { segment: 3, .. })
     ));
 }
