@@ -106,7 +106,8 @@ fn report(s: &Stream, shard: u16, dir: &Path, out: &mut dyn Write) -> io::Result
         (Some(a), Some(b)) => format!(" ({}..{})", a.number, b.number),
         _ => String::new(),
     };
-    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k}:{n}")).collect();
+    let name = super::record::kind::name;
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{}:{n}", name(*k))).collect();
     writeln!(
         out,
         "shard {shard} ({}): {} segments{range}, {records} records, {} bytes; kinds {}",

@@ -58,7 +58,7 @@ fn a_clean_dir_is_summarised() {
         text.contains("shard 0") && text.contains("2 segments (1..2), 5 records"),
         "{text}"
     );
-    assert!(text.contains("kinds 10:5"), "{text}");
+    assert!(text.contains("kinds session:5"), "{text}");
     assert!(text.contains("g7: leftover"), "{text}");
     assert!(text.ends_with("ok\n"), "{text}");
 }
