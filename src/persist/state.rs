@@ -29,6 +29,8 @@ pub struct Persist {
     paused: Rc<WaitList>,
     /// A settle callback will wake them.
     draining: Rc<Cell<bool>>,
+    /// Per peer: its log is unhealthy (`Control::LogHealth`).
+    peer_down: Vec<Cell<bool>>,
 }
 
 impl Persist {
@@ -45,7 +47,17 @@ impl Persist {
             dirty: flags(),
             paused: Rc::default(),
             draining: Rc::default(),
+            peer_down: flags(),
         }
+    }
+
+    pub fn set_peer_health(&self, peer: usize, healthy: bool) {
+        self.peer_down[peer].set(!healthy);
+    }
+
+    /// Is the log of any of `peers` unable to keep what it is sent?
+    pub fn any_peer_down(&self, peers: &[u16]) -> bool {
+        peers.iter().any(|&p| self.peer_down[p as usize].get())
     }
 
     /// True while the disk is far behind the appends; registers `w` to be
