@@ -79,6 +79,13 @@ impl Book {
                 return *id;
             }
         }
+        let mid = self.write_message(m);
+        self.last = Some((m.clone(), mid));
+        mid
+    }
+
+    /// Write `m`'s body under a new message id.
+    pub fn write_message(&mut self, m: &Message) -> u64 {
         let mid = self.next_mid;
         self.next_mid += 1;
         let ms = ms_of(m.published_at);
@@ -87,7 +94,6 @@ impl Book {
             b.u64(ms);
             put_message(b, m);
         });
-        self.last = Some((m.clone(), mid));
         mid
     }
 

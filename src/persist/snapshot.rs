@@ -4,7 +4,6 @@
 //! sessions at a time (`compact.rs`).
 
 use super::book::Book;
-use super::frame::PARTITION_NONE;
 use super::image::state_code;
 use super::record::{kind, ms_of, put_grant, put_message, put_sub, unix_ms, Put};
 use crate::router::RetainedMessage;
@@ -26,14 +25,7 @@ impl Written {
                 return *id;
             }
         }
-        let mid = book.next_mid;
-        book.next_mid += 1;
-        let ms = ms_of(m.published_at);
-        book.log.append(kind::MSG, PARTITION_NONE, |b| {
-            b.u64(mid);
-            b.u64(ms);
-            put_message(b, m);
-        });
+        let mid = book.write_message(m);
         self.0.insert(k, (m.clone(), mid));
         mid
     }
@@ -96,15 +88,7 @@ fn put_will(b: &mut Vec<u8>, v: &View<'_>) {
 /// A retained message, as the retained store holds it.
 pub fn retained(book: &Book, m: &RetainedMessage) {
     let p = Partition::of(m.topic.as_bytes()).index();
-    let msg = Message {
-        topic: m.topic.clone(),
-        payload: m.payload.clone(),
-        qos: m.qos,
-        retain: true,
-        properties: m.properties.clone(),
-        origin: Origin::Broker,
-        published_at: m.stored_at,
-    };
+    let msg = crate::plane::retained::as_message(m);
     book.log.append(kind::RETAIN, p, |b| {
         b.u64(ms_of(msg.published_at));
         put_message(b, &msg);

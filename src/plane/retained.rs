@@ -59,6 +59,20 @@ pub fn store_local(shard: &Shard, msg: Message) {
     }
 }
 
+/// A stored retained message as a message (RETAIN set, the broker as its
+/// origin, published when it was stored).
+pub fn as_message(m: &RetainedMessage) -> Message {
+    Message {
+        topic: m.topic.clone(),
+        payload: m.payload.clone(),
+        qos: m.qos,
+        retain: true,
+        properties: m.properties.clone(),
+        origin: Origin::Broker,
+        published_at: m.stored_at,
+    }
+}
+
 /// Retained messages on this shard matching `filter`, their expiry
 /// interval reduced by the time they were stored [MQTT-3.3.2-6]; expired
 /// ones are deleted instead [MQTT-3.3.2-5].
@@ -66,15 +80,7 @@ pub fn local_matches(shard: &Shard, filter: &str) -> Vec<Message> {
     let now = Instant::now();
     let (mut v, mut expired) = (Vec::new(), Vec::new());
     shard.router.borrow().retained.for_each_match(filter, |m| {
-        let mut msg = Message {
-            topic: m.topic.clone(),
-            payload: m.payload.clone(),
-            qos: m.qos,
-            retain: true,
-            properties: m.properties.clone(),
-            origin: Origin::Broker,
-            published_at: m.stored_at,
-        };
+        let mut msg = as_message(m);
         match msg.remaining_secs(now) {
             Some(0) => return expired.push(msg),
             Some(left) if left != msg.expiry_secs().unwrap_or(0) => {
