@@ -12,7 +12,7 @@
 
 use crate::common::durable::*;
 use crate::common::metrics::*;
-use crate::common::v5::{self, connect5, connect_expiry, prop, Props};
+use crate::common::v5::{connect5, connect_expiry, prop, Props};
 use crate::common::*;
 use crate::persistence_sess::{Msg, Pkt, Sess};
 use std::time::{Duration, Instant};
@@ -373,15 +373,18 @@ fn delayed_will_published_once_after_sigkill() {
     let mut w = watcher.create(b.port);
     watcher.subscribe(&mut w, &[("wd/#", 1)]);
     watcher.leave(w);
-    for shard in 0..SHARDS {
-        let id = id_on_shard("wd", shard);
-        let connect = connect_expiry(&id, true, Some(60))
-            .will(&format!("wd/{shard}"), b"gone", 1, false)
-            .will_props(Props::new().u32(prop::WILL_DELAY_INTERVAL, 3).build());
-        let (c, _) = connect5(b.port, &connect);
-        c.close();
-    }
+    let clients: Vec<Client> = (0..SHARDS)
+        .map(|shard| {
+            let id = id_on_shard("wd", shard);
+            let connect = connect_expiry(&id, true, Some(60))
+                .will(&format!("wd/{shard}"), b"gone", 1, false)
+                .will_props(Props::new().u32(prop::WILL_DELAY_INTERVAL, 3).build());
+            connect5(b.port, &connect).0
+        })
+        .collect();
+    // Before the first close: no will may come earlier than 3 s after it.
     let closed = Instant::now();
+    clients.into_iter().for_each(Client::close);
     connections_settle(&addr, 0.0);
     sync.sync(&b);
     b.kill9();
@@ -463,8 +466,10 @@ fn delayed_will_cancelled_by_reconnect_after_sigkill() {
 }
 
 /// After persistent traffic and a restart, `/metrics` has the log's
-/// series: bytes, fsyncs, fsync latency and group-commit histograms,
-/// compactions, recovery time, records replayed.
+/// series: bytes, fsyncs, the fsync latency histogram, group commits (their
+/// number and the records they carried: the mean group size), compactions
+/// (one at every start), recovery time (a histogram, one observation per
+/// start) and records replayed.
 #[test]
 fn log_metrics_are_exported() {
     if skip_on_mosquitto("shardmq's --data-dir") {
@@ -481,50 +486,39 @@ fn log_metrics_are_exported() {
         p.publish("met/t", format!("{i}").as_bytes(), 1 + i % 2, false);
     }
     p.disconnect();
-    let text = wait_for(&addr, "shardmq_log_fsyncs_total", 1.0);
-    assert!(
-        value(&text, "shardmq_log_bytes_total") > Some(0.0),
-        "{text}"
-    );
-    assert!(
-        value(&text, "shardmq_log_fsync_seconds_count") >= Some(1.0),
-        "{text}"
-    );
-    assert!(
-        value(&text, "shardmq_log_group_commit_records_count") >= Some(1.0),
-        "{text}"
-    );
-    assert!(
-        value(&text, "shardmq_log_group_commit_records_sum") >= Some(20.0),
-        "{text}"
-    );
+    let text = wait_for(&addr, "shardmq_log_commit_records_total", 20.0);
+    let at_least = |series: &str, min: f64| {
+        assert!(
+            value(&text, series) >= Some(min),
+            "{series} < {min}:\n{text}"
+        );
+    };
+    at_least("shardmq_log_bytes_total", 1.0);
+    at_least("shardmq_log_fsyncs_total", 1.0);
+    at_least("shardmq_log_fsync_seconds_count", 1.0);
+    at_least("shardmq_log_commits_total", 1.0);
+    at_least("shardmq_compactions_total", 1.0);
+    at_least("shardmq_recovery_seconds_count", 1.0);
     assert!(
         text.contains("# TYPE shardmq_log_fsync_seconds histogram"),
         "{text}"
     );
     assert!(
-        text.contains("# TYPE shardmq_log_group_commit_records histogram"),
-        "{text}"
-    );
-    assert!(
-        value(&text, "shardmq_compactions_total").is_some(),
+        text.contains("# TYPE shardmq_recovery_seconds histogram"),
         "{text}"
     );
     b.kill9();
     b.restart();
     let addr = metrics_addr(&b);
-    let text = wait_for(&addr, "shardmq_records_replayed_total", 20.0);
-    assert!(value(&text, "shardmq_recovery_seconds").is_some(), "{text}");
+    wait_for(&addr, "shardmq_records_replayed_total", 20.0);
     let mut c = s.resume(b.port);
     for i in 0..20 {
         s.expect(&mut c, "met/t", &format!("{i}"), 1 + i % 2);
     }
 }
 
-/// `fsync = "interval"` and `"never"` keep everything across a SIGTERM
-/// (a clean stop writes and syncs what it has), and a SIGKILL loses at most
-/// what was not yet written: with "never" the writer still writes at once,
-/// so after a quiet moment the data is in the page cache and survives.
+/// `fsync = "interval"` and `"never"` keep everything across a SIGTERM (a
+/// clean stop writes and syncs what it has).
 #[test]
 fn other_fsync_policies_survive_sigterm() {
     if skip_on_mosquitto("shardmq's --data-dir") {
@@ -556,6 +550,3 @@ fn other_fsync_policies_survive_sigterm() {
         );
     }
 }
-
-#[allow(dead_code)]
-fn _uses(_: v5::Publish) {}

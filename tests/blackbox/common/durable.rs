@@ -170,6 +170,21 @@ pub fn frames(bytes: &[u8]) -> Vec<Frame> {
     out
 }
 
+/// A copy of a segment's bytes whose HEADER record (the first) claims
+/// segment `number` with `flags`, its crc recomputed: a valid segment
+/// file of another number. Header body: u16 format, u16 shard, u64
+/// segment, u8 flags (little-endian), after len, crc, kind, partition.
+pub fn renumbered(bytes: &[u8], number: u64, flags: u8) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let header = frames(&out)[0];
+    assert_eq!((header.kind, header.len), (1, 16), "not a HEADER record");
+    out[15..23].copy_from_slice(&number.to_le_bytes());
+    out[23] = flags;
+    let crc = crc32c(&out[8..8 + header.len]);
+    out[4..8].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
 /// CRC32C (Castagnoli, reflected, poly 0x82F63B78), bit by bit: the
 /// tests' own, independent of the broker's crate.
 pub fn crc32c(data: &[u8]) -> u32 {
