@@ -60,10 +60,10 @@ fn sessions_queues_and_retained_survive_other_shard_counts() {
         s.subscribe(&mut c, &[(&format!("rh/{i}"), 1), ("rh/all", 2)]);
         s.leave(c);
     }
-    let topics = spread("rr", &counts);
+    let topics = spread("rr/t", &counts);
     let mut p = b.connect("rh-pub", true);
     for t in &topics {
-        p.publish(&format!("rr/{t}"), t.as_bytes(), 1, true);
+        p.publish(t, t.as_bytes(), 1, true);
     }
     p.disconnect();
     for (stage, &n) in counts.iter().enumerate().skip(1) {
