@@ -36,6 +36,51 @@ pub struct Config {
     pub limits: Limits,
     pub auth: AuthConfig,
     pub tuning: Tuning,
+    pub persistence: Persistence,
+}
+
+/// The durable log (docs/persistence.md): off without `dir`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Persistence {
+    /// Data directory (`--data-dir`); absent: sessions live in memory only.
+    pub dir: Option<PathBuf>,
+    /// When the log is flushed to disk, and so what a crash can lose.
+    pub fsync: FsyncPolicy,
+    /// Seconds between fsyncs with `fsync = "interval"`.
+    pub fsync_interval: f64,
+    /// Bytes the log may take on disk; 0: no limit. Above it new QoS 1/2
+    /// messages for persistent sessions are refused until compaction frees
+    /// space.
+    pub max_disk_bytes: u64,
+    /// A segment is compacted once it is larger than this and twice the
+    /// last snapshot.
+    pub compact_min_bytes: u64,
+}
+
+/// When the durable log is fsynced (docs/persistence.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FsyncPolicy {
+    /// Before every acknowledgement (group commit): nothing acknowledged
+    /// is lost, even on power loss.
+    Always,
+    /// Every `fsync_interval`: a power loss loses at most that much.
+    Interval,
+    /// Never: the operating system writes back when it chooses.
+    Never,
+}
+
+impl Default for Persistence {
+    fn default() -> Self {
+        Persistence {
+            dir: None,
+            fsync: FsyncPolicy::Interval,
+            fsync_interval: 1.0,
+            max_disk_bytes: 0,
+            compact_min_bytes: 64 << 20,
+        }
+    }
 }
 
 /// Protocol and resource limits.
@@ -187,6 +232,7 @@ impl Default for Config {
             limits: Limits::default(),
             auth: AuthConfig::default(),
             tuning: Tuning::default(),
+            persistence: Persistence::default(),
         }
     }
 }
@@ -308,6 +354,11 @@ impl Config {
         bad(
             l.max_inflight == 0,
             "limits.max_inflight must be at least 1",
+        );
+        let p = &self.persistence;
+        bad(
+            !(p.fsync_interval > 0.0 && p.fsync_interval < 4e6),
+            "persistence.fsync_interval must be a positive number of seconds",
         );
         let t = &self.tuning;
         bad(

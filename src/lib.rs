@@ -46,6 +46,7 @@ pub mod connection;
 pub mod listener;
 pub mod logging;
 pub mod metrics;
+pub mod persist;
 pub mod plane;
 pub mod reload;
 pub mod router;

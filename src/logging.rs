@@ -8,7 +8,11 @@ use tracing_subscriber::EnvFilter;
 
 /// Install the global subscriber; `RUST_LOG` wins over `filter`.
 pub fn init(filter: &str, format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
+    // glommio logs at error level that a device (virtio, most VMs) has no
+    // polled I/O for direct-I/O files, then carries on without it: not an
+    // error of ours, and it would greet every start with persistence on.
+    let quiet = format!("{filter},glommio::reactor=off");
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(quiet));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -13,6 +13,7 @@ mod aliases;
 mod connack;
 mod connect;
 mod disconnect;
+mod durable;
 mod encoder;
 mod first;
 mod goodbye;
@@ -205,6 +206,8 @@ pub(crate) struct Conn {
     version: ProtocolVersion,
     /// An answer held until peer shards confirm (SUBACK, retained PUBACK).
     blocked: Option<Box<Hold>>,
+    /// Acknowledgements held until the disk has what they promise.
+    waiting: durable::Waiting,
     /// Set by a handler that ends the connection.
     close: Option<CloseReason>,
     /// A packet other than PINGREQ arrived since the last read.
@@ -234,6 +237,7 @@ impl Connection {
             version: a.version,
             listener: a.listener,
             blocked: None,
+            waiting: None,
             close: None,
             active: false,
         };
@@ -275,8 +279,11 @@ impl Connection {
                 st.handle.last_active_ms.set(st.shard.ms_at(at));
             }
             if st.handle.park_requested() {
-                let quiet =
-                    flushed && st.blocked.is_none() && !reader.has_pending() && !st.handle.held();
+                let quiet = flushed
+                    && st.blocked.is_none()
+                    && st.waiting.is_none()
+                    && !reader.has_pending()
+                    && !st.handle.held();
                 if quiet && io.can_park() {
                     return Poll::Ready(Exit::Park);
                 }
@@ -284,6 +291,12 @@ impl Connection {
             }
             if st.blocked.is_some() && !st.try_release(Some(cx)) {
                 return Poll::Pending;
+            }
+            if st.waiting.is_some()
+                && !st.release_answers(Some(cx))
+                && st.waiting_len() >= durable::MAX_WAITING
+            {
+                return Poll::Pending; // the disk is far behind: stop reading
             }
             // Held back: a session it publishes to is full. Reading nothing
             // more (not even acks behind the next PUBLISH) is what makes TCP

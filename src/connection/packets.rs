@@ -222,7 +222,7 @@ impl Conn {
             Hold::Suback { ack, granted, .. } => self.emit_suback(ack, &granted),
             Hold::Retained { ack, .. } => {
                 if let Some(a) = ack {
-                    self.reply(&a);
+                    self.answer(a);
                 }
             }
         }

@@ -47,6 +47,7 @@ impl Conn {
             return self.refuse_by_acl(&p);
         }
         let id = p.packet_id;
+        let discarded = self.log_discarded();
         // A PUBLISH re-sent before PUBREL is acknowledged, not forwarded again.
         let fresh = match p.qos {
             QoS::ExactlyOnce if v5 && !self.qos2_quota(id) => {
@@ -76,6 +77,9 @@ impl Conn {
             Some(r) if v5 && !r.matched => ReasonCode::NoMatchingSubscribers,
             _ => ReasonCode::Success,
         };
+        if qos != QoS::AtMostOnce && self.log_discarded() > discarded {
+            return self.refuse_for_disk(qos, id);
+        }
         let ack = match qos {
             QoS::AtMostOnce => None,
             QoS::AtLeastOnce => Some(Packet::PubAck(Ack::with_reason(id, code))),
@@ -92,7 +96,7 @@ impl Conn {
             return Flow::Pause;
         }
         if let Some(a) = ack {
-            self.reply(&a);
+            self.answer(a);
         }
         if self.handle.held() {
             // A session it publishes to is full: the rest of this read
@@ -108,7 +112,37 @@ impl Conn {
             self.handle
                 .v5(|v| v.qos2_unreleased = v.qos2_unreleased.saturating_sub(1));
         }
-        self.reply(&Packet::PubComp(Ack::new(a.packet_id)));
+        self.answer(Packet::PubComp(Ack::new(a.packet_id)));
+    }
+
+    /// Records the durable log could not write so far (0 without one).
+    fn log_discarded(&self) -> u64 {
+        self.shard
+            .persist
+            .as_ref()
+            .map_or(0, |p| p.log.stats().discarded)
+    }
+
+    /// The log could not keep what this PUBLISH caused (disk full, write
+    /// error): MQTT 5 hears 0x97, a 3.1.1 client (no codes) loses the
+    /// connection. Live subscribers may have it already; the publisher
+    /// sends it again.
+    fn refuse_for_disk(&mut self, qos: QoS, id: u16) -> Flow {
+        ShardMetrics::inc(&self.shard.metrics.log_refused);
+        debug!(client_id = %self.client_id, "durable log cannot write: PUBLISH refused");
+        let code = ReasonCode::QuotaExceeded;
+        if self.version != ProtocolVersion::V5 {
+            return self.stop(CloseReason::Violation(code));
+        }
+        let ack = Ack::with_reason(id, code);
+        match qos {
+            QoS::ExactlyOnce => {
+                self.sessions().qos2_released(self.key, id);
+                self.reply(&Packet::PubRec(ack));
+            }
+            _ => self.reply(&Packet::PubAck(ack)),
+        }
+        Flow::Continue
     }
 
     /// Room in the broker's receive quota for QoS 2 `id` (a re-sent one

@@ -71,6 +71,10 @@ histograms! {
     cross_shard_hop,
     /// A publisher's pause: held back until the sessions it fills drained.
     publisher_pause,
+    /// One fdatasync of the durable log.
+    log_fsync,
+    /// Reading and replaying the data directory at start (one observation).
+    recovery,
 }
 
 #[cfg(test)]

@@ -159,6 +159,28 @@ counters! {
     acl_denied_will,
     /// Connection tasks that panicked (a bug; the shard carried on).
     task_panics,
+    /// Bytes written to the durable log.
+    log_bytes,
+    /// Bytes the durable log takes on disk (a gauge).
+    log_disk_bytes,
+    /// fdatasyncs of the durable log.
+    log_fsyncs,
+    /// Group commits: writes of the records appended since the last one.
+    log_commits,
+    /// Records those group commits carried.
+    log_commit_records,
+    /// Records not written: the log was unhealthy (disk full, write error).
+    log_records_discarded,
+    /// Write or fsync errors of the durable log.
+    log_write_errors,
+    /// 1 while the durable log can write, 0 after a write error (a gauge).
+    log_healthy,
+    /// QoS 1/2 PUBLISHes refused because the log could not keep them.
+    log_refused,
+    /// Compaction snapshots written.
+    compactions,
+    /// Records replayed at start.
+    records_replayed,
 }
 
 impl ShardMetrics {

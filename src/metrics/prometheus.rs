@@ -257,6 +257,37 @@ const SERIES: &[Series] = &[
         "counter",
         Some(("direction", "in")),
     ),
+    ("log_bytes", "shardmq_log_bytes_total", "counter", None),
+    ("log_disk_bytes", "shardmq_log_disk_bytes", "gauge", None),
+    ("log_fsyncs", "shardmq_log_fsyncs_total", "counter", None),
+    ("log_commits", "shardmq_log_commits_total", "counter", None),
+    (
+        "log_commit_records",
+        "shardmq_log_commit_records_total",
+        "counter",
+        None,
+    ),
+    (
+        "log_records_discarded",
+        "shardmq_log_records_discarded_total",
+        "counter",
+        None,
+    ),
+    (
+        "log_write_errors",
+        "shardmq_log_write_errors_total",
+        "counter",
+        None,
+    ),
+    ("log_healthy", "shardmq_log_healthy", "gauge", None),
+    ("log_refused", "shardmq_log_refused_total", "counter", None),
+    ("compactions", "shardmq_compactions_total", "counter", None),
+    (
+        "records_replayed",
+        "shardmq_records_replayed_total",
+        "counter",
+        None,
+    ),
     (
         "control_dropped",
         "shardmq_control_messages_dropped_total",
@@ -507,6 +538,19 @@ fn help(name: &str) -> &'static str {
         "shardmq_control_messages_dropped_total" => {
             "Shard-to-shard control messages dropped (outbox full)."
         }
+        "shardmq_log_bytes_total" => "Bytes written to the durable log.",
+        "shardmq_log_disk_bytes" => "Bytes the durable log takes on disk.",
+        "shardmq_log_fsyncs_total" => "fdatasyncs of the durable log.",
+        "shardmq_log_commits_total" => "Group commits of the durable log (one write each).",
+        "shardmq_log_commit_records_total" => {
+            "Records carried by group commits (divide by commits for the mean group size)."
+        }
+        "shardmq_log_records_discarded_total" => "Log records not written: the log was unhealthy.",
+        "shardmq_log_write_errors_total" => "Write or fsync errors of the durable log.",
+        "shardmq_log_healthy" => "Shards whose durable log can write.",
+        "shardmq_log_refused_total" => "QoS 1/2 PUBLISHes refused: the log could not keep them.",
+        "shardmq_compactions_total" => "Compaction snapshots written.",
+        "shardmq_records_replayed_total" => "Log records replayed at start.",
         "shardmq_retained_messages" => "Retained messages stored.",
         "shardmq_subscriptions" => "Subscriptions of all sessions.",
         "shardmq_sessions" => "Sessions, connected or not.",

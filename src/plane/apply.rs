@@ -38,7 +38,16 @@ pub fn control(shard: &Rc<Shard>, from: usize, msg: Control) {
         Control::Ack { seq } => shard.acks.ack(from, seq),
         Control::RetainSet { msg, seq } => {
             retained::store_local(shard, msg);
-            send_control(shard, from, Control::Ack { seq });
+            match shard.persist.as_ref().filter(|p| p.always) {
+                // The publisher's PUBACK waits for this: only once on disk.
+                Some(p) => {
+                    let s = shard.clone();
+                    p.log.on_settled(Box::new(move |_| {
+                        s.mesh.send_control_always(from, Control::Ack { seq })
+                    }));
+                }
+                None => send_control(shard, from, Control::Ack { seq }),
+            }
         }
         Control::RetainQuery {
             filter,
@@ -57,12 +66,18 @@ pub fn control(shard: &Rc<Shard>, from: usize, msg: Control) {
                 .deliver_retained(target, sub, &msgs);
         }
         Control::Pressure { key, pause } => pressure::apply(shard, key, pause),
+        Control::Durable { upto, lost } => {
+            if let Some(p) = &shard.persist {
+                p.points.confirm(from, upto, lost);
+            }
+        }
     }
     pressure::flush(shard);
 }
 
-/// Deliver a batch of messages published on a peer to local subscribers.
-pub fn batch(shard: &Shard, batch: Vec<Envelope>) {
+/// Deliver a batch of messages published on peer `from` to local subscribers.
+pub fn batch(shard: &Rc<Shard>, from: usize, batch: Vec<Envelope>) {
+    let n = batch.len() as u64;
     ShardMetrics::add(&shard.metrics.cross_shard_in, batch.len() as u64);
     let now = Instant::now();
     {
@@ -81,4 +96,5 @@ pub fn batch(shard: &Shard, batch: Vec<Envelope>) {
         }
     }
     pressure::flush(shard);
+    crate::persist::durable::confirm_to(shard, from, n);
 }

@@ -81,6 +81,9 @@ struct PeerOut {
     data: RefCell<VecDeque<Batch>>,
     data_len: Cell<usize>,
     data_ready: Notify,
+    /// Messages ever queued for this peer (durable acknowledgements count
+    /// on it: `persist/durable.rs`).
+    data_sent: Cell<u64>,
     ctrl: RefCell<VecDeque<Control>>,
     ctrl_ready: Notify,
 }
@@ -111,8 +114,16 @@ impl Mesh {
         self.push_data(p, Envelope { msg, share });
     }
 
+    /// Messages ever queued for each peer (0 for this shard).
+    pub fn sent_counts(&self) -> Vec<u64> {
+        let each = self.peers.iter();
+        each.map(|p| p.as_ref().map_or(0, |p| p.data_sent.get()))
+            .collect()
+    }
+
     fn push_data(&self, p: usize, msg: Envelope) {
         let peer = self.peer(p);
+        peer.data_sent.set(peer.data_sent.get() + 1);
         let mut q = peer.data.borrow_mut();
         match q.back_mut() {
             Some(b) if b.len() < BATCH => b.push(msg),
@@ -279,7 +290,7 @@ fn spawn_peer_tasks(shard: &Rc<Shard>, p: usize, c: PeerChannels) {
     let data_rx = c.data_rx;
     glommio::spawn_local(async move {
         while let Some(batch) = data_rx.recv().await {
-            apply::batch(&s, batch);
+            apply::batch(&s, p, batch);
             // A full channel never makes `recv` wait, so without a yield this
             // loop keeps the shard until the peer stops sending: the control
             // sender (a publisher's pause) and our own connections (the acks

@@ -75,4 +75,11 @@ pub enum Control {
         key: SessionKey,
         pause: bool,
     },
+    /// With `fsync = "always"`: the sender applied the receiver's first
+    /// `upto` messages and made what they caused durable (`lost`: a write
+    /// failed on the way, `persist/durable.rs`).
+    Durable {
+        upto: u64,
+        lost: bool,
+    },
 }

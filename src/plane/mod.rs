@@ -22,7 +22,7 @@ pub mod acks;
 mod apply;
 pub mod mesh;
 pub mod messages;
-mod notify;
+pub(crate) mod notify;
 pub mod pressure;
 pub mod retained;
 pub mod route;

@@ -6,7 +6,7 @@
 use super::mesh::send_control;
 use super::messages::Control;
 use crate::metrics::ShardMetrics;
-use crate::router::{has_wildcard, RetainedMessage};
+use crate::router::{has_wildcard, RetainedMessage, SetOutcome};
 use crate::session::{with_expiry, Message, Origin, SessionKey, Subscription};
 use crate::shard::Shard;
 use bytes::Bytes;
@@ -38,7 +38,8 @@ pub fn store(shard: &Shard, msg: &Message) -> Option<(usize, u64)> {
 /// it was published: its expiry interval counts from then.
 pub fn store_local(shard: &Shard, msg: Message) {
     let mut r = shard.router.borrow_mut();
-    r.retained.set(RetainedMessage {
+    let topic = msg.topic.clone();
+    let outcome = r.retained.set(RetainedMessage {
         topic: msg.topic,
         payload: msg.payload,
         qos: msg.qos,
@@ -46,6 +47,16 @@ pub fn store_local(shard: &Shard, msg: Message) {
         stored_at: msg.published_at,
     });
     shard.metrics.retained_messages.set(r.retained.len() as u64);
+    if let Some(p) = &shard.persist {
+        let book = p.book.borrow();
+        match (outcome, r.retained.get(&topic)) {
+            (SetOutcome::Deleted, _) => crate::persist::snapshot::unretained(&book, &topic),
+            (SetOutcome::Added | SetOutcome::Replaced, Some(m)) => {
+                crate::persist::snapshot::retained(&book, m)
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Retained messages on this shard matching `filter`, their expiry

@@ -56,7 +56,7 @@ fn a_message_whose_members_left_on_the_way_is_passed_on_once_then_dropped() {
     let (_, data) = s0.mesh.take_outboxes(1);
     assert_eq!(data.len(), 1);
     assert!(route::unsubscribe(&s1, k1, "$share/G/q"));
-    apply::batch(&s1, data);
+    apply::batch(&s1, 0, data);
     exchange(&s0, &s1);
     assert_eq!(
         received(&m0.1).len(),
@@ -70,7 +70,7 @@ fn a_message_whose_members_left_on_the_way_is_passed_on_once_then_dropped() {
     route::publish(&s1, message("q", b"2", false));
     let (_, data) = s1.mesh.take_outboxes(0);
     route::unsubscribe(&s0, m0.0, "$share/G/q");
-    apply::batch(&s0, data);
+    apply::batch(&s0, 1, data);
     assert_eq!(s0.metrics.dropped_shared_no_member.get(), 1);
 }
 

@@ -36,7 +36,7 @@ fn flush(from: &Shard, to: &Rc<Shard>) {
         apply::control(to, from.id, c);
     }
     if !data.is_empty() {
-        apply::batch(to, data);
+        apply::batch(to, from.id, data);
     }
 }
 

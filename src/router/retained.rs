@@ -180,6 +180,16 @@ impl RetainedStore {
         self.nodes
     }
 
+    /// Call `f` for every retained message, `$` topics too (the durable
+    /// log's snapshot). Order is unspecified.
+    pub fn for_each(&self, mut f: impl FnMut(&RetainedMessage)) {
+        let mut stack = vec![&self.root];
+        while let Some(n) = stack.pop() {
+            emit(n, &mut f);
+            stack.extend(n.children.values());
+        }
+    }
+
     /// Call `f` for every retained message whose topic matches `filter`
     /// (a valid filter; `$` topics only match a literal first level).
     /// Order is unspecified.

@@ -4,6 +4,7 @@
 
 use super::delivery::{Delivery, Pending};
 use super::events::Events;
+use super::events::Stored;
 use super::outbound::{Enqueued, Pumped};
 use super::pressure::{queue_rule, Pressure, Publisher};
 use super::{
@@ -178,10 +179,16 @@ impl Sessions {
                         key,
                         packet_id,
                         msg: &p.msg,
+                        ids: p.subscription_ids.as_deref().unwrap_or(&[]),
+                        from_queue: true,
                     });
                 }
-                Pumped::Expired => count_drop(m, events, key, DropReason::Expired),
-                Pumped::TooLarge => count_drop(m, events, key, DropReason::TooLargeForClient),
+                Pumped::Expired => {
+                    count_drop(m, events, key, DropReason::Expired, Stored::QueueFront)
+                }
+                Pumped::TooLarge(from) => {
+                    count_drop(m, events, key, DropReason::TooLargeForClient, from)
+                }
             })
         });
     }
@@ -251,7 +258,7 @@ fn deliver_to(s: &mut Session, to: Target<'_>, msg: &Message, g: Grant, ids: &[u
     match (&s.conn, g.qos) {
         (Some(c), QoS::AtMostOnce) => {
             if c.pending_bytes() >= limits.max_outbound_bytes {
-                return count_drop(m, to.events, key, DropReason::SlowSubscriber);
+                return count_drop(m, to.events, key, DropReason::SlowSubscriber, NOWHERE);
             }
             // Encoded straight from the shared message: no clone.
             let written = c.deliver(&Delivery {
@@ -263,30 +270,36 @@ fn deliver_to(s: &mut Session, to: Target<'_>, msg: &Message, g: Grant, ids: &[u
                 subscription_ids: ids,
             });
             if !written {
-                return count_drop(m, to.events, key, DropReason::TooLargeForClient);
+                return count_drop(m, to.events, key, DropReason::TooLargeForClient, NOWHERE);
             }
             count_out(m, g.qos, msg.payload.len());
             to.events.emit(SessionEvent::Sent {
                 key,
                 packet_id: 0,
                 msg,
+                ids,
+                from_queue: false,
             });
         }
         (Some(c), _) if s.outbound.can_send(c.send_window(limits.max_inflight)) => {
             let p = pending(msg, g, ids);
             let Session { outbound, .. } = s;
             let Some(packet_id) = c.with_outlet(|o| outbound.send(p, o)) else {
-                return count_drop(m, to.events, key, DropReason::TooLargeForClient);
+                return count_drop(m, to.events, key, DropReason::TooLargeForClient, NOWHERE);
             };
             count_out(m, g.qos, msg.payload.len());
-            to.events.emit(SessionEvent::Sent {
-                key,
-                packet_id,
-                msg,
-            });
+            if let Some(p) = outbound.last_sent() {
+                to.events.emit(SessionEvent::Sent {
+                    key,
+                    packet_id,
+                    msg: &p.msg,
+                    ids,
+                    from_queue: false,
+                });
+            }
         }
         (None, QoS::AtMostOnce) if !(s.persistent() && limits.queue_qos0) => {
-            count_drop(m, to.events, key, DropReason::OfflineQos0)
+            count_drop(m, to.events, key, DropReason::OfflineQos0, NOWHERE)
         }
         _ => enqueue(s, to, msg, g, ids),
     }
@@ -300,16 +313,22 @@ fn enqueue(s: &mut Session, mut to: Target<'_>, msg: &Message, g: Grant, ids: &[
     if s.outbound.full(rule.bound, rule.policy) {
         // Refused before the copy: at saturation most messages for a slow
         // subscriber end here, and the copy's reference counts are atomic.
-        return count_drop(m, to.events, key, rule.reason);
+        return count_drop(m, to.events, key, rule.reason, NOWHERE);
     }
     let p = pending(msg, g, ids);
-    match s.outbound.enqueue(p, rule.bound, rule.policy) {
-        Enqueued::Queued => to.events.emit(SessionEvent::Queued { key, msg }),
-        Enqueued::DroppedNew => count_drop(m, to.events, key, rule.reason),
-        Enqueued::DroppedOldest => {
-            count_drop(m, to.events, key, rule.reason);
-            to.events.emit(SessionEvent::Queued { key, msg });
+    let queued = match s.outbound.enqueue(p, rule.bound, rule.policy) {
+        Enqueued::Queued => true,
+        Enqueued::DroppedNew => {
+            count_drop(m, to.events, key, rule.reason, NOWHERE);
+            false
         }
+        Enqueued::DroppedOldest => {
+            count_drop(m, to.events, key, rule.reason, Stored::QueueFront);
+            true
+        }
+    };
+    if let Some(p) = s.outbound.last_queued().filter(|_| queued) {
+        to.events.emit(SessionEvent::Queued { key, p });
     }
     if rule.press && to.live {
         let max = to.limits.max_queued_messages;
@@ -330,12 +349,15 @@ fn pending(msg: &Message, g: Grant, ids: &[u32]) -> Pending {
     p
 }
 
-/// Count a message dropped for one session and tell the log.
+const NOWHERE: Stored = Stored::Nowhere;
+
+/// Count a message dropped for one session and tell the log where it was.
 pub(super) fn count_drop(
     m: &ShardMetrics,
     events: &mut Events,
     key: SessionKey,
     reason: DropReason,
+    from: Stored,
 ) {
     ShardMetrics::inc(match reason {
         DropReason::SlowSubscriber => &m.dropped_slow_subscriber,
@@ -345,7 +367,7 @@ pub(super) fn count_drop(
         DropReason::Expired => &m.messages_expired,
         DropReason::TooLargeForClient => &m.packets_dropped_client_maximum,
     });
-    events.emit(SessionEvent::Dropped { key, reason });
+    events.emit(SessionEvent::Dropped { key, reason, from });
 }
 
 fn count_out(m: &ShardMetrics, qos: QoS, payload_len: usize) {

@@ -1,8 +1,8 @@
 //! Session events: one for every change of session state, in the order the
 //! changes happen. A durable log records them; tests assert on them.
 
-use super::{Message, SessionKey, Subscription};
-use crate::protocol::MqttStr;
+use super::{Message, Pending, SessionKey, Subscription};
+use crate::protocol::{MqttStr, Will};
 
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,16 +76,21 @@ pub enum SessionEvent<'a> {
         key: SessionKey,
         filter: &'a str,
     },
-    /// Waiting in the session queue (offline, or behind the window).
+    /// Joined the back of the session queue (offline, or behind the
+    /// window), at its delivery QoS and RETAIN.
     Queued {
         key: SessionKey,
-        msg: &'a Message,
+        p: &'a Pending,
     },
-    /// Went on the wire; QoS 1/2 with a packet id now in flight.
+    /// Went on the wire; QoS 1/2 with a packet id now in flight. `msg` is
+    /// at its delivery QoS and RETAIN except for a direct QoS 0 send.
     Sent {
         key: SessionKey,
         packet_id: u16,
         msg: &'a Message,
+        ids: &'a [u32],
+        /// Taken from the front of the queue (else it was never queued).
+        from_queue: bool,
     },
     /// PUBACK or PUBCOMP: the delivery is finished.
     Acked {
@@ -100,6 +105,14 @@ pub enum SessionEvent<'a> {
     Dropped {
         key: SessionKey,
         reason: DropReason,
+        /// Where the message was when it was dropped.
+        from: Stored,
+    },
+    /// The connection went away and its will waits for its delay
+    /// (MQTT 5): published after it unless the client comes back first.
+    WillKept {
+        key: SessionKey,
+        will: &'a Will,
     },
     /// An inbound QoS 2 PUBLISH was accepted (PUBREC sent).
     Qos2Accepted {
@@ -111,6 +124,18 @@ pub enum SessionEvent<'a> {
         key: SessionKey,
         packet_id: u16,
     },
+}
+
+/// Where a dropped message was: a replay of the events must remove it
+/// from the same place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Never stored (refused, or a QoS 0 for a busy client).
+    Nowhere,
+    /// The front of the queue.
+    QueueFront,
+    /// In flight with this packet id.
+    Inflight(u16),
 }
 
 /// Hears every session event of one shard, synchronously and in order.

@@ -167,10 +167,11 @@ impl Sessions {
         };
         let window = c.send_window(max_inflight);
         let refused = c.with_outlet(|o| outbound.resend(window, o));
-        for _ in 0..refused {
+        for id in refused {
             // Too large for this connection's maximum: no longer in flight.
             let reason = super::DropReason::TooLargeForClient;
-            count_drop(&self.metrics, &mut self.events, key, reason);
+            let from = super::events::Stored::Inflight(id);
+            count_drop(&self.metrics, &mut self.events, key, reason, from);
         }
         self.pump(key);
     }
@@ -214,6 +215,9 @@ impl Sessions {
         let delay = will.as_deref().map_or(0, will_delay_secs);
         if delay > 0 && !ends {
             s.will = will.take(); // waits for min(delay, expiry)
+            if let Some(w) = s.will.as_deref() {
+                self.events.emit(SessionEvent::WillKept { key, will: w });
+            }
             let due = now_ms + delay as u64 * 1000;
             self.timers.schedule(key, due);
         }

@@ -19,6 +19,7 @@
 mod acl;
 mod deliver;
 mod delivery;
+mod durable;
 mod events;
 mod lifecycle;
 mod message;
@@ -43,7 +44,8 @@ mod tests_v5_delivery;
 mod timers;
 
 pub use delivery::{Delivery, Outlet, Pending};
-pub use events::{DropReason, EndReason, SessionEvent, SessionObserver};
+pub use durable::{Restore, View};
+pub use events::{DropReason, EndReason, SessionEvent, SessionObserver, Stored};
 pub use lifecycle::{will_delay_secs, Closed, Expired, ExpiryWasZero, Opened, NEVER};
 pub use message::{with_expiry, Message, Origin};
 pub use outbound::{Enqueued, InflightState, Outbound, Pumped};

@@ -6,6 +6,7 @@
 //! and never deals in bytes.
 
 use super::delivery::{Outlet, Pending};
+use super::events::Stored;
 use super::pressure::Press;
 use crate::config::QueueOverflow;
 use crate::protocol::QoS;
@@ -18,8 +19,9 @@ pub enum Pumped<'a> {
     Sent(&'a Pending, u16),
     /// Its expiry interval had passed: dropped [MQTT-3.3.2-5].
     Expired,
-    /// Larger than the client's maximum packet size: dropped [MQTT-3.1.2-25].
-    TooLarge,
+    /// Larger than the client's maximum packet size: dropped [MQTT-3.1.2-25]
+    /// (from the queue, or a held in-flight message).
+    TooLarge(Stored),
 }
 
 /// Where an outgoing QoS 1/2 delivery is in its handshake.
@@ -100,6 +102,55 @@ impl Outbound {
         self.0.as_mut().map(|w| &mut w.press)
     }
 
+    /// The message last queued (the back of the queue).
+    pub fn last_queued(&self) -> Option<&Pending> {
+        self.0.as_ref()?.queue.back()
+    }
+
+    /// The message last put in flight.
+    pub fn last_sent(&self) -> Option<&Pending> {
+        self.0.as_ref()?.inflight.back()?.msg.as_ref()
+    }
+
+    /// In flight, in send order: packet id, state, message (none once
+    /// PUBRECed), for the durable log's snapshot.
+    pub fn inflight_view(&self) -> Vec<(u16, InflightState, Option<&Pending>)> {
+        let Some(w) = &self.0 else { return Vec::new() };
+        let each = w.inflight.iter();
+        each.map(|f| (f.packet_id, f.state, f.msg.as_ref()))
+            .collect()
+    }
+
+    pub fn queue_view(&self) -> Vec<&Pending> {
+        self.0
+            .as_ref()
+            .map_or(Vec::new(), |w| w.queue.iter().collect())
+    }
+
+    /// A recovered window: in flight (sent before the restart; each goes
+    /// out again with DUP on resume) and queued.
+    pub fn restore(
+        &mut self,
+        inflight: Vec<(u16, InflightState, Option<Pending>)>,
+        queue: Vec<Pending>,
+    ) {
+        if inflight.is_empty() && queue.is_empty() {
+            return;
+        }
+        let w = self.window();
+        w.next_id = inflight.last().map_or(0, |f| f.0);
+        let each = inflight.into_iter();
+        w.inflight = each
+            .map(|(packet_id, state, msg)| Inflight {
+                packet_id,
+                state,
+                held: false,
+                msg,
+            })
+            .collect();
+        w.queue = queue.into();
+    }
+
     /// Queue a message (already at its delivery QoS) behind the window.
     pub fn enqueue(&mut self, msg: Pending, max: usize, policy: QueueOverflow) -> Enqueued {
         self.window().enqueue(msg, max, policy)
@@ -169,10 +220,13 @@ impl Outbound {
     /// set [MQTT-4.4.0-1], every pending PUBREL again, in the original order
     /// — PUBLISHes only up to `window` (the client's Receive Maximum may be
     /// lower than before [MQTT-3.3.4-9]); the rest are held and `pump` sends
-    /// them first. Returns how many PUBLISHes the outlet refused (the new
-    /// connection's maximum packet size); those are no longer in flight.
-    pub fn resend(&mut self, window: u16, out: &mut impl Outlet) -> usize {
-        self.0.as_mut().map_or(0, |w| w.resend(window, out))
+    /// them first. Returns the packet ids of the PUBLISHes the outlet
+    /// refused (the new connection's maximum packet size); those are no
+    /// longer in flight.
+    pub fn resend(&mut self, window: u16, out: &mut impl Outlet) -> Vec<u16> {
+        self.0
+            .as_mut()
+            .map_or(Vec::new(), |w| w.resend(window, out))
     }
 }
 
@@ -243,7 +297,7 @@ impl Window {
                 on(Pumped::Expired);
             } else if msg.msg.qos == QoS::AtMostOnce {
                 if !out.publish(&msg.delivery(0, false)) {
-                    on(Pumped::TooLarge);
+                    on(Pumped::TooLarge(Stored::QueueFront));
                     continue;
                 }
                 on(Pumped::Sent(&msg, 0));
@@ -256,7 +310,7 @@ impl Window {
                 ));
                 n += 1;
             } else {
-                on(Pumped::TooLarge);
+                on(Pumped::TooLarge(Stored::QueueFront));
             }
         }
         n
@@ -274,8 +328,8 @@ impl Window {
         }
     }
 
-    fn resend(&mut self, window: u16, out: &mut impl Outlet) -> usize {
-        let before = self.inflight.len();
+    fn resend(&mut self, window: u16, out: &mut impl Outlet) -> Vec<u16> {
+        let mut refused = Vec::new();
         let mut sent = 0;
         self.inflight.retain_mut(|f| match (&f.msg, f.state) {
             (Some(m), InflightState::AwaitPubAck | InflightState::AwaitPubRec) => {
@@ -284,14 +338,18 @@ impl Window {
                     return true;
                 }
                 sent += 1;
-                out.publish(&m.delivery(f.packet_id, true))
+                let ok = out.publish(&m.delivery(f.packet_id, true));
+                if !ok {
+                    refused.push(f.packet_id);
+                }
+                ok
             }
             _ => {
                 out.pubrel(f.packet_id);
                 true
             }
         });
-        before - self.inflight.len()
+        refused
     }
 
     /// Held PUBLISHes (see `resend`) again, with DUP, while fewer than
@@ -312,7 +370,7 @@ impl Window {
             f.held = false;
             let m = f.msg.as_ref().expect("held with its message");
             if !out.publish(&m.delivery(f.packet_id, true)) {
-                on(Pumped::TooLarge);
+                on(Pumped::TooLarge(Stored::Inflight(f.packet_id)));
                 return false;
             }
             open += 1;

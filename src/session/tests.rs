@@ -68,7 +68,7 @@ impl SessionObserver for Log {
             SessionEvent::Ended { reason, .. } => format!("ended {reason:?}"),
             SessionEvent::Subscribed { filter, .. } => format!("subscribed {filter}"),
             SessionEvent::Unsubscribed { filter, .. } => format!("unsubscribed {filter}"),
-            SessionEvent::Queued { msg, .. } => format!("queued {}", msg.payload[0]),
+            SessionEvent::Queued { p, .. } => format!("queued {}", p.msg.payload[0]),
             SessionEvent::Sent { packet_id, msg, .. } => {
                 format!("sent {} id={packet_id}", msg.payload[0])
             }
@@ -78,6 +78,7 @@ impl SessionObserver for Log {
             SessionEvent::Qos2Accepted { packet_id, .. } => format!("qos2 {packet_id}"),
             SessionEvent::Qos2Released { packet_id, .. } => format!("released {packet_id}"),
             SessionEvent::WillReleased { .. } => "will released".into(),
+            SessionEvent::WillKept { .. } => "will kept".into(),
             // Every open sets one; the MQTT 5 tests (tests_v5.rs) look at it.
             SessionEvent::Expiry { .. } => return,
         };

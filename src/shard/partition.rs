@@ -79,6 +79,11 @@ impl PartitionMap {
         (p.0 % self.shards) as usize
     }
 
+    /// The shard of partition number `p` as stored in the durable log.
+    pub fn shard_of_partition(self, p: u16) -> usize {
+        (p % PARTITIONS % self.shards) as usize
+    }
+
     /// The partitions shard `shard` owns, in order.
     pub fn partitions_of(self, shard: usize) -> impl Iterator<Item = Partition> {
         (shard as u16..PARTITIONS)

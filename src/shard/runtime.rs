@@ -33,6 +33,8 @@ struct ShardInit {
     /// Every listener, and this shard's socket for each (closed if the
     /// shard dies before it listens).
     listeners: Vec<(Arc<Spec>, OwnedFd)>,
+    /// The durable log's start, with persistence on.
+    persist: Option<crate::persist::recover::ShardStart>,
     ready: ReadyGuard,
 }
 
@@ -48,6 +50,11 @@ impl ReadyGuard {
     fn ready(&mut self) {
         self.sent = true;
         let _ = self.tx.send(Ok(self.shard));
+    }
+
+    fn fail(&mut self, why: String) {
+        self.sent = true;
+        let _ = self.tx.send(Err(why));
     }
 }
 
@@ -74,6 +81,15 @@ pub fn run(cfg: Config) -> Result<(), String> {
         cpus.len().max(1)
     } else {
         cfg.shards
+    };
+    // Before binding: a data directory that cannot be read stops start-up.
+    let mut starts: Vec<Option<_>> = match &cfg.persistence.dir {
+        Some(dir) => crate::persist::recover::prepare(dir, n)?
+            .shards
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => (0..n).map(|_| None).collect(),
     };
     let cfg = Arc::new(cfg);
     let global = Arc::new(Global::default());
@@ -108,6 +124,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
             board: board.clone(),
             ends,
             listeners,
+            persist: starts[id].take(),
             ready: ReadyGuard {
                 tx: tx.clone(),
                 shard: id,
@@ -225,19 +242,28 @@ async fn shard_main(mut init: ShardInit) {
         .iter()
         .map(|(spec, _)| ShardListener::new(spec.clone()))
         .collect();
-    let shard = Rc::new(
-        Shard::new(
-            init.id,
-            init.count,
-            init.cfg.clone(),
-            &init.auth,
-            init.global.clone(),
-            init.board.clone(),
-        )
-        .with_listeners(listeners)
-        .with_acl(init.acl.clone()),
-    );
+    let mut shard = Shard::new(
+        init.id,
+        init.count,
+        init.cfg.clone(),
+        &init.auth,
+        init.global.clone(),
+        init.board.clone(),
+    )
+    .with_listeners(listeners)
+    .with_acl(init.acl.clone());
+    let mut start = init.persist.take();
+    if let Some(s) = &mut start {
+        match crate::persist::start::open(&mut shard, s).await {
+            Ok(()) => {}
+            Err(e) => return init.ready.fail(e),
+        }
+    }
+    let shard = Rc::new(shard);
     crate::plane::mesh::connect(&shard, &mut init.ends).await;
+    if let Some(s) = start {
+        crate::persist::start::run(&shard, s);
+    }
     crate::connection::start_parking(&shard);
     for (i, (_, fd)) in init.listeners.into_iter().enumerate() {
         // SAFETY: a listening socket from socket2 on the main thread, owned
@@ -253,5 +279,8 @@ async fn shard_main(mut init: ShardInit) {
     init.ready.ready();
     init.global.clone().stopped().await;
     crate::connection::shutdown(&shard).await;
+    if let Some(p) = &shard.persist {
+        p.log.close().await;
+    }
     debug!(shard = shard.id, "stopped");
 }

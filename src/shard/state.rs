@@ -55,6 +55,8 @@ pub struct Shard {
     pub listeners: Vec<ShardListener>,
     /// TLS handshakes this shard may still start this second.
     pub handshakes: HandshakeBudget,
+    /// The durable log, with persistence on.
+    pub persist: Option<crate::persist::Persist>,
     epoch: Instant,
     next_conn_id: Cell<u64>,
 }
@@ -96,6 +98,7 @@ impl Shard {
             closing: Cell::new(0),
             listeners: Vec::new(),
             handshakes,
+            persist: None,
             epoch: Instant::now(),
             next_conn_id: Cell::new(0),
         }

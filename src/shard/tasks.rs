@@ -37,6 +37,9 @@ pub async fn tick_loop(shard: Rc<Shard>) {
         }
         if tick % 4 == 0 {
             release.tick(shard.metrics.parks.get());
+            if let Some(p) = &shard.persist {
+                p.report(&shard.metrics, &mut shard.hist.borrow_mut());
+            }
             let report = Report {
                 counters: shard.metrics.snapshot(),
                 hist: shard.hist.borrow().clone(),
