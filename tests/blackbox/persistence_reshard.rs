@@ -89,7 +89,7 @@ fn sessions_queues_and_retained_survive_other_shard_counts() {
             let mut c = s.resume(b.port);
             s.expect(&mut c, &format!("rh/{i}"), &format!("s{stage}-own"), 1);
             s.expect(&mut c, "rh/all", &format!("s{stage}-all"), 2);
-            c.expect_no_packet(ms(100));
+            s.quiet(&mut c);
             let mut p = b.connect("rh-live", true);
             p.publish(&format!("rh/{i}"), b"live", 1, false);
             s.expect(&mut c, &format!("rh/{i}"), "live", 1);
@@ -176,7 +176,7 @@ fn parked_persistent_sessions_across_sigkill() {
             );
             s.ack(&mut c, &again);
         }
-        c.expect_no_packet(QUIET);
+        s.quiet(&mut c);
         clients.push(c);
     }
     parked(&addr, sessions.len());
@@ -184,7 +184,7 @@ fn parked_persistent_sessions_across_sigkill() {
     p.publish("pk/d", b"after", 2, false);
     for (s, c) in sessions.iter().zip(&mut clients) {
         s.expect(c, "pk/d", "after", 2);
-        c.expect_no_packet(QUIET);
+        s.quiet(c);
     }
 }
 
@@ -235,14 +235,14 @@ fn takeover_with_persistence_across_sigkill() {
         let m3 = s.recv(&mut third);
         assert_eq!((m3.text(), m3.qos), ("three".into(), 1));
         s.ack(&mut third, &m3);
-        third.expect_no_packet(QUIET);
+        s.quiet(&mut third);
         // A takeover after the restart keeps the session as well.
         let mut fourth = s.resume(b.port);
         third.expect_closed(WAIT);
         let mut p = b.connect(&id_on_shard("tko-pub", 1 - shard), true);
         p.publish(&topic, b"four", 2, false);
         s.expect(&mut fourth, &topic, "four", 2);
-        fourth.expect_no_packet(QUIET);
+        s.quiet(&mut fourth);
         s.leave(fourth);
     }
 }

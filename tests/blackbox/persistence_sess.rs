@@ -12,6 +12,9 @@ pub const EXPIRY: u32 = 3600;
 pub struct Sess {
     pub id: String,
     pub v5: bool,
+    /// Packets read while waiting for a PUBREL (the broker may send the
+    /// next PUBLISHes first), handed out by `next` before reading more.
+    stash: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<Pkt>>>,
 }
 
 /// A PUBLISH received by a session, whatever its protocol version.
@@ -43,6 +46,7 @@ impl Sess {
         Sess {
             id: id.into(),
             v5: false,
+            stash: Default::default(),
         }
     }
 
@@ -50,6 +54,7 @@ impl Sess {
         Sess {
             id: id.into(),
             v5: true,
+            stash: Default::default(),
         }
     }
 
@@ -65,6 +70,7 @@ impl Sess {
 
     /// Connects resuming the session (clean 0); returns session present.
     pub fn connect(&self, port: u16) -> (Client, bool) {
+        self.stash.borrow_mut().clear();
         if self.v5 {
             let (c, ack) = connect5(port, &connect_expiry(&self.id, false, Some(EXPIRY)));
             (c, ack.session_present)
@@ -83,6 +89,7 @@ impl Sess {
     /// First connection: a new session (v5: clean start 1, so the session
     /// present flag is 0 for both versions).
     pub fn create(&self, port: u16) -> Client {
+        self.stash.borrow_mut().clear();
         let (c, present) = if self.v5 {
             let (c, ack) = connect5(port, &connect_expiry(&self.id, true, Some(EXPIRY)));
             (c, ack.session_present)
@@ -106,6 +113,13 @@ impl Sess {
 
     /// Next packet within `within`: a PUBLISH or a PUBREL, nothing else.
     pub fn next(&self, c: &mut Client, within: std::time::Duration) -> Pkt {
+        if let Some(p) = self.stash.borrow_mut().pop_front() {
+            return p;
+        }
+        self.read(c, within)
+    }
+
+    fn read(&self, c: &mut Client, within: std::time::Duration) -> Pkt {
         let (first, body) = c.recv_within(within);
         match first >> 4 {
             3 => Pkt::Publish(self.parse(first, &body)),
@@ -166,10 +180,25 @@ impl Sess {
             return c.send(&puback(pid));
         }
         c.send(&pubrec(pid));
-        match self.next(c, WAIT) {
-            Pkt::Pubrel(p) if p == pid => c.send(&pubcomp(pid)),
-            other => panic!("[{}] expected PUBREL {pid}, got {other:?}", self.id),
+        // Later PUBLISHes may come first: kept for `next`.
+        loop {
+            match self.read(c, WAIT) {
+                Pkt::Pubrel(p) if p == pid => return c.send(&pubcomp(pid)),
+                Pkt::Publish(m) => self.stash.borrow_mut().push_back(Pkt::Publish(m)),
+                other => panic!("[{}] expected PUBREL {pid}, got {other:?}", self.id),
+            }
         }
+    }
+
+    /// Nothing more arrives for `QUIET` (nothing kept either).
+    pub fn quiet(&self, c: &mut Client) {
+        let kept = self.stash.borrow_mut().pop_front();
+        assert!(
+            kept.is_none(),
+            "[{}] expected nothing more, got {kept:?}",
+            self.id
+        );
+        c.expect_no_packet(QUIET);
     }
 
     /// Clean end (DISCONNECT, v5 reason 0x00: the session stays).
