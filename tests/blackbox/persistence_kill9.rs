@@ -29,12 +29,15 @@ use std::time::{Duration, Instant};
 const ROUNDS: usize = 4;
 /// Unacknowledged PUBLISHes each publisher keeps in flight.
 const WINDOW: usize = 32;
-/// A publisher stops sending new messages at this many (packet id =
-/// sequence + 1 is never reused, so a stale inbound QoS 2 id can never
-/// swallow a new message).
-const MAX_SEQ: u32 = 20_000;
+/// A publisher sends until told to stop, at most this many messages
+/// (packet id = sequence + 1 is never reused, so a stale inbound QoS 2 id
+/// can never swallow a new message).
+const MAX_SEQ: u32 = 65_000;
 /// Bound of the whole test after the kills.
-const DRAIN: Duration = Duration::from_secs(60);
+const DRAIN: Duration = Duration::from_secs(45);
+/// A subscriber that got nothing for this long once the publishers are
+/// done has all it will get.
+const IDLE: Duration = Duration::from_secs(4);
 const TOPIC: &str = "k9/data";
 
 const CONFIG: &str = "[limits]\nmax_queued_messages = 1000000\n";
@@ -325,9 +328,10 @@ impl Sub {
                 self.errors
                     .push(format!("[{}] session present 0 on a reconnect", self.id));
             }
+            let mut last = Instant::now();
             loop {
                 if let Some(t) = sh.target.lock().unwrap().as_ref() {
-                    if self.complete(t) {
+                    if self.complete(t) || last.elapsed() > IDLE {
                         let _ = c.send_lenient(&DISCONNECT);
                         return;
                     }
@@ -337,6 +341,7 @@ impl Sub {
                 }
                 match c.try_recv(ms(200)) {
                     Recv::Packet(f, b) => {
+                        last = Instant::now();
                         if !self.handle(&mut c, f, &b) {
                             continue 'session;
                         }
