@@ -27,7 +27,10 @@
 #        HS_CONC handshakes in flight in the handshake row (default 64),
 #        HS_BUDGET: shardmq's limits.tls_handshakes_per_second (default: the
 #        broker's default; 0 lifts it to measure what one shard can do),
-#        PLOTS: where the charts go (default target/compare; empty: none)
+#        PLOTS: where the charts go (default target/compare; empty: none),
+#        FSYNC=always|interval|never: durable rows: shardmq with [persistence]
+#        and that fsync policy, Mosquitto with persistence on (a fresh data
+#        directory per run), every client with clean session 0
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-5}
@@ -79,10 +82,18 @@ if [ -n "${TLS:-}" ]; then
     tls_args=(--tls --cafile "$conf/tls/ca.pem")
 fi
 
+if [ -n "${FSYNC:-}" ]; then
+    printf '[persistence]\ndir = "%s/sdata"\nfsync = "%s"\n' "$conf" "$FSYNC" >>"$conf/shardmq.toml"
+    printf 'persistence true\npersistence_location %s/mdata/\nuser root\n' "$conf" >>"$conf/mosquitto.conf"
+    proto_args+=(--clean-session false)
+fi
+
 [ "$other" != mosquitto ] || command -v mosquitto >/dev/null \
     || { echo "needs mosquitto: apt-get install mosquitto" >&2; exit 2; }
 
 start_broker() { # name
+    rm -rf "$conf/sdata" "$conf/mdata"
+    mkdir -p "$conf/mdata"
     if [ "$1" = shardmq ] || [ "${1%%:*}" = shardmq ]; then
         local bin=$shardmq
         [ "$1" = shardmq ] || bin=${1#shardmq:}

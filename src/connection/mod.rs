@@ -292,11 +292,14 @@ impl Connection {
             if st.blocked.is_some() && !st.try_release(Some(cx)) {
                 return Poll::Pending;
             }
-            if st.waiting.is_some()
-                && !st.release_answers(Some(cx))
-                && st.waiting_len() >= durable::MAX_WAITING
-            {
-                return Poll::Pending; // the disk is far behind: stop reading
+            if st.waiting.is_some() {
+                let done = st.release_answers(Some(cx));
+                if st.close.is_some() {
+                    continue; // a 3.1.1 client whose message was lost
+                }
+                if !done && st.waiting_len() >= durable::MAX_WAITING {
+                    return Poll::Pending; // the disk is far behind: stop reading
+                }
             }
             // Held back: a session it publishes to is full. Reading nothing
             // more (not even acks behind the next PUBLISH) is what makes TCP

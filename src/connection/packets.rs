@@ -56,6 +56,10 @@ impl Conn {
                 self.sessions().puback(self.key, a.packet_id);
                 plane::pressure::flush(&self.shard); // drained: publishers go on
             }
+            Packet::PubRec(a) if self.shard.persist.as_ref().is_some_and(|p| p.always) => {
+                self.sessions().pubrec_quiet(self.key, a.packet_id);
+                self.answer(Packet::PubRel(crate::protocol::Ack::new(a.packet_id)));
+            }
             Packet::PubRec(a) => self.sessions().pubrec(self.key, a.packet_id),
             Packet::PubRel(a) => self.on_pubrel(a),
             Packet::PubComp(a) => {

@@ -146,7 +146,10 @@ impl Points {
             self.done.set(*n);
             open.pop_front();
         }
-        let more = !open.is_empty();
+        // Re-arm only for a point the log has yet to settle: the rest wait
+        // for peers' confirms, which call back here (and a settled log would
+        // answer at once, again and again).
+        let more = open.iter().any(|p| p.1 > settled);
         drop(open);
         if let (true, Some(a)) = (lost_now, first) {
             let mut l = self.lost.borrow_mut();

@@ -207,6 +207,18 @@ impl Sessions {
         }
     }
 
+    /// PUBREC, the PUBREL left to the caller: with `fsync = "always"` it
+    /// waits until the log holds the PUBREC, or a crash could resend a
+    /// PUBLISH the client already completed (a duplicate at QoS 2).
+    pub fn pubrec_quiet(&mut self, key: SessionKey, packet_id: u16) {
+        let Some(Session { outbound, .. }) = self.registry.get_mut(key) else {
+            return;
+        };
+        if outbound.on_pubrec(packet_id, &mut NoPubrel) {
+            self.events.emit(SessionEvent::Received { key, packet_id });
+        }
+    }
+
     /// Record an inbound QoS 2 packet id; false if it is already pending
     /// (a re-sent PUBLISH, not to be forwarded again) or the session is gone.
     pub fn qos2_received(&mut self, key: SessionKey, packet_id: u16) -> bool {
@@ -262,4 +274,14 @@ impl Sessions {
     pub fn connections(&self) -> Vec<Rc<ConnHandle>> {
         self.registry.connections()
     }
+}
+
+/// An outlet for [`Sessions::pubrec_quiet`]: the PUBREL is the caller's.
+struct NoPubrel;
+
+impl super::Outlet for NoPubrel {
+    fn publish(&mut self, _: &super::Delivery<'_>) -> bool {
+        false
+    }
+    fn pubrel(&mut self, _: u16) {}
 }
