@@ -258,6 +258,10 @@ impl Sub {
         }
     }
 
+    fn shard(&self) -> usize {
+        shardmq::shard::owner_shard(self.id.as_bytes(), SHARDS)
+    }
+
     /// Every acknowledged message arrived (publishers send nothing they do
     /// not get acknowledged in the end, so counting distinct ones is enough)
     /// and no QoS 2 flow is open.
@@ -368,9 +372,11 @@ impl Sub {
                 .collect();
             if let Some(i) = (0..n as usize).find(|&i| firsts.get(i) != Some(&(i as u32))) {
                 out.push(format!(
-                    "[{}] publisher {tag}: {} of {n} acknowledged messages arrived; first deliveries \
-                     out of order or missing at index {i}: {:?}",
+                    "[{}] publisher {tag} (shard {} -> {}): {} of {n} acknowledged messages \
+                     arrived; first deliveries out of order or missing at index {i}: {:?}",
                     self.id,
+                    tag as usize % SHARDS,
+                    self.shard(),
                     seen.len(),
                     &firsts[i.saturating_sub(3)..(i + 3).min(firsts.len())]
                 ));
@@ -389,9 +395,11 @@ impl Sub {
                     .take(10)
                     .collect();
                 out.push(format!(
-                    "[{}] publisher {tag} (QoS 2): {} QoS 2 messages delivered more than once \
-                     (as new flows), e.g. seqs {twice:?}",
+                    "[{}] publisher {tag} (QoS 2, shard {} -> {}): {} QoS 2 messages delivered \
+                     more than once (as new flows), e.g. seqs {twice:?}",
                     self.id,
+                    tag as usize % SHARDS,
+                    self.shard(),
                     onward - seen.len()
                 ));
             }
