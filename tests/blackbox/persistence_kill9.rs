@@ -501,8 +501,12 @@ fn acknowledged_messages_survive_random_sigkills() {
     let mut target = vec![0u32; pub_qos.len()];
     for o in &outcomes {
         eprintln!(
-            "publisher {}: {} acknowledged, {} reconnects",
-            o.tag, o.acked, o.reconnects
+            "publisher {} (QoS {}, shard {}): {} acknowledged, {} reconnects",
+            o.tag,
+            pub_qos[o.tag as usize],
+            o.tag as usize % SHARDS,
+            o.acked,
+            o.reconnects
         );
         target[o.tag as usize] = o.acked;
         problems.extend(o.errors.iter().cloned());
@@ -521,8 +525,9 @@ fn acknowledged_messages_survive_random_sigkills() {
         .collect();
     for sub in &done {
         eprintln!(
-            "{}: {} deliveries, {} distinct",
+            "{} (shard {}): {} deliveries, {} distinct",
             sub.id,
+            sub.shard(),
             sub.got.len(),
             sub.distinct.len()
         );
