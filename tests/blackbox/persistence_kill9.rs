@@ -382,25 +382,25 @@ impl Sub {
                 ));
             }
             let exactly_once = self.qos == 2 && pub_qos[tag as usize] == 2;
-            let onward = mine.iter().filter(|d| !d.same_flow).count();
-            if exactly_once && onward != seen.len() {
-                let mut count: HashMap<u32, usize> = HashMap::new();
-                for d in mine.iter().filter(|d| !d.same_flow) {
-                    *count.entry(d.seq).or_default() += 1;
-                }
-                let twice: Vec<u32> = count
-                    .iter()
-                    .filter(|(_, c)| **c > 1)
-                    .map(|(s, _)| *s)
-                    .take(10)
-                    .collect();
+            let mut onward: HashMap<u32, usize> = HashMap::new();
+            for d in mine.iter().filter(|d| !d.same_flow) {
+                *onward.entry(d.seq).or_default() += 1;
+            }
+            let mut twice: Vec<u32> = onward
+                .iter()
+                .filter(|(_, c)| **c > 1)
+                .map(|(s, _)| *s)
+                .collect();
+            if exactly_once && !twice.is_empty() {
+                twice.sort_unstable();
                 out.push(format!(
                     "[{}] publisher {tag} (QoS 2, shard {} -> {}): {} QoS 2 messages delivered \
-                     more than once (as new flows), e.g. seqs {twice:?}",
+                     more than once (as new flows), e.g. seqs {:?}",
                     self.id,
                     tag as usize % SHARDS,
                     self.shard(),
-                    onward - seen.len()
+                    twice.len(),
+                    &twice[..twice.len().min(10)]
                 ));
             }
             if mine
