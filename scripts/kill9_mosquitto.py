@@ -14,6 +14,9 @@ arrived, duplicates, and sessions Mosquitto forgot (session present 0 on a
 reconnect: the subscriber re-subscribes, as a careful client would).
 
 usage: kill9_mosquitto.py AUTOSAVE_INTERVAL [SEED]   (one JSON line on stdout)
+env:   KILL9_ROUNDS kills (default 4; 0 = control run),
+       KILL9_SHARDMQ=BINARY: the same run against shardmq (--data-dir, fsync
+       "always", 2 shards; AUTOSAVE_INTERVAL is then ignored) for comparison.
 Loopback only; every wait is bounded.
 """
 
@@ -62,7 +65,7 @@ class Mosquitto:
 
     def start(self):
         self.proc = subprocess.Popen(
-            ["mosquitto", "-c", self.conf],
+            self.command(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -75,6 +78,9 @@ class Mosquitto:
                 time.sleep(0.02)
         raise SystemExit("mosquitto did not start within 15 s")
 
+    def command(self):
+        return ["mosquitto", "-c", self.conf]
+
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
@@ -86,6 +92,22 @@ class Mosquitto:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill9()
+
+
+class Shardmq(Mosquitto):
+    """shardmq with its durable log in `dir` (fsync "always")."""
+
+    def __init__(self, binary, dir, port):
+        self.binary, self.dir, self.port, self.proc = binary, dir, port, None
+        self.conf = os.path.join(dir, "shardmq.toml")
+        os.makedirs(os.path.join(dir, "data"))
+        with open(self.conf, "w") as f:
+            f.write('log = "warn"\n[limits]\nmax_queued_messages = 1000000\n'
+                    '[persistence]\nfsync = "always"\n')
+
+    def command(self):
+        return [self.binary, "--listen", f"127.0.0.1:{self.port}", "--shards", "2",
+                "--config", self.conf, "--data-dir", os.path.join(self.dir, "data")]
 
 
 def client(cid):
@@ -210,7 +232,11 @@ def main():
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else random.randrange(1 << 32)
     rng = random.Random(seed)
     dir = tempfile.mkdtemp(prefix="kill9-mosquitto-")
-    broker = Mosquitto(dir, free_port(), autosave)
+    shardmq = os.environ.get("KILL9_SHARDMQ")
+    if shardmq:
+        broker = Shardmq(shardmq, dir, free_port())
+    else:
+        broker = Mosquitto(dir, free_port(), autosave)
     try:
         broker.start()
         subs = []
@@ -273,8 +299,8 @@ def main():
         print(
             json.dumps(
                 {
-                    "broker": "mosquitto",
-                    "autosave_interval": autosave,
+                    "broker": "shardmq" if shardmq else "mosquitto",
+                    "autosave_interval": None if shardmq else autosave,
                     "seed": seed,
                     "kills": kills,
                     "acknowledged": targets,

@@ -11,6 +11,8 @@
 # control run without kills comes first (it must lose nothing).
 #
 # usage: scripts/kill9_mosquitto.sh [SEED]
+# env:   SHARDMQ=BINARY also runs the same scenario against shardmq
+#        (--data-dir, fsync "always") with the same client code, for comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v mosquitto >/dev/null || { echo "needs mosquitto: apt-get install mosquitto" >&2; exit 2; }
@@ -28,3 +30,8 @@ for autosave in 1800 1; do
     timeout 240 python3 scripts/kill9_mosquitto.py "$autosave" "$seed" \
         || echo "{\"autosave_interval\": $autosave, \"error\": \"run failed or timed out\"}"
 done
+if [ -n "${SHARDMQ:-}" ]; then
+    echo "# shardmq $("$SHARDMQ" --version | awk '{print $2}'), fsync always, seed $seed" >&2
+    KILL9_SHARDMQ="$SHARDMQ" timeout 240 python3 scripts/kill9_mosquitto.py 0 "$seed" \
+        || echo '{"broker": "shardmq", "error": "run failed or timed out"}'
+fi
