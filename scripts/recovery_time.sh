@@ -36,7 +36,7 @@ ready() { # wait (bounded) until the broker answers a CONNECT
 start
 ready
 "$bench" sub -n "$sessions" --port $port --clean-session false --client-id "rec-%i" \
-    --topic rec/t --qos 1 --duration 1 --drain 0 >/dev/null 2>&1
+    --topic rec/t --qos 1 --duration 2 --drain 0 --conn-rate 20000 >/dev/null 2>&1
 seq "$msgs" | timeout 120 mosquitto_pub -h 127.0.0.1 -p $port -q 1 -t rec/t -l
 sleep 2 # the interval fsync
 kill -9 $pid

@@ -316,7 +316,14 @@ impl Connection {
             }
             // Back-pressure: a client that does not read its socket, or a
             // full outbox to another shard, stops us reading from this one.
-            if st.handle.pending_bytes() >= max_out || st.shard.mesh.congested(cx.waker()) {
+            if st.handle.pending_bytes() >= max_out
+                || st.shard.mesh.congested(cx.waker())
+                || st
+                    .shard
+                    .persist
+                    .as_ref()
+                    .is_some_and(|p| p.congested(cx.waker()))
+            {
                 return Poll::Pending;
             }
             let on_frame = &mut |h, f| st.on_frame(h, f);

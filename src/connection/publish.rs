@@ -77,7 +77,8 @@ impl Conn {
             Some(r) if v5 && !r.matched => ReasonCode::NoMatchingSubscribers,
             _ => ReasonCode::Success,
         };
-        if qos != QoS::AtMostOnce && self.log_discarded() > discarded {
+        let peer_down = routed.as_ref().is_some_and(|r| r.peer_log_down);
+        if qos != QoS::AtMostOnce && (self.log_discarded() > discarded || peer_down) {
             return self.refuse_for_disk(qos, id);
         }
         let ack = match qos {

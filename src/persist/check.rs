@@ -107,7 +107,10 @@ fn report(s: &Stream, shard: u16, dir: &Path, out: &mut dyn Write) -> io::Result
         _ => String::new(),
     };
     let name = super::record::kind::name;
-    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{}:{n}", name(*k))).collect();
+    let kinds: Vec<String> = kinds
+        .iter()
+        .map(|(k, n)| format!("{}:{n}", name(*k)))
+        .collect();
     writeln!(
         out,
         "shard {shard} ({}): {} segments{range}, {records} records, {} bytes; kinds {}",

@@ -19,13 +19,17 @@ use super::record::kind;
 use super::snapshot::{self, Written};
 use crate::metrics::ShardMetrics;
 use crate::router::RetainedMessage;
+use crate::session::SessionKey;
 use crate::shard::Shard;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tracing::{debug, info};
 
-/// Sessions (or retained messages) written per step before yielding.
+/// Retained messages written per step before yielding.
 const STEP: usize = 64;
+/// Time spent on sessions per step before yielding: the shard's clients
+/// wait at most about this long for a compaction.
+const SLICE: Duration = Duration::from_micros(250);
 
 /// The compaction task of one shard. `first_segment`: the segment opened
 /// at start, which the first snapshot fills.
@@ -75,9 +79,10 @@ async fn pass(shard: &Rc<Shard>, seg: u64) -> u64 {
         book.log.append(kind::SNAP_BEGIN, PARTITION_NONE, |_| {});
     }
     let keys = shard.sessions.borrow().keys();
-    for chunk in keys.chunks(STEP) {
-        sessions_step(shard, &mut written, chunk);
-        glommio::yield_if_needed().await;
+    let mut rest = &keys[..];
+    while !rest.is_empty() {
+        rest = sessions_step(shard, &mut written, rest);
+        futures_lite::future::yield_now().await;
     }
     let mut retained: Vec<RetainedMessage> = Vec::new();
     (shard.router.borrow().retained).for_each(|m| retained.push(m.clone()));
@@ -85,7 +90,7 @@ async fn pass(shard: &Rc<Shard>, seg: u64) -> u64 {
         chunk
             .iter()
             .for_each(|m| snapshot::retained(&p.book.borrow(), m));
-        glommio::yield_if_needed().await;
+        futures_lite::future::yield_now().await;
     }
     p.log.append(kind::SNAP_END, PARTITION_NONE, |_| {});
     p.log.delete_before(seg);
@@ -111,15 +116,26 @@ async fn pass(shard: &Rc<Shard>, seg: u64) -> u64 {
     size
 }
 
-fn sessions_step(shard: &Shard, written: &mut Written, keys: &[crate::session::SessionKey]) {
+/// Snapshot sessions from the front of `keys` for about [`SLICE`] (at
+/// least one); returns the ones left.
+fn sessions_step<'k>(
+    shard: &Shard,
+    written: &mut Written,
+    keys: &'k [SessionKey],
+) -> &'k [SessionKey] {
     let p = shard.persist.as_ref().expect("persistence on");
     let sessions = shard.sessions.borrow();
     let mut book = p.book.borrow_mut();
     let now = shard.elapsed_ms();
-    for &key in keys {
+    let t = Instant::now();
+    for (i, &key) in keys.iter().enumerate() {
+        if i > 0 && t.elapsed() >= SLICE {
+            return &keys[i..];
+        }
         let (Some((sid, part)), Some(v)) = (book.sid(key), sessions.view(key)) else {
             continue;
         };
         snapshot::session(&mut book, written, sid, part, &v, now);
     }
+    &[]
 }

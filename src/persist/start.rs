@@ -49,6 +49,15 @@ pub async fn open(shard: &mut Shard, s: &mut ShardStart) -> Result<(), String> {
 pub fn run(shard: &Rc<Shard>, s: ShardStart) {
     let p = shard.persist.as_ref().expect("opened");
     glommio::spawn_local(p.log.clone().run()).detach();
+    // Peers refuse QoS 1/2 for this shard while its log cannot write.
+    let weak = Rc::downgrade(shard);
+    p.log.on_health_change(Box::new(move |healthy| {
+        let Some(s) = weak.upgrade() else { return };
+        for peer in (0..s.count).filter(|&q| q != s.id) {
+            let msg = crate::plane::messages::Control::LogHealth { healthy };
+            s.mesh.send_control_always(peer, msg);
+        }
+    }));
     if let Some(t) = s.took {
         shard.hist.borrow_mut().recovery.record(t);
     }

@@ -5,8 +5,14 @@ use super::book::Book;
 use super::durable::Points;
 use super::writer::Log;
 use crate::metrics::{ShardHistograms, ShardMetrics};
+use crate::plane::notify::WaitList;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::task::Waker;
+
+/// Log bytes appended and not yet written past which the shard stops
+/// reading its clients' sockets until the disk catches up.
+pub const MAX_BACKLOG: u64 = 64 << 20;
 
 pub struct Persist {
     pub log: Rc<Log>,
@@ -19,6 +25,12 @@ pub struct Persist {
     /// Per peer: a confirm waits for the log to settle; more arrived since.
     confirming: Vec<Cell<bool>>,
     dirty: Vec<Cell<bool>>,
+    /// Connections paused while the log's backlog is over [`MAX_BACKLOG`].
+    paused: Rc<WaitList>,
+    /// A settle callback will wake them.
+    draining: Rc<Cell<bool>>,
+    /// Per peer: its log is unhealthy (`Control::LogHealth`).
+    peer_down: Vec<Cell<bool>>,
 }
 
 impl Persist {
@@ -33,7 +45,36 @@ impl Persist {
             applied: cells(),
             confirming: flags(),
             dirty: flags(),
+            paused: Rc::default(),
+            draining: Rc::default(),
+            peer_down: flags(),
         }
+    }
+
+    pub fn set_peer_health(&self, peer: usize, healthy: bool) {
+        self.peer_down[peer].set(!healthy);
+    }
+
+    /// Is the log of any of `peers` unable to keep what it is sent?
+    pub fn any_peer_down(&self, peers: &[u16]) -> bool {
+        peers.iter().any(|&p| self.peer_down[p as usize].get())
+    }
+
+    /// True while the disk is far behind the appends; registers `w` to be
+    /// woken once what is appended now is written.
+    pub fn congested(&self, w: &Waker) -> bool {
+        if self.log.backlog() <= MAX_BACKLOG {
+            return false;
+        }
+        self.paused.register(w);
+        if !self.draining.replace(true) {
+            let (paused, draining) = (self.paused.clone(), self.draining.clone());
+            self.log.on_settled(Box::new(move |_| {
+                draining.set(false);
+                paused.wake_all();
+            }));
+        }
+        true
     }
 
     /// `n` messages from peer `from` were applied. Returns the count to

@@ -66,6 +66,11 @@ pub fn control(shard: &Rc<Shard>, from: usize, msg: Control) {
                 .deliver_retained(target, sub, &msgs);
         }
         Control::Pressure { key, pause } => pressure::apply(shard, key, pause),
+        Control::LogHealth { healthy } => {
+            if let Some(p) = &shard.persist {
+                p.set_peer_health(from, healthy);
+            }
+        }
         Control::Durable { upto, lost } => {
             if let Some(p) = &shard.persist {
                 p.points.confirm(from, upto, lost);

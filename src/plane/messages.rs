@@ -82,4 +82,10 @@ pub enum Control {
         upto: u64,
         lost: bool,
     },
+    /// The sender's durable log turned unhealthy (a write failed, the disk
+    /// is full) or healthy again: QoS 1/2 messages routed to it are
+    /// refused meanwhile.
+    LogHealth {
+        healthy: bool,
+    },
 }

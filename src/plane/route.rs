@@ -20,6 +20,8 @@ pub struct Routed {
     /// A session of this shard took it, or a peer shard has interest in
     /// its topic (MQTT 5 PUBACK 0x10 when neither).
     pub matched: bool,
+    /// A peer it went to cannot keep it: its durable log is unhealthy.
+    pub peer_log_down: bool,
 }
 
 /// Route a message published by a client of this shard (or its will).
@@ -37,6 +39,7 @@ pub fn publish(shard: &Shard, msg: Message) -> Routed {
     }
     ShardMetrics::add(&shard.metrics.cross_shard_out, peers.len() as u64);
     let matched = local > 0 || !peers.is_empty() || groups > 0;
+    let peer_log_down = (shard.persist.as_ref()).is_some_and(|p| p.any_peer_down(&peers));
     if !matched {
         ShardMetrics::inc(&shard.metrics.dropped_no_subscriber);
     }
@@ -47,6 +50,7 @@ pub fn publish(shard: &Shard, msg: Message) -> Routed {
     Routed {
         stored_elsewhere,
         matched,
+        peer_log_down,
     }
 }
 
