@@ -30,7 +30,8 @@
 #        PLOTS: where the charts go (default target/compare; empty: none),
 #        FSYNC=always|interval|never: durable rows: shardmq with [persistence]
 #        and that fsync policy, Mosquitto with persistence on (a fresh data
-#        directory per run), every client with clean session 0
+#        directory per run), every client with clean session 0; FSYNC=off:
+#        clean session 0, persistence off on both (the memory-only baseline)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-5}
@@ -83,9 +84,11 @@ if [ -n "${TLS:-}" ]; then
 fi
 
 if [ -n "${FSYNC:-}" ]; then
+    proto_args+=(--clean-session false)
+fi
+if [ -n "${FSYNC:-}" ] && [ "$FSYNC" != off ]; then
     printf '[persistence]\ndir = "%s/sdata"\nfsync = "%s"\n' "$conf" "$FSYNC" >>"$conf/shardmq.toml"
     printf 'persistence true\npersistence_location %s/mdata/\nuser root\n' "$conf" >>"$conf/mosquitto.conf"
-    proto_args+=(--clean-session false)
 fi
 
 [ "$other" != mosquitto ] || command -v mosquitto >/dev/null \

@@ -228,10 +228,19 @@ impl Replay {
         pending(&self.msgs, b)
     }
 
-    /// Done: the image, with `next_*` at least 1.
+    /// Done: the image, with `next_*` at least 1, and one session per
+    /// client ID: the newest (a RESYNC segment cut short can leave an ended
+    /// session beside its successor).
     pub fn finish(mut self) -> Image {
         self.image.next_sid = self.image.next_sid.max(1);
         self.image.next_mid = self.image.next_mid.max(1);
+        let mut newest: HashMap<MqttStr, u64> = HashMap::new();
+        for (&sid, s) in &self.image.sessions {
+            let e = newest.entry(s.client_id.clone()).or_insert(sid);
+            *e = (*e).max(sid);
+        }
+        let sessions = &mut self.image.sessions;
+        sessions.retain(|sid, s| newest.get(&s.client_id) == Some(sid));
         self.image
     }
 }

@@ -164,3 +164,13 @@ fn resync_segment_ignores_sessions_it_has_not_defined() {
     let img = r.finish();
     assert_eq!(img.sessions[&1].expiry, 60, "stale record ignored");
 }
+
+#[test]
+fn one_session_per_client_id_the_newest() {
+    let mut r = Replay::default();
+    r.segment(false);
+    session(&mut r, 1, "x");
+    session(&mut r, 2, "x");
+    let img = r.finish();
+    assert_eq!(img.sessions.keys().copied().collect::<Vec<_>>(), vec![2]);
+}

@@ -184,9 +184,16 @@ pub fn instant_of(ms: u64) -> Instant {
     now.checked_sub(Duration::from_millis(ago)).unwrap_or(now)
 }
 
-/// The wall-clock time of an `Instant` in the past.
+/// The wall-clock time of an `Instant`, from one reading of both clocks
+/// taken once per process: no clock read per record (a message's time
+/// only decides its expiry, so a wall clock set later does not matter).
 pub fn ms_of(t: Instant) -> u64 {
-    unix_ms().saturating_sub(t.elapsed().as_millis() as u64)
+    static BASE: std::sync::OnceLock<(Instant, u64)> = std::sync::OnceLock::new();
+    let (i, ms) = *BASE.get_or_init(|| (Instant::now(), unix_ms()));
+    match t.checked_duration_since(i) {
+        Some(d) => ms + d.as_millis() as u64,
+        None => ms.saturating_sub(i.duration_since(t).as_millis() as u64),
+    }
 }
 
 /// A message as an MQTT 5 PUBLISH (topic, payload, QoS, RETAIN, its
