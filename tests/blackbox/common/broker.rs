@@ -56,8 +56,32 @@ pub struct Broker {
     stderr_path: PathBuf,
     /// Lines the broker printed on stdout after the ready line.
     pub stdout: Receiver<String>,
+    /// How it was started, to start it again (`restart`).
+    launch: Launch,
+    /// Stderr logs of earlier runs (before a restart), oldest first.
+    earlier_stderr: Vec<PathBuf>,
     /// Config and stderr log; removed when the broker is dropped.
     _dir: TempDir,
+}
+
+/// The command line of a shardmq run beyond `--listen` and `--config`:
+/// shard count and extra arguments (e.g. `--data-dir DIR`).
+#[derive(Clone, Debug)]
+pub struct Launch {
+    pub shards: usize,
+    pub args: Vec<std::ffi::OsString>,
+    config: PathBuf,
+    /// `[[listeners]]` in the config (each prints a ready line).
+    extra: usize,
+}
+
+/// A shardmq that did not start: its exit status (None: still running
+/// when given up on, then killed) and everything it wrote on stderr.
+#[derive(Debug)]
+pub struct StartFailure {
+    pub status: Option<ExitStatus>,
+    pub stderr: String,
+    pub what: String,
 }
 
 /// `libc::kill` wrapper.
@@ -131,10 +155,32 @@ impl Broker {
         self._dir.path().join("passwd")
     }
 
-    fn start_in(mut table: toml::Table, dir: TempDir) -> Broker {
+    /// [`Broker::start`] with another shard count and extra command-line
+    /// arguments (e.g. `--data-dir DIR`), for a start that may be refused.
+    pub fn try_start_with(
+        toml: &str,
+        shards: usize,
+        args: &[&std::ffi::OsStr],
+    ) -> Result<Broker, StartFailure> {
+        assert!(!mosquitto_mode(), "start_with is for shardmq only");
+        let table: toml::Table = toml.parse().expect("test config is not valid TOML");
+        let dir = TempDir::new("shardmq");
+        let mut launch = Broker::write_config(table, &dir);
+        launch.shards = shards;
+        launch.args = args.iter().map(|a| a.to_os_string()).collect();
+        Broker::launch(launch, dir, 0, Vec::new())
+    }
+
+    fn start_in(table: toml::Table, dir: TempDir) -> Broker {
         if mosquitto_mode() {
             return Broker::start_mosquitto(&table, dir);
         }
+        let launch = Broker::write_config(table, &dir);
+        Broker::launch(launch, dir, 0, Vec::new()).unwrap_or_else(|f| f.fail())
+    }
+
+    /// Completes the test config with the harness defaults and writes it.
+    fn write_config(mut table: toml::Table, dir: &TempDir) -> Launch {
         let log = std::env::var("SHARDMQ_TEST_LOG").unwrap_or_else(|_| "debug".into());
         table.entry("log").or_insert(toml::Value::String(log));
         let limits = table
@@ -155,66 +201,39 @@ impl Broker {
                 .entry("park_after")
                 .or_insert(toml::Value::Float(secs));
         }
-
         let config = dir.path().join("shardmq.toml");
         fs::write(&config, toml::to_string(&table).unwrap()).unwrap();
-        let stderr_path = dir.path().join("stderr.log");
-        let mut child = Command::new(SHARDMQ)
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--shards",
-                &SHARDS.to_string(),
-                "--config",
-            ])
-            .arg(&config)
-            .env("RUST_BACKTRACE", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(File::create(&stderr_path).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {SHARDMQ}: {e}"));
-        let stdout = line_reader(child.stdout.take().unwrap());
         let extra = table
             .get("listeners")
             .and_then(|l| l.as_array())
             .map_or(0, |l| l.len());
-        let mut broker = Broker {
-            port: 0,
-            listeners: Vec::new(),
-            child,
-            exited: None,
-            stderr_path,
-            stdout,
-            _dir: dir,
-        };
-        let line = broker.stdout.recv_timeout(Duration::from_secs(15));
-        let port = line
-            .as_deref()
-            .ok()
-            .and_then(|l| l.strip_prefix("shardmq listening on 127.0.0.1:"))
-            .and_then(|p| p.trim().parse::<u16>().ok());
-        match port {
-            Some(p) if p != 0 => {
-                broker.port = p;
-                broker.read_listeners(extra);
-            }
-            _ => {
-                let what = match &line {
-                    Ok(l) => format!("printed {l:?} instead"),
-                    Err(mpsc::RecvTimeoutError::Timeout) => "printed nothing within 15 s".into(),
-                    Err(mpsc::RecvTimeoutError::Disconnected) => "closed stdout (exited?)".into(),
-                };
-                let st = wait_child(&mut broker.child, Duration::from_millis(200));
-                broker.exited = st;
-                panic!(
-                    "shardmq did not print `shardmq listening on 127.0.0.1:PORT`: it {what} \
-                     (exit status {st:?})\n--- broker stderr ---\n{}",
-                    broker.stderr()
-                );
-            }
+        Launch {
+            shards: SHARDS,
+            args: Vec::new(),
+            config,
+            extra,
         }
-        broker
+    }
+
+    /// Runs shardmq and wraps it in a `Broker`.
+    fn launch(
+        launch: Launch,
+        dir: TempDir,
+        port: u16,
+        earlier_stderr: Vec<PathBuf>,
+    ) -> Result<Broker, StartFailure> {
+        let run = Run::start(&launch, dir.path(), port, earlier_stderr.len())?;
+        Ok(Broker {
+            port: run.port,
+            listeners: run.listeners,
+            child: run.child,
+            exited: None,
+            stderr_path: run.stderr_path,
+            stdout: run.stdout,
+            launch,
+            earlier_stderr,
+            _dir: dir,
+        })
     }
 
     /// Validation mode: the same test against Debian's mosquitto.
@@ -290,6 +309,13 @@ impl Broker {
                         exited: None,
                         stderr_path,
                         stdout,
+                        launch: Launch {
+                            shards: SHARDS,
+                            args: Vec::new(),
+                            config: conf,
+                            extra: 0,
+                        },
+                        earlier_stderr: Vec::new(),
                         _dir: dir,
                     };
                 }
@@ -303,26 +329,6 @@ impl Broker {
             }
         }
         panic!("could not start mosquitto");
-    }
-
-    /// After the first line: `shardmq listening on 127.0.0.1:PORT (KIND)`
-    /// for each of the config's `[[listeners]]`.
-    fn read_listeners(&mut self, n: usize) {
-        for _ in 0..n {
-            let line = self
-                .stdout
-                .recv_timeout(Duration::from_secs(5))
-                .expect("a `shardmq listening on` line per listener");
-            let rest = line
-                .strip_prefix("shardmq listening on 127.0.0.1:")
-                .unwrap_or_else(|| panic!("unexpected line {line:?}"));
-            let (port, kind) = match rest.split_once(' ') {
-                Some((p, k)) => (p, k.trim_matches(|c| c == '(' || c == ')')),
-                None => (rest, "tcp"),
-            };
-            self.listeners
-                .push((kind.to_string(), port.trim().parse().unwrap()));
-        }
     }
 
     /// The port of the first listener of this transport.
@@ -363,6 +369,182 @@ impl Broker {
         }
         self.exited
     }
+
+    /// SIGKILL, and wait until it is gone.
+    pub fn kill9(&mut self) {
+        if self.exited.is_none() {
+            self.signal(libc::SIGKILL);
+            let st = self.wait_exit(Duration::from_secs(10));
+            assert!(st.is_some(), "shardmq survived SIGKILL for 10 s");
+        }
+    }
+
+    /// SIGTERM; it must exit 0 within 10 s.
+    pub fn stop(&mut self) {
+        assert!(self.exited.is_none(), "stop: the broker is not running");
+        self.signal(libc::SIGTERM);
+        let st = self.wait_exit(Duration::from_secs(10));
+        assert!(
+            st.is_some_and(|s| s.success()),
+            "shardmq did not exit 0 within 10 s of SIGTERM: {st:?}\n--- broker stderr ---\n{}",
+            tail(&self.stderr(), 100)
+        );
+    }
+
+    /// Starts the stopped (or killed) broker again with the same config,
+    /// arguments and shard count, on the same port.
+    pub fn restart(&mut self) {
+        let shards = self.launch.shards;
+        self.restart_shards(shards);
+    }
+
+    /// [`Broker::restart`] with `shards` shards from now on.
+    pub fn restart_shards(&mut self, shards: usize) {
+        if let Err(f) = self.try_restart(shards) {
+            f.fail()
+        }
+    }
+
+    /// [`Broker::restart_shards`] for a start that may be refused; the
+    /// broker stays stopped then (and may be restarted again).
+    pub fn try_restart(&mut self, shards: usize) -> Result<(), StartFailure> {
+        assert!(!mosquitto_mode(), "restart is for shardmq only");
+        assert!(
+            self.exited.is_some(),
+            "restart: stop or kill the broker first"
+        );
+        let mut launch = self.launch.clone();
+        launch.shards = shards;
+        let runs = self.earlier_stderr.len() + 1;
+        let run = Run::start_again(&launch, self._dir.path(), self.port, runs)?;
+        self.earlier_stderr.push(run.stderr_path.clone());
+        std::mem::swap(
+            &mut self.stderr_path,
+            self.earlier_stderr.last_mut().unwrap(),
+        );
+        self.child = run.child;
+        self.stdout = run.stdout;
+        self.listeners = run.listeners;
+        self.port = run.port;
+        self.launch = launch;
+        self.exited = None;
+        Ok(())
+    }
+}
+
+impl StartFailure {
+    /// Fails the test with what shardmq said.
+    pub fn fail(self) -> ! {
+        panic!(
+            "shardmq did not print `shardmq listening on 127.0.0.1:PORT`: it {} \
+             (exit status {:?})\n--- broker stderr ---\n{}",
+            self.what,
+            self.status,
+            tail(&self.stderr, 200)
+        )
+    }
+}
+
+/// One run of the shardmq process, up to its ready lines.
+struct Run {
+    child: Child,
+    stdout: Receiver<String>,
+    stderr_path: PathBuf,
+    port: u16,
+    listeners: Vec<(String, u16)>,
+}
+
+impl Run {
+    /// Runs shardmq on `port` (0: any) and waits for its ready lines; the
+    /// `n`th run of a broker logs to `stderr.N.log` (the first to `stderr.log`).
+    fn start(launch: &Launch, dir: &Path, port: u16, n: usize) -> Result<Run, StartFailure> {
+        let stderr_path = dir.join(match n {
+            0 => "stderr.log".to_string(),
+            n => format!("stderr.{n}.log"),
+        });
+        let mut child = Command::new(SHARDMQ)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--shards")
+            .arg(launch.shards.to_string())
+            .arg("--config")
+            .arg(&launch.config)
+            .args(&launch.args)
+            .env("RUST_BACKTRACE", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(File::create(&stderr_path).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {SHARDMQ}: {e}"));
+        let stdout = line_reader(child.stdout.take().unwrap());
+        let line = stdout.recv_timeout(Duration::from_secs(15));
+        let got = line
+            .as_deref()
+            .ok()
+            .and_then(|l| l.strip_prefix("shardmq listening on 127.0.0.1:"))
+            .and_then(|p| p.trim().parse::<u16>().ok());
+        if let Some(p) = got.filter(|&p| p != 0 && (port == 0 || p == port)) {
+            let listeners = read_listeners(&stdout, launch.extra);
+            return Ok(Run {
+                child,
+                stdout,
+                stderr_path,
+                port: p,
+                listeners,
+            });
+        }
+        let what = match &line {
+            Ok(l) => format!("printed {l:?} instead"),
+            Err(mpsc::RecvTimeoutError::Timeout) => "printed nothing within 15 s".into(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => "closed stdout (exited?)".into(),
+        };
+        let status = wait_child(&mut child, Duration::from_millis(500));
+        if status.is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        Err(StartFailure {
+            status,
+            stderr: fs::read_to_string(&stderr_path).unwrap_or_default(),
+            what,
+        })
+    }
+
+    /// [`Run::start`] on the port of an earlier run. Between the runs the
+    /// port was free and another test's socket may have taken it for a
+    /// moment: a refusal for "address in use" is retried a few times.
+    fn start_again(launch: &Launch, dir: &Path, port: u16, n: usize) -> Result<Run, StartFailure> {
+        let mut tries = 0;
+        loop {
+            match Run::start(launch, dir, port, n) {
+                Err(f) if tries < 5 && f.stderr.contains("Address already in use") => {
+                    tries += 1;
+                    thread::sleep(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// After the first line: `shardmq listening on 127.0.0.1:PORT (KIND)` for
+/// each of the config's `[[listeners]]`.
+fn read_listeners(stdout: &Receiver<String>, n: usize) -> Vec<(String, u16)> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let line = stdout
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a `shardmq listening on` line per listener");
+        let rest = line
+            .strip_prefix("shardmq listening on 127.0.0.1:")
+            .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+        let (port, kind) = match rest.split_once(' ') {
+            Some((p, k)) => (p, k.trim_matches(|c| c == '(' || c == ')')),
+            None => (rest, "tcp"),
+        };
+        out.push((kind.to_string(), port.trim().parse().unwrap()));
+    }
+    out
 }
 
 /// Runs a shardmq command line that listens on `127.0.0.1:0` (stdout is
@@ -424,6 +606,10 @@ impl Drop for Broker {
         }
         let failing = thread::panicking();
         if failing {
+            for p in &self.earlier_stderr {
+                eprintln!("--- earlier run's stderr: {} ---", p.display());
+                eprintln!("{}", tail(&fs::read_to_string(p).unwrap_or_default(), 60));
+            }
             eprintln!(
                 "--- broker stderr ({}) ---\n{}--- end of broker stderr ---",
                 self.stderr_path.display(),

@@ -7,6 +7,7 @@
 pub mod broker;
 pub mod certs;
 pub mod client;
+pub mod durable;
 pub mod flow;
 pub mod metrics;
 pub mod packets;
