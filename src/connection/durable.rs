@@ -28,7 +28,7 @@ impl Conn {
             None => None,
         };
         match (point, &mut self.waiting) {
-            (None, None) => self.reply(&p),
+            (None, None) => self.send_answer(p),
             (point, w) => w
                 .get_or_insert_with(Default::default)
                 .push_back((point.unwrap_or(0), p)),
@@ -58,11 +58,22 @@ impl Conn {
             let (_, p) = w.pop_front().expect("front seen");
             match outcome {
                 Outcome::Lost => self.refuse_lost(p),
-                _ => self.reply(&p),
+                _ => self.send_answer(p),
             }
         }
         self.waiting = None;
         true
+    }
+
+    /// Send an answer; a PUBREC that accepts a QoS 2 message lets the log
+    /// keep its packet id (`Sessions::qos2_acknowledged`).
+    fn send_answer(&mut self, p: Packet) {
+        if let Packet::PubRec(a) = &p {
+            if (a.reason as u8) < 0x80 {
+                self.sessions().qos2_acknowledged(self.key, a.packet_id);
+            }
+        }
+        self.reply(&p);
     }
 
     /// Its records could not be written: an MQTT 5 client hears 0x80 in

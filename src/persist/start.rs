@@ -10,7 +10,8 @@ use super::Persist;
 use crate::config::FsyncPolicy;
 use crate::shard::Shard;
 use std::rc::Rc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use tracing::warn;
 
 /// Open the log of `shard` (not yet shared: before the mesh connects).
@@ -76,4 +77,24 @@ pub fn run(shard: &Rc<Shard>, s: ShardStart) {
         }) as Box<dyn FnOnce()>
     });
     glommio::spawn_local(super::compact::run(shard.clone(), s.segment, on_first)).detach();
+}
+
+/// Wait, before accepting clients, until every shard installed its
+/// recovered state and every peer applied this shard's interest in it: a
+/// client that published earlier would find no subscriber on a shard still
+/// installing, and its message, acknowledged, would reach none.
+pub async fn gate(shard: &Rc<Shard>, installing: &AtomicUsize) {
+    installing.fetch_sub(1, Ordering::AcqRel);
+    let seq = shard.acks.current();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while installing.load(Ordering::Acquire) > 0 || !shard.acks.done(seq) {
+        if Instant::now() > deadline {
+            warn!(
+                shard = shard.id,
+                "peers slow to install their recovered state: accepting anyway"
+            );
+            return;
+        }
+        glommio::timer::sleep(Duration::from_millis(1)).await;
+    }
 }

@@ -121,6 +121,12 @@ impl Mesh {
             .collect()
     }
 
+    /// Messages ever queued for any peer.
+    pub fn total_sent(&self) -> u64 {
+        let each = self.peers.iter().flatten();
+        each.map(|p| p.data_sent.get()).sum()
+    }
+
     fn push_data(&self, p: usize, msg: Envelope) {
         let peer = self.peer(p);
         peer.data_sent.set(peer.data_sent.get() + 1);

@@ -114,7 +114,7 @@ pub enum SessionEvent<'a> {
         key: SessionKey,
         will: &'a Will,
     },
-    /// An inbound QoS 2 PUBLISH was accepted (PUBREC sent).
+    /// An inbound QoS 2 PUBLISH was accepted and its PUBREC sent.
     Qos2Accepted {
         key: SessionKey,
         packet_id: u16,

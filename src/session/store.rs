@@ -225,15 +225,21 @@ impl Sessions {
         let Some(s) = self.registry.get_mut(key) else {
             return false;
         };
-        let fresh = s
-            .incoming_qos2
+        s.incoming_qos2
             .get_or_insert_with(Default::default)
-            .insert(packet_id);
-        if fresh {
+            .insert(packet_id)
+    }
+
+    /// The PUBREC of inbound QoS 2 `packet_id` went out: the log may keep
+    /// the id from now on. Not before: with `fsync = "always"` the PUBREC
+    /// waits until the message is durable on every shard, and an id kept
+    /// sooner would, after a crash, refuse the client's re-sent PUBLISH
+    /// while a peer had lost its copy.
+    pub fn qos2_acknowledged(&mut self, key: SessionKey, packet_id: u16) {
+        if self.qos2_pending(key, packet_id) {
             self.events
                 .emit(SessionEvent::Qos2Accepted { key, packet_id });
         }
-        fresh
     }
 
     /// Is inbound QoS 2 `packet_id` recorded and not yet released?

@@ -328,8 +328,10 @@ fn qos2_inbound_ids_and_outbound_handshake() {
         !s.qos2_received(k, 7),
         "a re-sent PUBLISH is not forwarded again"
     );
+    s.qos2_acknowledged(k, 7); // its PUBREC went out: now the log keeps it
     s.qos2_released(k, 7);
     assert!(s.qos2_received(k, 7), "released: the id may be used again");
+    s.qos2_acknowledged(k, 7);
     s.publish(&msg(1, QoS::ExactlyOnce));
     let id = match &wire(&h)[..] {
         [Packet::Publish(p)] => p.packet_id,

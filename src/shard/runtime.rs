@@ -35,6 +35,8 @@ struct ShardInit {
     listeners: Vec<(Arc<Spec>, OwnedFd)>,
     /// The durable log's start, with persistence on.
     persist: Option<crate::persist::recover::ShardStart>,
+    /// Shards still installing their recovered state (see `persist::start::gate`).
+    installing: Arc<std::sync::atomic::AtomicUsize>,
     ready: ReadyGuard,
 }
 
@@ -106,6 +108,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
         cfg.tuning.mesh_data_capacity,
         cfg.tuning.mesh_control_capacity,
     );
+    let installing = Arc::new(std::sync::atomic::AtomicUsize::new(n));
     let mut handles = Vec::with_capacity(n);
     let mut per_shard: Vec<Vec<(Arc<Spec>, OwnedFd)>> = (0..n).map(|_| Vec::new()).collect();
     for (spec, socks) in specs.iter().zip(sockets) {
@@ -125,6 +128,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
             ends,
             listeners,
             persist: starts[id].take(),
+            installing: installing.clone(),
             ready: ReadyGuard {
                 tx: tx.clone(),
                 shard: id,
@@ -263,6 +267,7 @@ async fn shard_main(mut init: ShardInit) {
     crate::plane::mesh::connect(&shard, &mut init.ends).await;
     if let Some(s) = start {
         crate::persist::start::run(&shard, s);
+        crate::persist::start::gate(&shard, &init.installing).await;
     }
     crate::connection::start_parking(&shard);
     for (i, (_, fd)) in init.listeners.into_iter().enumerate() {
