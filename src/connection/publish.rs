@@ -72,7 +72,11 @@ impl Conn {
             published_at: self.shard.io.received_at(),
         };
         let sent_before = self.shard.mesh.total_sent();
-        let routed = fresh.then(|| plane::publish(&self.shard, msg));
+        let q2 = match qos {
+            QoS::ExactlyOnce => crate::persist::qos2::key_of(&self.shard, self.key, id),
+            _ => None,
+        };
+        let routed = fresh.then(|| plane::publish_keyed(&self.shard, msg, q2));
         if fresh && qos == QoS::ExactlyOnce && self.shard.mesh.total_sent() == sent_before {
             // Only this shard has it: its id goes in the log right behind
             // the deliveries, in the same write. Sent to peers, the id waits
@@ -119,6 +123,11 @@ impl Conn {
         if self.sessions().qos2_released(self.key, a.packet_id) {
             self.handle
                 .v5(|v| v.qos2_unreleased = v.qos2_unreleased.saturating_sub(1));
+        }
+        // Every shard forgets the message's key before the PUBCOMP (which
+        // waits for their confirms with fsync = "always").
+        if let Some(k) = crate::persist::qos2::key_of(&self.shard, self.key, a.packet_id) {
+            crate::persist::qos2::released(&self.shard, k);
         }
         self.answer(Packet::PubComp(Ack::new(a.packet_id)));
     }

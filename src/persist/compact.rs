@@ -92,6 +92,12 @@ async fn pass(shard: &Rc<Shard>, seg: u64) -> u64 {
             .for_each(|m| snapshot::retained(&p.book.borrow(), m));
         futures_lite::future::yield_now().await;
     }
+    let seen: Vec<_> = p.seen.borrow().iter().copied().collect();
+    for k in seen {
+        p.log.append(kind::QOS2_SEEN, PARTITION_NONE, |b| {
+            super::qos2::put_key(b, k)
+        });
+    }
     p.log.append(kind::SNAP_END, PARTITION_NONE, |_| {});
     p.log.delete_before(seg);
     let size = p.log.appended() - start;

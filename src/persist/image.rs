@@ -47,6 +47,8 @@ pub struct Image {
     pub sessions: HashMap<u64, SessionImage>,
     /// Retained messages by topic, with their partition.
     pub retained: HashMap<MqttStr, (u16, Message)>,
+    /// Keys of QoS 2 messages delivered and not yet released (`qos2.rs`).
+    pub qos2_seen: HashSet<super::qos2::Key>,
     /// Ids for new sessions and messages continue past these.
     pub next_sid: u64,
     pub next_mid: u64,
@@ -61,6 +63,7 @@ pub struct Replay {
     /// Sessions (re)defined since the current snapshot began.
     since_snap: Option<HashSet<u64>>,
     retained_since_snap: Option<HashSet<MqttStr>>,
+    seen_since_snap: Option<HashSet<super::qos2::Key>>,
     /// In a RESYNC segment: sessions defined in it so far.
     resync: Option<HashSet<u64>>,
 }
@@ -96,6 +99,22 @@ impl Replay {
                 let t = b.str()?;
                 self.image.retained.remove(&t);
             }
+            kind::QOS2_SEEN | kind::QOS2_FORGET => {
+                let key = super::qos2::Key {
+                    publisher: b.u64()?,
+                    packet_id: b.u16()?,
+                };
+                let sets = [
+                    Some(&mut self.image.qos2_seen),
+                    self.seen_since_snap.as_mut(),
+                ];
+                for set in sets.into_iter().flatten() {
+                    match k == kind::QOS2_SEEN {
+                        true => set.insert(key),
+                        false => set.remove(&key),
+                    };
+                }
+            }
             kind::SESSION | kind::STATE => self.define(k, partition, &mut b)?,
             _ => self.session_record(k, &mut b)?,
         }
@@ -105,6 +124,7 @@ impl Replay {
     fn snap_begin(&mut self) {
         self.since_snap = Some(HashSet::new());
         self.retained_since_snap = Some(HashSet::new());
+        self.seen_since_snap = Some(HashSet::new());
     }
 
     fn snap_end(&mut self) {
@@ -113,6 +133,9 @@ impl Replay {
         }
         if let Some(keep) = self.retained_since_snap.take() {
             self.image.retained.retain(|t, _| keep.contains(t));
+        }
+        if let Some(seen) = self.seen_since_snap.take() {
+            self.image.qos2_seen = seen;
         }
     }
 

@@ -174,3 +174,29 @@ fn one_session_per_client_id_the_newest() {
     let img = r.finish();
     assert_eq!(img.sessions.keys().copied().collect::<Vec<_>>(), vec![2]);
 }
+
+#[test]
+fn qos2_keys_seen_until_forgotten_and_a_snapshot_replaces_them() {
+    use super::qos2::Key;
+    let key = |n| Key {
+        publisher: 9,
+        packet_id: n,
+    };
+    let put = |r: &mut Replay, k: u8, n: u16| {
+        rec(r, k, |b| super::qos2::put_key(b, key(n)));
+    };
+    let mut r = Replay::default();
+    r.segment(false);
+    put(&mut r, kind::QOS2_SEEN, 1);
+    put(&mut r, kind::QOS2_SEEN, 2);
+    put(&mut r, kind::QOS2_FORGET, 1);
+    r.segment(false);
+    rec(&mut r, kind::SNAP_BEGIN, |_| {});
+    put(&mut r, kind::QOS2_SEEN, 3); // live, during the snapshot
+    put(&mut r, kind::QOS2_SEEN, 2); // the snapshot's
+    rec(&mut r, kind::SNAP_END, |_| {});
+    let img = r.finish();
+    let mut ids: Vec<u16> = img.qos2_seen.iter().map(|k| k.packet_id).collect();
+    ids.sort();
+    assert_eq!(ids, vec![2, 3]);
+}

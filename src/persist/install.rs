@@ -27,6 +27,7 @@ pub fn install(shard: &Rc<Shard>, image: Image) {
     for (_, (_, m)) in image.retained {
         retained(shard, m);
     }
+    *p.seen.borrow_mut() = image.qos2_seen;
     p.book.borrow_mut().muted = false;
     ShardMetrics::add(&shard.metrics.records_replayed, image.records);
     for m in due {

@@ -24,6 +24,7 @@ mod image_tests;
 pub mod install;
 pub mod layout;
 pub mod observer;
+pub mod qos2;
 pub mod record;
 pub mod recover;
 pub mod scan;

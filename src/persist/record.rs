@@ -34,6 +34,10 @@ pub mod kind {
     pub const QOS2_REL: u8 = 19;
     /// The whole state of one session (compaction): replaces what came before.
     pub const STATE: u8 = 20;
+    /// This shard delivered a persistent publisher's QoS 2 message
+    /// (publisher, packet id: `persist/qos2.rs`), and the end of that.
+    pub const QOS2_SEEN: u8 = 21;
+    pub const QOS2_FORGET: u8 = 22;
     /// A message body, stored once per segment: mid, wall-clock ms, PUBLISH.
     pub const MSG: u8 = 30;
     /// Joined the back of a session's queue: sid, mid, grant.
@@ -69,6 +73,8 @@ pub mod kind {
             QOS2_IN => "qos2-in",
             QOS2_REL => "qos2-released",
             STATE => "session-state",
+            QOS2_SEEN => "qos2-seen",
+            QOS2_FORGET => "qos2-forget",
             MSG => "message",
             QUEUE => "queue",
             SEND => "send",

@@ -31,6 +31,9 @@ pub struct Persist {
     draining: Rc<Cell<bool>>,
     /// Per peer: its log is unhealthy (`Control::LogHealth`).
     peer_down: Vec<Cell<bool>>,
+    /// Keys of the QoS 2 messages delivered here and not yet released
+    /// (`qos2.rs`).
+    pub seen: RefCell<std::collections::HashSet<super::qos2::Key>>,
 }
 
 impl Persist {
@@ -48,6 +51,7 @@ impl Persist {
             paused: Rc::default(),
             draining: Rc::default(),
             peer_down: flags(),
+            seen: RefCell::default(),
         }
     }
 

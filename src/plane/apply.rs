@@ -4,6 +4,7 @@ use super::messages::{Control, Envelope};
 use super::{mesh::send_control, pressure, retained, shared};
 use crate::connection;
 use crate::metrics::ShardMetrics;
+use crate::persist::qos2::{self, Q2};
 use crate::shard::Shard;
 use std::rc::Rc;
 use std::time::Instant;
@@ -93,11 +94,18 @@ pub fn batch(shard: &Rc<Shard>, from: usize, batch: Vec<Envelope>) {
         }
     }
     for r in batch {
-        match r.share {
-            None => {
+        match (r.q2, r.share) {
+            (Some(Q2::Forget(k)), _) => qos2::forget(shard, k),
+            (Some(Q2::Deliver(k)), _) => {
+                if qos2::first_time(shard, k) {
+                    shard.sessions.borrow_mut().publish(&r.msg);
+                    qos2::delivered(shard, k);
+                }
+            }
+            (None, None) => {
                 shard.sessions.borrow_mut().publish(&r.msg);
             }
-            Some(tag) => shared::deliver(shard, r.msg, tag),
+            (None, Some(tag)) => shared::deliver(shard, r.msg, tag),
         }
     }
     pressure::flush(shard);

@@ -105,13 +105,27 @@ impl Mesh {
 
     /// Queue a published message for shard `p`.
     pub fn send_data(&self, p: usize, msg: Message) {
-        self.push_data(p, Envelope { msg, share: None });
+        self.push_data(
+            p,
+            Envelope {
+                msg,
+                share: None,
+                q2: None,
+            },
+        );
     }
 
     /// Queue a message for one member of a shared group on shard `p`.
     pub fn send_shared(&self, p: usize, msg: Message, tag: ShareTag) {
         let share = Some(tag);
-        self.push_data(p, Envelope { msg, share });
+        self.push_data(
+            p,
+            Envelope {
+                msg,
+                share,
+                q2: None,
+            },
+        );
     }
 
     /// Messages ever queued for each peer (0 for this shard).
@@ -119,6 +133,18 @@ impl Mesh {
         let each = self.peers.iter();
         each.map(|p| p.as_ref().map_or(0, |p| p.data_sent.get()))
             .collect()
+    }
+
+    /// Queue a QoS 2 message (or its end) for shard `p` with its key.
+    pub fn send_q2(&self, p: usize, msg: Message, q2: crate::persist::qos2::Q2) {
+        self.push_data(
+            p,
+            Envelope {
+                msg,
+                share: None,
+                q2: Some(q2),
+            },
+        );
     }
 
     /// Messages ever queued for any peer.

@@ -14,6 +14,9 @@ pub type Batch = Vec<Envelope>;
 pub struct Envelope {
     pub msg: Message,
     pub share: Option<ShareTag>,
+    /// A QoS 2 message of a persistent publisher, or the end of one
+    /// (`persist/qos2.rs`); `None` for everything else.
+    pub q2: Option<crate::persist::qos2::Q2>,
 }
 
 /// A socket whose CONNECT named a client ID owned by another shard.

@@ -32,4 +32,4 @@ mod tests;
 
 pub use mesh::Mesh;
 pub use notify::{Notify, WaitList};
-pub use route::{forget_interest, publish, subscribe, unsubscribe};
+pub use route::{forget_interest, publish, publish_keyed, subscribe, unsubscribe};

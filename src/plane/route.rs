@@ -5,6 +5,7 @@
 use super::messages::Control;
 use super::{retained, shared};
 use crate::metrics::ShardMetrics;
+use crate::persist::qos2::{self, Key, Q2};
 use crate::protocol::MqttStr;
 use crate::router::shared::parse as parse_shared;
 use crate::session::{Message, SessionKey, Subscribed, Subscription};
@@ -26,16 +27,33 @@ pub struct Routed {
 
 /// Route a message published by a client of this shard (or its will).
 pub fn publish(shard: &Shard, msg: Message) -> Routed {
+    publish_keyed(shard, msg, None)
+}
+
+/// [`publish`] for a persistent publisher's QoS 2 message, with its key:
+/// a shard that delivered it before (the publisher re-sent it after a
+/// crash) skips it (`persist/qos2.rs`).
+pub fn publish_keyed(shard: &Shard, msg: Message, q2: Option<Key>) -> Routed {
     let stored_elsewhere = if msg.retain {
         retained::store(shard, &msg)
     } else {
         None
     };
-    let local = shard.sessions.borrow_mut().publish(&msg);
-    let groups = shared::publish(shard, &msg);
+    let fresh = q2.is_none_or(|k| qos2::first_time(shard, k));
+    let (mut local, mut groups) = (0, 0);
+    if fresh {
+        local = shard.sessions.borrow_mut().publish(&msg);
+        groups = shared::publish(shard, &msg);
+    }
+    if let (true, Some(k)) = (fresh, q2) {
+        qos2::delivered(shard, k);
+    }
     let peers = shard.router.borrow_mut().match_remote(&msg.topic);
     for &p in &peers {
-        shard.mesh.send_data(p as usize, msg.clone());
+        match q2 {
+            Some(k) => shard.mesh.send_q2(p as usize, msg.clone(), Q2::Deliver(k)),
+            None => shard.mesh.send_data(p as usize, msg.clone()),
+        }
     }
     ShardMetrics::add(&shard.metrics.cross_shard_out, peers.len() as u64);
     let matched = local > 0 || !peers.is_empty() || groups > 0;

@@ -392,21 +392,16 @@ impl Sub {
                 .map(|(s, _)| *s)
                 .collect();
             if exactly_once && !twice.is_empty() {
-                // Known gap (docs/persistence.md, "QoS 2 across a crash"):
-                // a QoS 2 message whose copies were durable but whose
-                // PUBREC had not gone out when the broker died is routed
-                // again when the publisher re-sends it. Reported, not
-                // failed, until shards deduplicate re-sent messages.
                 twice.sort_unstable();
-                eprintln!(
+                out.push(format!(
                     "[{}] publisher {tag} (QoS 2, shard {} -> {}): {} QoS 2 messages delivered \
-                     more than once (as new flows) across a SIGKILL, e.g. seqs {:?}",
+                     more than once (as new flows), e.g. seqs {:?}",
                     self.id,
                     tag as usize % SHARDS,
                     self.shard(),
                     twice.len(),
                     &twice[..twice.len().min(10)]
-                );
+                ));
             }
             if mine
                 .iter()
