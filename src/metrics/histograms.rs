@@ -30,9 +30,15 @@ impl Latency {
 
     /// Record `n` events of the same latency.
     pub fn record_n(&mut self, d: Duration, n: u64) {
-        let us = (d.as_micros() as u64).clamp(1, MAX_US);
-        self.hdr.saturating_record_n(us, n);
-        self.sum_us += us * n;
+        self.record_value_n(d.as_micros() as u64, n);
+    }
+
+    /// Record `n` events of value `v` (µs, or a count for the histograms
+    /// that are not latencies).
+    pub fn record_value_n(&mut self, v: u64, n: u64) {
+        let v = v.clamp(1, MAX_US);
+        self.hdr.saturating_record_n(v, n);
+        self.sum_us += v * n;
     }
 
     pub fn merge(&mut self, other: &Latency) {
@@ -75,6 +81,8 @@ histograms! {
     log_fsync,
     /// Reading and replaying the data directory at start (one observation).
     recovery,
+    /// Records per group commit of the durable log (a count, not a time).
+    log_group_commit,
 }
 
 #[cfg(test)]

@@ -400,9 +400,33 @@ pub fn render(m: &Merged, uptime_secs: f64) -> String {
         "# TYPE shardmq_uptime_seconds gauge\nshardmq_uptime_seconds {uptime_secs:.3}"
     );
     for (name, doc, l) in m.total.hist.all() {
+        if name == "log_group_commit" {
+            continue; // a count, below
+        }
         histogram(&mut out, &format!("shardmq_{name}_seconds"), doc, l);
     }
+    counts(
+        &mut out,
+        "shardmq_log_group_commit_records",
+        &m.total.hist.log_group_commit,
+    );
     out
+}
+
+/// A histogram of counts (records per group commit), powers of 4 buckets.
+fn counts(out: &mut String, name: &str, l: &Latency) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} Records written per group commit of the durable log."
+    );
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for b in (0..10).map(|i| 1u64 << (2 * i)) {
+        let c = l.hdr.count_between(0, b);
+        let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {c}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", l.count());
+    let _ = writeln!(out, "{name}_sum {}", l.sum_us);
+    let _ = writeln!(out, "{name}_count {}", l.count());
 }
 
 /// Each shard's load: its clients, and the PUBLISHes it took in from its

@@ -118,10 +118,12 @@ impl Persist {
         m.log_healthy.set(self.log.healthy() as u64);
         h.log_fsync.merge(&self.log.take_fsync_latency());
         let commits = self.log.take_group_commits();
-        let records: u64 = commits
-            .iter_recorded()
-            .map(|v| v.value_iterated_to() * v.count_at_value())
-            .sum();
+        let mut records = 0;
+        for v in commits.iter_recorded() {
+            let (size, n) = (v.value_iterated_to(), v.count_at_value());
+            records += size * n;
+            h.log_group_commit.record_value_n(size, n);
+        }
         ShardMetrics::add(&m.log_commits, commits.len());
         ShardMetrics::add(&m.log_commit_records, records);
     }
