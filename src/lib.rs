@@ -41,6 +41,7 @@
 
 pub mod auth;
 pub mod check;
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod listener;
