@@ -71,18 +71,11 @@ impl Conn {
             },
             published_at: self.shard.io.received_at(),
         };
-        let sent_before = self.shard.mesh.total_sent();
         let q2 = match qos {
             QoS::ExactlyOnce => crate::persist::qos2::key_of(&self.shard, self.key, id),
             _ => None,
         };
         let routed = fresh.then(|| plane::publish_keyed(&self.shard, msg, q2));
-        if fresh && qos == QoS::ExactlyOnce && self.shard.mesh.total_sent() == sent_before {
-            // Only this shard has it: its id goes in the log right behind
-            // the deliveries, in the same write. Sent to peers, the id waits
-            // for the PUBREC (`Sessions::qos2_acknowledged`).
-            self.sessions().qos2_acknowledged(self.key, id);
-        }
         let code = match &routed {
             // Nobody on any shard: the publisher may want to know [§3.4.2.1].
             Some(r) if v5 && !r.matched => ReasonCode::NoMatchingSubscribers,

@@ -15,6 +15,9 @@ const BUCKETS_US: [u64; 20] = [
     500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 60_000_000,
 ];
 
+/// Buckets of the histograms of counts: powers of 4, 1 to 262,144.
+const BUCKETS_COUNT: [u64; 10] = [1, 4, 16, 64, 256, 1_024, 4_096, 16_384, 65_536, 262_144];
+
 /// How one counter is exposed: (field, metric, type, label).
 type Series = (
     &'static str,
@@ -400,33 +403,19 @@ pub fn render(m: &Merged, uptime_secs: f64) -> String {
         "# TYPE shardmq_uptime_seconds gauge\nshardmq_uptime_seconds {uptime_secs:.3}"
     );
     for (name, doc, l) in m.total.hist.all() {
-        if name == "log_group_commit" {
-            continue; // a count, below
+        match name {
+            // A count, not a time.
+            "log_group_commit" => {
+                let n = "shardmq_log_group_commit_records";
+                histogram(&mut out, n, doc, l, &BUCKETS_COUNT, 1.0);
+            }
+            _ => {
+                let n = format!("shardmq_{name}_seconds");
+                histogram(&mut out, &n, doc, l, &BUCKETS_US, 1e6);
+            }
         }
-        histogram(&mut out, &format!("shardmq_{name}_seconds"), doc, l);
     }
-    counts(
-        &mut out,
-        "shardmq_log_group_commit_records",
-        &m.total.hist.log_group_commit,
-    );
     out
-}
-
-/// A histogram of counts (records per group commit), powers of 4 buckets.
-fn counts(out: &mut String, name: &str, l: &Latency) {
-    let _ = writeln!(
-        out,
-        "# HELP {name} Records written per group commit of the durable log."
-    );
-    let _ = writeln!(out, "# TYPE {name} histogram");
-    for b in (0..10).map(|i| 1u64 << (2 * i)) {
-        let c = l.hdr.count_between(0, b);
-        let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {c}");
-    }
-    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", l.count());
-    let _ = writeln!(out, "{name}_sum {}", l.sum_us);
-    let _ = writeln!(out, "{name}_count {}", l.count());
 }
 
 /// Each shard's load: its clients, and the PUBLISHes it took in from its
@@ -515,18 +504,20 @@ fn shared_groups(out: &mut String, m: &Merged) {
     }
 }
 
-fn histogram(out: &mut String, name: &str, doc: &str, l: &Latency) {
+/// One histogram; `scale` turns recorded values (and bucket bounds) into
+/// the unit the metric is named for (1e6: µs to seconds).
+fn histogram(out: &mut String, name: &str, doc: &str, l: &Latency, buckets: &[u64], scale: f64) {
     let doc = doc
         .trim_start_matches("doc = ")
         .trim_matches(|c| c == '"' || c == ' ');
     let _ = writeln!(out, "# HELP {name} {doc}");
     let _ = writeln!(out, "# TYPE {name} histogram");
-    for b in BUCKETS_US {
+    for &b in buckets {
         let c = l.hdr.count_between(0, b);
-        let _ = writeln!(out, "{name}_bucket{{le=\"{}\"}} {c}", b as f64 / 1e6);
+        let _ = writeln!(out, "{name}_bucket{{le=\"{}\"}} {c}", b as f64 / scale);
     }
     let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", l.count());
-    let _ = writeln!(out, "{name}_sum {}", l.sum_us as f64 / 1e6);
+    let _ = writeln!(out, "{name}_sum {}", l.sum_us as f64 / scale);
     let _ = writeln!(out, "{name}_count {}", l.count());
 }
 

@@ -19,7 +19,6 @@ use super::record::kind;
 use super::snapshot::{self, Written};
 use crate::metrics::ShardMetrics;
 use crate::router::RetainedMessage;
-use crate::session::SessionKey;
 use crate::shard::Shard;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -78,10 +77,11 @@ async fn pass(shard: &Rc<Shard>, seg: u64) -> u64 {
         book.new_segment();
         book.log.append(kind::SNAP_BEGIN, PARTITION_NONE, |_| {});
     }
-    let keys = shard.sessions.borrow().keys();
-    let mut rest = &keys[..];
-    while !rest.is_empty() {
-        rest = sessions_step(shard, &mut written, rest);
+    // Slots walked as they are at each step: a session created behind the
+    // cursor wrote its own SESSION record into this segment.
+    let (mut slot, mut sessions) = (0, 0);
+    while (slot as usize) < shard.sessions.borrow().slot_count() {
+        sessions += sessions_step(shard, &mut written, &mut slot);
         futures_lite::future::yield_now().await;
     }
     let mut retained: Vec<RetainedMessage> = Vec::new();
@@ -110,10 +110,10 @@ async fn pass(shard: &Rc<Shard>, seg: u64) -> u64 {
         ms,
         "compaction snapshot written"
     );
-    if seg == 1 || keys.len() > 10_000 {
+    if seg == 1 || sessions > 10_000 {
         info!(
             shard = shard.id,
-            sessions = keys.len(),
+            sessions,
             bytes = size,
             ms,
             "log snapshot written"
@@ -122,26 +122,26 @@ async fn pass(shard: &Rc<Shard>, seg: u64) -> u64 {
     size
 }
 
-/// Snapshot sessions from the front of `keys` for about [`SLICE`] (at
-/// least one); returns the ones left.
-fn sessions_step<'k>(
-    shard: &Shard,
-    written: &mut Written,
-    keys: &'k [SessionKey],
-) -> &'k [SessionKey] {
+/// Snapshot the sessions from slot `*slot` on for about [`SLICE`] (at
+/// least one slot); moves `*slot` past them and returns how many it wrote.
+fn sessions_step(shard: &Shard, written: &mut Written, slot: &mut u32) -> usize {
     let p = shard.persist.as_ref().expect("persistence on");
     let sessions = shard.sessions.borrow();
     let mut book = p.book.borrow_mut();
     let now = shard.elapsed_ms();
     let t = Instant::now();
-    for (i, &key) in keys.iter().enumerate() {
-        if i > 0 && t.elapsed() >= SLICE {
-            return &keys[i..];
+    let mut n = 0;
+    while (*slot as usize) < sessions.slot_count() {
+        let key = sessions.key_at(*slot);
+        *slot += 1;
+        let found = key.and_then(|k| Some((book.sid(k)?, sessions.view(k)?)));
+        if let Some(((sid, part), v)) = found {
+            snapshot::session(&mut book, written, sid, part, &v, now);
+            n += 1;
         }
-        let (Some((sid, part)), Some(v)) = (book.sid(key), sessions.view(key)) else {
-            continue;
-        };
-        snapshot::session(&mut book, written, sid, part, &v, now);
+        if t.elapsed() >= SLICE {
+            break;
+        }
     }
-    &[]
+    n
 }

@@ -74,7 +74,9 @@ pub fn forget(shard: &Shard, k: Key) {
 pub fn released(shard: &Shard, k: Key) {
     forget(shard, k);
     for peer in (0..shard.count).filter(|&q| q != shard.id) {
-        shard.mesh.send_q2(peer, placeholder(), Q2::Forget(k));
+        shard
+            .mesh
+            .send_data(peer, placeholder(), Some(Q2::Forget(k)));
     }
 }
 

@@ -84,7 +84,7 @@ pub fn control(shard: &Rc<Shard>, from: usize, msg: Control) {
 /// Deliver a batch of messages published on peer `from` to local subscribers.
 pub fn batch(shard: &Rc<Shard>, from: usize, batch: Vec<Envelope>) {
     let n = batch.len() as u64;
-    ShardMetrics::add(&shard.metrics.cross_shard_in, batch.len() as u64);
+    ShardMetrics::add(&shard.metrics.cross_shard_in, n);
     let now = Instant::now();
     {
         let mut h = shard.hist.borrow_mut();

@@ -15,6 +15,7 @@ use super::apply;
 use super::messages::{Batch, Control, Envelope};
 use super::notify::{Notify, WaitList};
 use crate::metrics::ShardMetrics;
+use crate::persist::qos2::Q2;
 use crate::router::shared::ShareTag;
 use crate::session::Message;
 use crate::shard::Shard;
@@ -103,16 +104,11 @@ impl Mesh {
         self.peers[p].as_ref().expect("no mesh channel to self")
     }
 
-    /// Queue a published message for shard `p`.
-    pub fn send_data(&self, p: usize, msg: Message) {
-        self.push_data(
-            p,
-            Envelope {
-                msg,
-                share: None,
-                q2: None,
-            },
-        );
+    /// Queue a published message for shard `p`; `q2` for a persistent
+    /// publisher's QoS 2 message, or its end (`persist/qos2.rs`).
+    pub fn send_data(&self, p: usize, msg: Message, q2: Option<Q2>) {
+        let share = None;
+        self.push_data(p, Envelope { msg, share, q2 });
     }
 
     /// Queue a message for one member of a shared group on shard `p`.
@@ -133,24 +129,6 @@ impl Mesh {
         let each = self.peers.iter();
         each.map(|p| p.as_ref().map_or(0, |p| p.data_sent.get()))
             .collect()
-    }
-
-    /// Queue a QoS 2 message (or its end) for shard `p` with its key.
-    pub fn send_q2(&self, p: usize, msg: Message, q2: crate::persist::qos2::Q2) {
-        self.push_data(
-            p,
-            Envelope {
-                msg,
-                share: None,
-                q2: Some(q2),
-            },
-        );
-    }
-
-    /// Messages ever queued for any peer.
-    pub fn total_sent(&self) -> u64 {
-        let each = self.peers.iter().flatten();
-        each.map(|p| p.data_sent.get()).sum()
     }
 
     fn push_data(&self, p: usize, msg: Envelope) {

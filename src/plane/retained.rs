@@ -37,25 +37,25 @@ pub fn store(shard: &Shard, msg: &Message) -> Option<(usize, u64)> {
 /// Store or delete a retained message this shard owns. `stored_at` is when
 /// it was published: its expiry interval counts from then.
 pub fn store_local(shard: &Shard, msg: Message) {
-    let mut r = shard.router.borrow_mut();
-    let topic = msg.topic.clone();
-    let outcome = r.retained.set(RetainedMessage {
+    let m = RetainedMessage {
         topic: msg.topic,
         payload: msg.payload,
         qos: msg.qos,
         properties: msg.properties,
         stored_at: msg.published_at,
-    });
+    };
+    // The log hears it in the same call; a deletion only if there was
+    // something to delete.
+    let persist = shard.persist.as_ref();
+    let deleting = persist.and(m.payload.is_empty().then(|| m.topic.clone()));
+    if let Some(p) = persist.filter(|_| !m.payload.is_empty()) {
+        crate::persist::snapshot::retained(&p.book.borrow(), &m);
+    }
+    let mut r = shard.router.borrow_mut();
+    let outcome = r.retained.set(m);
     shard.metrics.retained_messages.set(r.retained.len() as u64);
-    if let Some(p) = &shard.persist {
-        let book = p.book.borrow();
-        match (outcome, r.retained.get(&topic)) {
-            (SetOutcome::Deleted, _) => crate::persist::snapshot::unretained(&book, &topic),
-            (SetOutcome::Added | SetOutcome::Replaced, Some(m)) => {
-                crate::persist::snapshot::retained(&book, m)
-            }
-            _ => {}
-        }
+    if let (SetOutcome::Deleted, Some(p), Some(topic)) = (outcome, persist, deleting) {
+        crate::persist::snapshot::unretained(&p.book.borrow(), &topic);
     }
 }
 

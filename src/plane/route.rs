@@ -50,10 +50,9 @@ pub fn publish_keyed(shard: &Shard, msg: Message, q2: Option<Key>) -> Routed {
     }
     let peers = shard.router.borrow_mut().match_remote(&msg.topic);
     for &p in &peers {
-        match q2 {
-            Some(k) => shard.mesh.send_q2(p as usize, msg.clone(), Q2::Deliver(k)),
-            None => shard.mesh.send_data(p as usize, msg.clone()),
-        }
+        shard
+            .mesh
+            .send_data(p as usize, msg.clone(), q2.map(Q2::Deliver));
     }
     ShardMetrics::add(&shard.metrics.cross_shard_out, peers.len() as u64);
     let matched = local > 0 || !peers.is_empty() || groups > 0;

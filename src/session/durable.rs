@@ -35,9 +35,15 @@ pub struct Restore {
 }
 
 impl Sessions {
-    /// Every session key, for a compaction pass to walk at its own pace.
-    pub fn keys(&self) -> Vec<SessionKey> {
-        self.registry.keys()
+    /// The session in slot `slot`, if one lives there, and how many slots
+    /// there are: a compaction pass walks them at its own pace, as the ACL
+    /// re-marking does.
+    pub fn key_at(&self, slot: u32) -> Option<SessionKey> {
+        self.registry.key_at(slot)
+    }
+
+    pub fn slot_count(&self) -> usize {
+        self.registry.slot_count()
     }
 
     pub fn view(&self, key: SessionKey) -> Option<View<'_>> {

@@ -117,18 +117,6 @@ impl Registry {
     }
 
     /// Every live connection handle.
-    /// The key of every session.
-    pub fn keys(&self) -> Vec<SessionKey> {
-        let slots = self.slots.iter().enumerate();
-        slots
-            .filter(|(_, s)| s.session.is_some())
-            .map(|(i, s)| SessionKey {
-                index: i as u32,
-                generation: s.generation,
-            })
-            .collect()
-    }
-
     pub fn connections(&self) -> Vec<std::rc::Rc<crate::connection::ConnHandle>> {
         let sessions = self.slots.iter().filter_map(|s| s.session.as_deref());
         sessions.filter_map(|s| s.conn.clone()).collect()
